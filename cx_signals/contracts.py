@@ -1,0 +1,321 @@
+"""Data contracts: the YAML files in `data_contracts/` and everything derived from them.
+
+Input contracts (`data_contracts/inputs/*.yml`) describe landing records; they drive record validation,
+the raw tables' DDL and their column comments. Table contracts (`data_contracts/tables/*.yml`) describe
+the public signals and metrics tables. Great Expectations suites and the data dictionary are derived
+from both, so no column list is written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import yaml
+
+from cx_signals.resources import project_dir
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "json": "JSON",
+}
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a contract."""
+
+    name: str
+    type: str
+    description: str = ""
+    required: bool = False
+    unique: bool = False
+    allowed: tuple[str, ...] | None = None
+    range: tuple[float, float] | None = None
+    not_before: str | None = None
+    pii: str | None = None
+    item: str | None = None
+
+    @property
+    def duckdb_type(self) -> str:
+        """The DuckDB column type of this field."""
+        return DUCKDB_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """An input source or public table contract."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    items: dict[str, tuple[Field, ...]] = field(default_factory=dict)
+    record_id: str | None = None
+    partition_by: str | None = None
+    one_of_required: tuple[str, ...] = ()
+    table: str | None = None
+    grain: str | None = None
+    primary_key: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        """The field called `name`."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"contract {self.name} has no field {name}")
+
+    @property
+    def scalar_fields(self) -> tuple[Field, ...]:
+        """Fields stored as columns (lists become child tables)."""
+        return tuple(f for f in self.fields if f.type != "list")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken contract rule: the rule's name, the field it concerns and a human-readable detail."""
+
+    rule: str
+    field: str | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.rule} ({where}{self.detail})"
+
+
+def _parse_field(raw: dict[str, Any]) -> Field:
+    if raw.get("type") not in (*DUCKDB_TYPES, "list"):
+        raise ValueError(f"field {raw.get('name')}: unknown type {raw.get('type')!r}")
+    return Field(
+        name=raw["name"],
+        type=raw["type"],
+        description=str(raw.get("description", "")).strip(),
+        required=bool(raw.get("required", False)),
+        unique=bool(raw.get("unique", False)),
+        allowed=tuple(raw["allowed"]) if raw.get("allowed") is not None else None,
+        range=(float(raw["range"][0]), float(raw["range"][1])) if raw.get("range") is not None else None,
+        not_before=raw.get("not_before"),
+        pii=raw.get("pii"),
+        item=raw.get("item"),
+    )
+
+
+def parse_contract(raw: dict[str, Any]) -> Contract:
+    """Build a Contract from its parsed YAML mapping."""
+    columns = raw.get("fields") or raw.get("columns") or []
+    return Contract(
+        name=raw["name"],
+        description=str(raw.get("description", "")).strip(),
+        fields=tuple(_parse_field(f) for f in columns),
+        items={k: tuple(_parse_field(f) for f in v) for k, v in (raw.get("items") or {}).items()},
+        record_id=raw.get("record_id"),
+        partition_by=raw.get("partition_by"),
+        one_of_required=tuple(raw.get("one_of_required") or ()),
+        table=raw.get("table"),
+        grain=raw.get("grain"),
+        primary_key=tuple(raw.get("primary_key") or ()),
+    )
+
+
+def _load_dir(kind: str) -> dict[str, Contract]:
+    folder = project_dir("data_contracts") / kind
+    contracts = {}
+    for path in sorted(folder.glob("*.yml")):
+        contract = parse_contract(yaml.safe_load(path.read_text(encoding="utf-8")))
+        contracts[contract.table or contract.name] = contract
+    return contracts
+
+
+@cache
+def input_contracts() -> dict[str, Contract]:
+    """Input source contracts by source name (transcripts, telemetry, events)."""
+    return _load_dir("inputs")
+
+
+@cache
+def table_contracts() -> dict[str, Contract]:
+    """Public table contracts by qualified table name (e.g. `signals.turn_sentiment`)."""
+    return _load_dir("tables")
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """Parse an ISO-8601 string, datetime or epoch number (s or ms) to a naive UTC datetime.
+
+    Naive inputs are taken to be UTC already. Raises ValueError when the value is not a timestamp.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"not a timestamp: {value!r}")
+        seconds = value / 1000 if abs(value) >= 1e11 else value
+        parsed = datetime.fromtimestamp(seconds, tz=UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _coerce(f: Field, value: Any) -> Any:
+    """Return `value` as the field's type, or raise ValueError/TypeError."""
+    kind = f.type
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise TypeError("expected an integer, got a boolean")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        raise TypeError(f"expected an integer, got {value!r}")
+    if kind == "number":
+        if isinstance(value, bool):
+            raise TypeError("expected a number, got a boolean")
+        number = float(value) if isinstance(value, int | float | str) else None
+        if number is None or not math.isfinite(number):
+            raise TypeError(f"expected a finite number, got {value!r}")
+        return number
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise TypeError(f"expected true/false, got {value!r}")
+    if kind == "timestamp":
+        return parse_timestamp(value)
+    if kind == "json":
+        if isinstance(value, str):
+            value = json.loads(value)
+        if not isinstance(value, dict):
+            raise TypeError("expected a JSON object")
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if kind == "list":
+        if isinstance(value, str):
+            value = json.loads(value)
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return value
+    raise TypeError(f"unsupported type {kind}")
+
+
+def _is_missing(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str) and value.strip() == "")
+        or (isinstance(value, float) and math.isnan(value))
+    )
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """Timestamps outside [earliest, latest] are rejected (before the first partition, or in the future)."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, now: datetime, start_date: date, max_future_skew_hours: float) -> TimeBounds:
+        """Bounds from the first partition's date to `now` plus the allowed clock skew."""
+        return cls(
+            datetime(start_date.year, start_date.month, start_date.day), now + timedelta(hours=max_future_skew_hours)
+        )
+
+
+def validate_fields(
+    fields: tuple[Field, ...], record: Any, bounds: TimeBounds, prefix: str = ""
+) -> tuple[dict[str, Any], list[Violation]]:
+    """Check `record` against `fields`; return its typed values and the rules it breaks."""
+    if not isinstance(record, dict):
+        return {}, [
+            Violation("not_an_object", prefix.rstrip(".") or None, f"expected an object, got {type(record).__name__}")
+        ]
+    typed: dict[str, Any] = {}
+    violations: list[Violation] = []
+    for f in fields:
+        name = f"{prefix}{f.name}"
+        value = record.get(f.name)
+        if _is_missing(value):
+            typed[f.name] = None
+            if f.required:
+                violations.append(Violation("missing_required", name, "required field is missing or empty"))
+            continue
+        try:
+            converted = _coerce(f, value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            rule = "bad_timestamp" if f.type == "timestamp" else "wrong_type"
+            violations.append(Violation(rule, name, str(exc)[:200]))
+            typed[f.name] = None
+            continue
+        if f.allowed is not None and converted not in f.allowed:
+            violations.append(Violation("not_allowed", name, f"{converted!r} is not one of {list(f.allowed)}"))
+        if f.range is not None and not (f.range[0] <= converted <= f.range[1]):
+            violations.append(
+                Violation("out_of_range", name, f"{converted} is outside [{f.range[0]:g}, {f.range[1]:g}]")
+            )
+        if f.type == "timestamp":
+            if converted > bounds.latest:
+                violations.append(
+                    Violation("future_timestamp", name, f"{converted.isoformat()} is after {bounds.latest.isoformat()}")
+                )
+            elif converted < bounds.earliest:
+                violations.append(
+                    Violation(
+                        "too_old_timestamp", name, f"{converted.isoformat()} is before {bounds.earliest.isoformat()}"
+                    )
+                )
+        typed[f.name] = converted
+    for f in fields:
+        later, earlier = typed.get(f.name), typed.get(f.not_before) if f.not_before else None
+        if later is not None and earlier is not None and later < earlier:
+            violations.append(Violation("out_of_order", f"{prefix}{f.name}", f"is before {f.not_before}"))
+    return typed, violations
+
+
+def validate_record(contract: Contract, record: Any, bounds: TimeBounds) -> tuple[dict[str, Any], list[Violation]]:
+    """Check a landing record against its input contract, nested lists included.
+
+    Returns the typed record (lists replaced by lists of typed items) and every violation found.
+    """
+    typed, violations = validate_fields(contract.fields, record, bounds)
+    if contract.one_of_required and all(typed.get(n) is None for n in contract.one_of_required):
+        violations.append(
+            Violation("missing_required", "|".join(contract.one_of_required), "at least one of these is required")
+        )
+    for f in contract.fields:
+        if f.type != "list" or typed.get(f.name) is None:
+            continue
+        items = []
+        for index, item in enumerate(typed[f.name]):
+            typed_item, item_violations = validate_fields(contract.items[f.item], item, bounds, f"{f.name}[{index}].")
+            items.append(typed_item)
+            violations.extend(item_violations)
+        typed[f.name] = items
+    return typed, violations

@@ -1,0 +1,168 @@
+"""DuckDB helpers: schema from the contracts, SQL files with parameters, partition replacement, publishing.
+
+Every write replaces whole partitions in one transaction (delete + insert), so re-running is idempotent and
+a crash leaves the previous state. Analysts read a published copy of the working file (see `publish`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from cx_signals.resources import project_dir
+from cx_signals.tables import PARTITION_COLUMN, SCHEMAS, Table, all_tables, ddl, qualified
+
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "DATE": pa.date32(),
+    "JSON": pa.string(),
+}
+
+
+def sql_text(name: str) -> str:
+    """The text of `sql/<name>.sql`."""
+    return (project_dir("sql") / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The subset of `parameters` that `sql` references as `$name`; raise KeyError naming any missing one."""
+    names = set(_PARAMETER.findall(sql))
+    missing = sorted(names - parameters.keys())
+    if missing:
+        raise KeyError(f"SQL parameters without a value: {', '.join(missing)}")
+    return {name: parameters[name] for name in names}
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema, table (with comments), missing column and macro; safe to run repeatedly."""
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table in all_tables().values():
+        for statement in ddl(table):
+            con.execute(statement)
+        schema, name = table.name.split(".")
+        existing = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
+        for column in table.columns:
+            if column.name not in existing:
+                con.execute(f'ALTER TABLE {qualified(table.name)} ADD COLUMN "{column.name}" {column.type}')
+    con.execute(sql_text("setup/macros"))
+
+
+def arrow_table(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table with the table's column types (missing keys are null)."""
+    schema = pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in table.columns])
+    return pa.Table.from_pylist([{c.name: row.get(c.name) for c in table.columns} for row in rows], schema=schema)
+
+
+def _delete_partitions(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    days: list[date],
+    where: str = "",
+    where_params: list[Any] | None = None,
+) -> None:
+    con.execute(
+        f"DELETE FROM {qualified(table.name)} WHERE {PARTITION_COLUMN} IN (SELECT unnest(?::DATE[])){where}",
+        [days, *(where_params or [])],
+    )
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    days: list[date],
+    rows: list[dict[str, Any]],
+    where: str = "",
+    where_params: list[Any] | None = None,
+) -> int:
+    """Replace the `days` partitions of `table_name` with `rows` (call inside a transaction); return rows written."""
+    table = all_tables()[table_name]
+    _delete_partitions(con, table, days, where, where_params)
+    if rows:
+        frame = arrow_table(table, rows)  # noqa: F841 - referenced by name in the SQL below
+        con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM frame")
+    return len(rows)
+
+
+def replace_from_query(
+    con: duckdb.DuckDBPyConnection, table_name: str, days: list[date], sql_name: str, parameters: dict[str, Any]
+) -> int:
+    """Replace the `days` partitions of `table_name` with the result of `sql/<sql_name>.sql` (inside a transaction).
+
+    The query gets `$start_date` and `$end_date` (the first and last day) plus any other parameter it names.
+    Rows the query returns outside `days` are an error, so a query cannot overwrite partitions it was not asked for.
+    """
+    table = all_tables()[table_name]
+    sql = sql_text(sql_name)
+    bound = bind(sql, {**parameters, "start_date": min(days), "end_date": max(days)})
+    _delete_partitions(con, table, days)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _result AS {sql}", bound)
+    outside = con.execute(
+        f"SELECT count(*) FROM _result WHERE {PARTITION_COLUMN} NOT IN (SELECT unnest(?::DATE[]))", [days]
+    ).fetchone()[0]
+    if outside:
+        raise ValueError(f"{sql_name}.sql returned {outside} rows outside the partitions it was asked to replace")
+    con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM _result")
+    written = con.execute("SELECT count(*) FROM _result").fetchone()[0]
+    con.execute("DROP TABLE _result")
+    return written
+
+
+def record_audit(
+    con: duckdb.DuckDBPyConnection, run_id: str, asset: str, day_rows: dict[date, dict[str, Any]], code_version: str
+) -> None:
+    """Replace this run's audit rows for `asset` on each day with `day_rows` (inputs, counts, rows written)."""
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    rows = [
+        {
+            "run_id": run_id,
+            "asset": asset,
+            "partition_date": day,
+            "finished_at": now,
+            "code_version": code_version,
+            **{k: (json.dumps(v) if k == "inputs" else v) for k, v in values.items()},
+        }
+        for day, values in day_rows.items()
+    ]
+    replace_rows(con, "audit.runs", list(day_rows), rows, " AND run_id = ? AND asset = ?", [run_id, asset])
+
+
+def publish(working: Path, published: Path) -> Path:
+    """Atomically replace `published` with a consistent copy of `working` (no connection may be writing it).
+
+    The copy is written beside the target and renamed over it, so a reader opening `published` sees either the
+    previous or the new file, never a partial one; readers that already have it open keep their snapshot.
+    """
+    published.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(working)) as con:
+        con.execute("CHECKPOINT")
+    staging = published.with_name(f".{published.name}.{os.getpid()}.publishing")
+    shutil.copyfile(working, staging)
+    with open(staging, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staging, published)
+    return published
+
+
+def working_path(published: Path) -> Path:
+    """The pipeline's private working file for a published database path."""
+    return published.with_name(f".{published.stem}.working{published.suffix or '.duckdb'}")

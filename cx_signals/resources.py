@@ -1,0 +1,18 @@
+"""Locations of the project's bundled files: SQL, data contracts and the default config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_dir(name: str) -> Path:
+    """Return the directory `name` (sql, data_contracts, config) of an installed wheel or a source checkout."""
+    bundled = _PACKAGE_DIR / "_bundled" / name
+    if bundled.is_dir():
+        return bundled
+    source = _PACKAGE_DIR.parent / name
+    if source.is_dir():
+        return source
+    raise FileNotFoundError(f"cx-signals cannot find its '{name}' directory (looked in {bundled} and {source})")

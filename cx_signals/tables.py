@@ -1,0 +1,170 @@
+"""Table definitions: raw tables derived from the input contracts, public tables from the table contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from cx_signals.contracts import Contract, Field, input_contracts, table_contracts
+
+SCHEMAS = ("raw", "signals", "metrics", "quarantine", "audit")
+PARTITION_COLUMN = "partition_date"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: name, DuckDB type and its comment."""
+
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: qualified name, columns, grain and the contract fields behind its checks."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    checks: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names in order."""
+        return [c.name for c in self.columns]
+
+
+def key_column(field: Field) -> str:
+    """Name of the pseudonym column for an identifier field: customer_id -> customer_key."""
+    return field.name.removesuffix("_id") + "_key"
+
+
+def _field_columns(fields: tuple[Field, ...]) -> list[Column]:
+    columns = []
+    for f in fields:
+        if f.type == "list":
+            continue
+        description = f.description
+        if f.pii == "free_text":
+            description += " PII-redacted."
+        columns.append(Column(f.name, f.duckdb_type, description))
+        if f.pii == "identifier":
+            columns.append(Column(key_column(f), "VARCHAR", f"Keyed pseudonym (HMAC) of {f.name}."))
+    return columns
+
+
+_PARTITION = Column(PARTITION_COLUMN, "DATE", "Daily (UTC) partition the row belongs to.")
+_LINEAGE = (
+    Column("source_file", "VARCHAR", "Landing file the record came from, relative to the landing root."),
+    Column("source_line", "BIGINT", "1-based line or row of the record in its file."),
+)
+
+
+def _raw_tables(contracts: dict[str, Contract]) -> dict[str, Table]:
+    transcripts, telemetry, events = contracts["transcripts"], contracts["telemetry"], contracts["events"]
+    turn_fields, event_fields = transcripts.items["turn"], transcripts.items["conversation_event"]
+    conversation_id = Column("conversation_id", "VARCHAR", "Conversation the row belongs to.")
+
+    def checks(fields: tuple[Field, ...]) -> tuple[Field, ...]:
+        return tuple(f for f in fields if f.type != "list")
+
+    return {
+        "raw.conversations": Table(
+            "raw.conversations",
+            transcripts.description,
+            (
+                _PARTITION,
+                *_field_columns(transcripts.fields),
+                Column("n_turns", "BIGINT", "Number of turns."),
+                *_LINEAGE,
+            ),
+            checks(transcripts.fields),
+            ("conversation_id",),
+        ),
+        "raw.turns": Table(
+            "raw.turns",
+            "One row per turn of a conversation, in time order, text PII-redacted.",
+            (
+                _PARTITION,
+                conversation_id,
+                Column("turn_index", "BIGINT", "0-based position of the turn in its conversation, by time."),
+                *_field_columns(turn_fields),
+                Column("pii_redactions", "BIGINT", "Number of PII strings replaced by typed placeholders."),
+            ),
+            (*checks(turn_fields),),
+            ("conversation_id", "turn_index"),
+        ),
+        "raw.conversation_events": Table(
+            "raw.conversation_events",
+            "Handoffs, transfers and holds within conversations.",
+            (
+                _PARTITION,
+                conversation_id,
+                Column("event_index", "BIGINT", "0-based position of the event in its conversation, by time."),
+                *_field_columns(event_fields),
+            ),
+            checks(event_fields),
+            ("conversation_id", "event_index"),
+        ),
+        "raw.telemetry": Table(
+            "raw.telemetry",
+            telemetry.description,
+            (
+                _PARTITION,
+                Column("record_key", "VARCHAR", "Content hash of the record, its identity for deduplication."),
+                *_field_columns(telemetry.fields),
+                *_LINEAGE,
+            ),
+            checks(telemetry.fields),
+            ("record_key",),
+        ),
+        "raw.events": Table(
+            "raw.events",
+            events.description,
+            (_PARTITION, *_field_columns(events.fields), *_LINEAGE),
+            checks(events.fields),
+            ("event_id",),
+        ),
+    }
+
+
+def _public_table(contract: Contract) -> Table:
+    columns = tuple(Column(f.name, f.duckdb_type, f.description) for f in contract.fields)
+    description = contract.description + (f" Grain: {contract.grain}." if contract.grain else "")
+    return Table(contract.table or contract.name, description, columns, contract.fields, contract.primary_key)
+
+
+@cache
+def all_tables() -> dict[str, Table]:
+    """Every table the pipeline writes, by qualified name."""
+    tables = _raw_tables(input_contracts())
+    tables.update({name: _public_table(c) for name, c in table_contracts().items()})
+    return tables
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def qualified(name: str) -> str:
+    """Quote a `schema.table` name for SQL."""
+    schema, table = name.split(".")
+    return f"{_quote(schema)}.{_quote(table)}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ddl(table: Table) -> list[str]:
+    """CREATE TABLE IF NOT EXISTS plus COMMENT statements for `table`."""
+    columns = ",\n  ".join(f"{_quote(c.name)} {c.type}" for c in table.columns)
+    statements = [f"CREATE TABLE IF NOT EXISTS {qualified(table.name)} (\n  {columns}\n)"]
+    statements.append(f"COMMENT ON TABLE {qualified(table.name)} IS {_literal(table.description)}")
+    statements.extend(
+        f"COMMENT ON COLUMN {qualified(table.name)}.{_quote(c.name)} IS {_literal(c.description)}"
+        for c in table.columns
+    )
+    return statements

@@ -1,0 +1,296 @@
+"""Intent triage: a TF-IDF + logistic-regression model that names each conversation's intent.
+
+The model reads the customer's first turns, trains from conversations whose `intent` is labelled,
+reports held-out metrics, and is saved as a versioned artefact (joblib + JSON sidecar).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import polars as pl
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+UNKNOWN_INTENT = "unknown"
+BITEXT_FILE = "Bitext_Sample_Customer_Service_Training_Dataset.csv"
+
+# Part of every version hash: change it whenever the pipeline below changes, so that a new model
+# trained on the same data does not reuse an old version.
+MODEL_SPEC = "tfidf(word 1-2, char_wb 2-5, sublinear) + logreg(C=10) v1"
+_ARTEFACT_PREFIX = "intent-model-"
+
+
+class NotEnoughLabels(ValueError):
+    """Raised when the labelled data has fewer than two intents with enough examples to learn."""
+
+
+@dataclass(frozen=True)
+class TrainedIntentModel:
+    """A fitted intent pipeline with the facts needed to reproduce and judge it."""
+
+    pipeline: Pipeline
+    version: str
+    intents: tuple[str, ...]
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    training_data_hash: str
+    sklearn_version: str
+    n_examples: int
+    n_unlabelled_dropped: int
+    excluded_intents: dict[str, int]
+
+    def metadata(self) -> dict[str, Any]:
+        """JSON-safe description of the model (everything but the pipeline), for sidecars and assets."""
+        return {
+            "version": self.version,
+            "intents": list(self.intents),
+            "metrics": self.metrics,
+            "params": self.params,
+            "training_data_hash": self.training_data_hash,
+            "sklearn_version": self.sklearn_version,
+            "n_examples": self.n_examples,
+            "n_unlabelled_dropped": self.n_unlabelled_dropped,
+            "excluded_intents": self.excluded_intents,
+        }
+
+
+def first_customer_texts(
+    turns: pl.DataFrame, n_turns: int = 2, order_by: Sequence[str] = ("ts",)
+) -> pl.DataFrame:
+    """Per conversation, the first `n_turns` non-blank customer turns joined by a space.
+
+    `turns` needs `conversation_id`, `speaker`, `text` and the `order_by` columns; ties keep input
+    order. Every conversation in `turns` gets a row (sorted by id); one without customer text gets "".
+    """
+    if n_turns < 1:
+        raise ValueError(f"n_turns must be at least 1, got {n_turns}")
+    customer = (
+        turns.sort(["conversation_id", *order_by], maintain_order=True)
+        .with_columns(pl.col("text").str.strip_chars())
+        .filter((pl.col("speaker") == "customer") & (pl.col("text").str.len_chars() > 0))
+        .group_by("conversation_id", maintain_order=True)
+        .agg(pl.col("text").head(n_turns).str.join(" "))
+    )
+    return (
+        turns.select("conversation_id")
+        .unique()
+        .join(customer, on="conversation_id", how="left")
+        .with_columns(pl.col("text").fill_null(""))
+        .sort("conversation_id")
+    )
+
+
+def _normalise(text: str | None) -> str:
+    # The vectorisers lowercase anyway; normalising first lets identical texts be counted once.
+    return " ".join((text or "").lower().split())
+
+
+def _build_pipeline(seed: int) -> Pipeline:
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        ]
+    )
+    return Pipeline(
+        [("features", features), ("classifier", LogisticRegression(C=10.0, max_iter=2000, random_state=seed))]
+    )
+
+
+def _hash_examples(examples: Sequence[tuple[str, str, int]]) -> str:
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(json.dumps(example, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def train_intent_model(
+    texts: Sequence[str | None],
+    labels: Sequence[str | None],
+    *,
+    test_size: float = 0.2,
+    seed: int = 0,
+    min_examples_per_intent: int = 2,
+) -> TrainedIntentModel:
+    """Train an intent model, measure it on a stratified held-out split, then refit on all examples.
+
+    Pairs with a blank text or a blank/"unknown" label are dropped. Identical texts (after
+    lowercasing and whitespace collapse) with the same label count once, weighted by their count, so
+    a repeated text never sits on both sides of the split, and input order does not matter.
+    Intents with fewer than `min_examples_per_intent` distinct texts are excluded and reported.
+    Raises `NotEnoughLabels` when fewer than two intents remain.
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    if min_examples_per_intent < 2:
+        raise ValueError("min_examples_per_intent must be at least 2: a stratified split needs two")
+
+    counts: Counter[tuple[str, str]] = Counter()
+    n_unlabelled = 0
+    for text, label in zip(texts, labels, strict=True):
+        norm, intent = _normalise(text), (label or "").strip()
+        if not norm or not intent or intent == UNKNOWN_INTENT:
+            n_unlabelled += 1
+        else:
+            counts[(intent, norm)] += 1
+    examples = sorted((intent, norm, n) for (intent, norm), n in counts.items())
+
+    distinct_per_intent = Counter(intent for intent, _, _ in examples)
+    excluded = {
+        intent: sum(n for i, _, n in examples if i == intent)
+        for intent, n_distinct in sorted(distinct_per_intent.items())
+        if n_distinct < min_examples_per_intent
+    }
+    kept = [e for e in examples if e[0] not in excluded]
+    intents = sorted({intent for intent, _, _ in kept})
+    if len(intents) < 2:
+        raise NotEnoughLabels(
+            f"need at least 2 intents with >= {min_examples_per_intent} distinct texts each; "
+            f"found {len(intents)} ({', '.join(intents) or 'none'}); excluded as too small: {excluded}"
+        )
+
+    params = {
+        "model": MODEL_SPEC,
+        "test_size": test_size,
+        "seed": seed,
+        "min_examples_per_intent": min_examples_per_intent,
+    }
+    data_hash = _hash_examples(examples)
+    version = hashlib.sha256(f"{data_hash}|{json.dumps(params, sort_keys=True)}".encode()).hexdigest()[:12]
+
+    # Integer test size: at least one example per intent on each side, which the stratifier requires.
+    n_test = min(max(math.ceil(test_size * len(kept)), len(intents)), len(kept) - len(intents))
+    train, test = train_test_split(kept, test_size=n_test, stratify=[e[0] for e in kept], random_state=seed)
+    evaluated = _fit(train, seed)
+    y_true = [e[0] for e in test]
+    weights = [e[2] for e in test]
+    y_pred = evaluated.predict([e[1] for e in test])
+    per_class = f1_score(y_true, y_pred, labels=intents, average=None, sample_weight=weights, zero_division=0)
+    metrics = {
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", sample_weight=weights, zero_division=0)),
+        "accuracy": float(accuracy_score(y_true, y_pred, sample_weight=weights)),
+        "n_train": sum(e[2] for e in train),
+        "n_test": sum(weights),
+        "n_classes": len(intents),
+        "per_class_f1": {intent: float(f) for intent, f in zip(intents, per_class, strict=True)},
+        "evaluation": "stratified held-out split over distinct texts; saved model refit on all examples",
+    }
+    return TrainedIntentModel(
+        pipeline=_fit(kept, seed),
+        version=version,
+        intents=tuple(intents),
+        metrics=metrics,
+        params=params,
+        training_data_hash=data_hash,
+        sklearn_version=sklearn.__version__,
+        n_examples=sum(e[2] for e in kept),
+        n_unlabelled_dropped=n_unlabelled,
+        excluded_intents=excluded,
+    )
+
+
+def _fit(examples: Sequence[tuple[str, str, int]], seed: int) -> Pipeline:
+    pipeline = _build_pipeline(seed)
+    pipeline.fit(
+        [e[1] for e in examples],
+        [e[0] for e in examples],
+        classifier__sample_weight=[e[2] for e in examples],
+    )
+    return pipeline
+
+
+def predict_intents(model: TrainedIntentModel, texts: Sequence[str | None]) -> list[tuple[str, float]]:
+    """(intent, probability of that intent) for each text; a blank or missing text is ("unknown", 0.0)."""
+    normalised = [_normalise(t) for t in texts]
+    to_score = [t for t in normalised if t]
+    scored: list[tuple[str, float]] = []
+    if to_score:
+        probabilities = model.pipeline.predict_proba(to_score)
+        classes = model.pipeline.classes_
+        best = probabilities.argmax(axis=1)
+        scored = [(str(classes[b]), float(p[b])) for b, p in zip(best, probabilities, strict=True)]
+    it = iter(scored)
+    return [next(it) if t else (UNKNOWN_INTENT, 0.0) for t in normalised]
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_model(model: TrainedIntentModel, directory: Path, *, created_at: datetime) -> Path:
+    """Write `intent-model-<version>.joblib` and its `.json` sidecar into `directory`; return the joblib path.
+
+    `created_at` (timezone-aware) is supplied by the caller so that saving is deterministic; saving the
+    same version again replaces it. The sidecar is written last, so a sidecar implies a complete model.
+    """
+    if created_at.tzinfo is None:
+        raise ValueError("created_at must be timezone-aware")
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path = directory / f"{_ARTEFACT_PREFIX}{model.version}.joblib"
+    sidecar = {**model.metadata(), "created_at": created_at.astimezone(UTC).isoformat()}
+    _write_atomically(model_path, lambda p: joblib.dump(model.pipeline, p))
+    _write_atomically(
+        model_path.with_suffix(".json"),
+        lambda p: p.write_text(json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"),
+    )
+    return model_path
+
+
+def load_latest_model(directory: Path) -> TrainedIntentModel | None:
+    """The most recently created model saved in `directory`, or None if there is none.
+
+    Loading unpickles the joblib file: only load from a directory you trust.
+    """
+    sidecars = []
+    for path in directory.glob(f"{_ARTEFACT_PREFIX}*.json"):
+        if path.with_suffix(".joblib").is_file():
+            meta = json.loads(path.read_text())
+            sidecars.append((datetime.fromisoformat(meta["created_at"]), meta["version"], path, meta))
+    if not sidecars:
+        return None
+    *_, path, meta = max(sidecars, key=lambda s: (s[0], s[1]))
+    return TrainedIntentModel(
+        pipeline=joblib.load(path.with_suffix(".joblib")),
+        version=meta["version"],
+        intents=tuple(meta["intents"]),
+        metrics=meta["metrics"],
+        params=meta["params"],
+        training_data_hash=meta["training_data_hash"],
+        sklearn_version=meta["sklearn_version"],
+        n_examples=meta["n_examples"],
+        n_unlabelled_dropped=meta["n_unlabelled_dropped"],
+        excluded_intents=meta["excluded_intents"],
+    )
+
+
+def load_bitext(path: Path) -> tuple[list[str], list[str]]:
+    """(utterances, intents) from the Bitext customer-service CSV, given the file or its directory."""
+    csv_path = path / BITEXT_FILE if path.is_dir() else path
+    with csv_path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"utterance", "intent"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{csv_path}: missing column(s) {sorted(missing)}")
+        rows = [(row["utterance"], row["intent"]) for row in reader]
+    return [r[0] for r in rows], [r[1] for r in rows]

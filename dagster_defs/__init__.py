@@ -1,0 +1,1 @@
+"""Dagster orchestration for cx-signals: assets, checks, partitions, schedules, sensors and resources."""

@@ -1,0 +1,29 @@
+"""Publishing: analysts read an atomically replaced copy of the working database, never a half-written one."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cx_signals.db import publish
+from dagster_defs.assets.raw import asset_key
+from dagster_defs.partitions import daily_partitions, single_run
+from dagster_defs.resources import WRITER_POOL, CxSettings
+
+
+@dg.asset(
+    key=asset_key("published.database"),
+    deps=[asset_key("metrics.daily_outcomes")],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    pool=WRITER_POOL,
+    group_name="published",
+    kinds={"duckdb"},
+    description="Copies the working DuckDB file over the published one in a single rename once every table of "
+    "the run is written.",
+)
+def published_database(duckdb: DuckDBResource, settings: CxSettings) -> dg.MaterializeResult:
+    target = publish(Path(duckdb.database), settings.published_path)
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(target)), "size_bytes": target.stat().st_size}
+    )

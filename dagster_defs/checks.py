@@ -1,0 +1,106 @@
+"""Asset checks: Great Expectations suites generated from the contracts, and ingest count reconciliation."""
+
+from datetime import date
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cx_signals.quality import validate_frame
+from cx_signals.tables import PARTITION_COLUMN, all_tables, qualified
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def _key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(table.split("."))
+
+
+def checked_days(context: dg.AssetCheckExecutionContext, con, table: str) -> tuple[date, date] | None:
+    """The partitions this run wrote (from its tags), else the table's latest partition."""
+    tags = context.run.tags
+    if RANGE_START in tags:
+        return date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
+    if "dagster/partition" in tags:
+        day = date.fromisoformat(tags["dagster/partition"])
+        return day, day
+    latest = con.execute(f"SELECT max({PARTITION_COLUMN}) FROM {qualified(table)}").fetchone()[0]
+    return (latest, latest) if latest else None
+
+
+def contract_check(table_name: str) -> dg.AssetChecksDefinition:
+    """A check that validates the run's partitions of `table_name` against its contract with GX."""
+    table = all_tables()[table_name]
+
+    @dg.asset_check(
+        asset=_key(table_name),
+        name="matches_contract",
+        description=f"Great Expectations suite generated from the contract of {table_name}.",
+    )
+    def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            days = checked_days(context, con, table_name)
+            if days is None:
+                return dg.AssetCheckResult(passed=True, metadata={"rows_checked": 0})
+            frame = con.execute(
+                f"SELECT * FROM {qualified(table_name)} WHERE {PARTITION_COLUMN} BETWEEN ? AND ?", list(days)
+            ).df()
+        result = validate_frame(table, frame)
+        return dg.AssetCheckResult(
+            passed=result.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_checked": len(frame),
+                "expectations": result.expectations,
+                "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in result.failures) or "none"),
+                "partitions": f"{days[0]} .. {days[1]}",
+            },
+        )
+
+    return check
+
+
+def contract_checks(tables: list[str]) -> list[dg.AssetChecksDefinition]:
+    """Contract checks for several tables."""
+    return [contract_check(t) for t in tables]
+
+
+def reconciliation_check(source: str, tables: tuple[str, ...]) -> dg.AssetChecksDefinition:
+    """Check that records read = loaded + quarantined + duplicates for every day this run ingested, and that the
+    loaded and quarantined counts match the rows actually in the raw table and in quarantine."""
+    primary = tables[0]
+
+    @dg.asset_check(
+        asset=_key(primary),
+        name="counts_reconcile",
+        description=f"{source}: read = loaded + quarantined + duplicates removed, matching the tables.",
+    )
+    def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            rows = con.execute(
+                f"""
+                SELECT a.partition_date, a.records_read, a.rows_written, a.records_quarantined, a.duplicates_removed,
+                       (SELECT count(*) FROM {qualified(primary)} AS t WHERE t.partition_date = a.partition_date),
+                       (SELECT count(*) FROM quarantine.rejects AS q
+                        WHERE q.partition_date = a.partition_date AND q.source = ? AND q.source_line IS NOT NULL)
+                FROM audit.runs AS a
+                WHERE a.run_id = ? AND a.asset = ?
+                ORDER BY a.partition_date
+                """,
+                [source, context.run.run_id, primary],
+            ).fetchall()
+        broken = [
+            f"{day}: read {read} vs loaded {loaded} + quarantined {quarantined} + duplicates {duplicates}; "
+            f"table has {in_table}, quarantine has {in_quarantine}"
+            for day, read, loaded, quarantined, duplicates, in_table, in_quarantine in rows
+            if read != loaded + quarantined + duplicates or loaded != in_table or quarantined != in_quarantine
+        ]
+        return dg.AssetCheckResult(
+            passed=bool(rows) and not broken,
+            metadata={
+                "days_checked": len(rows),
+                "records_read": sum(r[1] for r in rows),
+                "problems": dg.MetadataValue.md("\n".join(f"- {b}" for b in broken) or "none"),
+            },
+        )
+
+    return check

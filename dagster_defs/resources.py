@@ -1,0 +1,54 @@
+"""Resources: one DuckDB resource on the pipeline's working file, and the pipeline's settings."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from cx_signals.config import load_config
+from cx_signals.db import working_path
+
+DEFAULT_DB = "cx_data/cx_signals.duckdb"
+DEFAULT_LANDING = "cx_data/landing"
+WRITER_POOL = "cx_duckdb_writer"
+
+
+class CxSettings(dg.ConfigurableResource):
+    """Where the pipeline reads and publishes: landing folder, published database, optional config override."""
+
+    landing_dir: str
+    database: str
+    config_file: str = ""
+
+    def config(self) -> dict[str, Any]:
+        """The merged parameters (defaults + override file)."""
+        return load_config(self.config_file or None)
+
+    @property
+    def published_path(self) -> Path:
+        """The database file analysts read."""
+        return Path(self.database)
+
+    @property
+    def key_file(self) -> Path:
+        """Fallback pseudonymisation key file, beside the database."""
+        return self.published_path.with_name(f".{self.published_path.stem}.pseudonym-key")
+
+
+def build_resources(database: str, landing_dir: str, config_file: str = "") -> dict[str, Any]:
+    """The resources for a database path and landing folder: the working DuckDB file and the settings."""
+    return {
+        "duckdb": DuckDBResource(database=str(working_path(Path(database)))),
+        "settings": CxSettings(landing_dir=landing_dir, database=database, config_file=config_file),
+    }
+
+
+def resources_from_environment() -> dict[str, Any]:
+    """Resources configured from CX_SIGNALS_DB, CX_SIGNALS_LANDING and CX_SIGNALS_CONFIG (with local defaults)."""
+    return build_resources(
+        os.environ.get("CX_SIGNALS_DB", DEFAULT_DB),
+        os.environ.get("CX_SIGNALS_LANDING", DEFAULT_LANDING),
+        os.environ.get("CX_SIGNALS_CONFIG", ""),
+    )

@@ -1,0 +1,161 @@
+-- metrics.contact_outcomes: one row per consented conversation started on a day in [$start_date, $end_date].
+-- Definitions (docs/metrics.md): contained = bot turns and no agent turn and no handoff; repeat contact =
+-- another conversation of the same customer, any channel, starting within $outcomes_repeat_window_days days
+-- after this one's end with the same intent (or either intent unknown); FCR = not abandoned and no repeat;
+-- containment-with-quality = contained, no repeat, end sentiment >= $outcomes_cwq_min_end_sentiment, no
+-- surveyed CSAT <= $outcomes_cwq_max_bad_csat, no session with friction within $outcomes_cwq_friction_window_hours
+-- hours after the end. Repeat chains (same customer and intent, each within R days of the previous end) are
+-- followed $outcomes_chain_lookback_days days back and forward.
+WITH contacts AS (
+    SELECT
+        s.*,
+        coalesce(s.labelled_intent, p.predicted_intent, 'unknown') AS intent,
+        CASE WHEN s.labelled_intent IS NOT NULL THEN 'label'
+             WHEN p.predicted_intent IS NOT NULL THEN 'model' ELSE 'none' END AS intent_source
+    FROM signals.conversation_signals AS s
+    LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
+    WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
+                               AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
+),
+costed AS (
+    SELECT
+        c.*,
+        c.bot_turns > 0 AND c.agent_turns = 0 AND c.handoffs = 0 AS contained,
+        c.handoffs > 0 OR (c.bot_turns > 0 AND c.agent_turns > 0) AS escalated,
+        coalesce(c.disposition = 'abandoned', FALSE) AS abandoned,
+        CASE
+            WHEN c.agent_turns = 0 AND c.agent_joined_at IS NULL THEN 0.0
+            WHEN m.written_reply_minutes IS NOT NULL THEN c.agent_turns * m.written_reply_minutes
+            ELSE greatest(epoch(c.ended_at - coalesce(c.agent_joined_at, c.started_at)), 0) / 60.0
+        END AS agent_minutes,
+        m.agent_cost_per_minute,
+        m.after_contact_work_minutes
+    FROM contacts AS c
+    JOIN cost_model AS m USING (channel)
+),
+with_cost AS (
+    SELECT
+        *,
+        (CASE WHEN bot_turns > 0 THEN $costs_bot_cost_per_conversation ELSE 0 END)
+        + agent_minutes * agent_cost_per_minute
+        + (CASE WHEN agent_minutes > 0 THEN after_contact_work_minutes * agent_cost_per_minute ELSE 0 END)
+        + transfers * $costs_transfer_overhead AS cost
+    FROM costed
+),
+next_contacts AS (
+    SELECT
+        a.conversation_id,
+        min(b.started_at) AS next_contact_at
+    FROM with_cost AS a
+    JOIN with_cost AS b
+      ON b.customer_key = a.customer_key
+     AND b.conversation_id <> a.conversation_id
+     AND b.started_at > a.ended_at
+     AND b.started_at <= a.ended_at + to_days(CAST($outcomes_repeat_window_days AS INTEGER))
+     AND (b.intent = a.intent OR a.intent = 'unknown' OR b.intent = 'unknown')
+    GROUP BY a.conversation_id
+),
+chain_links AS (
+    SELECT
+        w.*,
+        lag(w.ended_at) OVER (PARTITION BY w.customer_key, w.intent ORDER BY w.started_at, w.conversation_id)
+            AS previous_end
+    FROM with_cost AS w
+),
+chain_numbers AS (
+    SELECT *,
+        sum(CASE WHEN previous_end IS NOT NULL AND started_at > previous_end
+                      AND started_at <= previous_end + to_days(CAST($outcomes_repeat_window_days AS INTEGER))
+                 THEN 0 ELSE 1 END)
+            OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS chain_number
+    FROM chain_links
+),
+chains AS (
+    SELECT
+        customer_key, intent, chain_number,
+        arg_min(conversation_id, started_at) AS chain_id,
+        count(*) AS chain_length,
+        sum(cost) AS chain_cost,
+        min(started_at) AS chain_started_at,
+        arg_max(conversation_id, started_at) AS last_conversation_id,
+        arg_max(disposition, started_at) = 'resolved' AS chain_resolved,
+        arg_max(ended_at, started_at) AS last_ended_at
+    FROM chain_numbers
+    GROUP BY customer_key, intent, chain_number
+),
+frictions AS (
+    SELECT w.conversation_id, count(*) AS friction_sessions_after
+    FROM with_cost AS w
+    JOIN signals.session_friction AS f
+      ON f.customer_key = w.customer_key
+     AND f.had_friction
+     AND f.session_start > w.ended_at
+     AND f.session_start <= w.ended_at + to_hours(CAST($outcomes_cwq_friction_window_hours AS INTEGER))
+    WHERE f.partition_date BETWEEN $start_date AND $end_date + INTERVAL 2 DAY
+    GROUP BY w.conversation_id
+),
+outcomes AS (
+    SELECT
+        n.*,
+        nc.next_contact_at IS NOT NULL AS repeat_contact,
+        nc.next_contact_at,
+        coalesce(fr.friction_sessions_after, 0) AS friction_sessions_after,
+        ch.chain_id,
+        row_number() OVER (PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id)
+            AS chain_position,
+        ch.chain_length,
+        ch.chain_resolved,
+        ch.chain_cost,
+        ch.chain_started_at,
+        ch.last_ended_at,
+        ch.last_conversation_id
+    FROM chain_numbers AS n
+    LEFT JOIN next_contacts AS nc USING (conversation_id)
+    LEFT JOIN frictions AS fr USING (conversation_id)
+    JOIN chains AS ch USING (customer_key, intent, chain_number)
+)
+SELECT
+    partition_date,
+    conversation_id,
+    customer_key,
+    channel,
+    queue,
+    intent,
+    intent_source,
+    started_at,
+    ended_at,
+    disposition,
+    csat,
+    contained,
+    escalated,
+    abandoned,
+    repeat_contact,
+    next_contact_at,
+    NOT abandoned AND NOT repeat_contact AS fcr,
+    -- containment-with-quality and the part each failure comes from
+    contained AND NOT repeat_contact
+        AND coalesce(sentiment_end, 0) >= $outcomes_cwq_min_end_sentiment
+        AND coalesce(csat > $outcomes_cwq_max_bad_csat, TRUE)
+        AND friction_sessions_after = 0 AS contained_with_quality,
+    contained AND repeat_contact AS cwq_failed_repeat,
+    contained AND coalesce(sentiment_end < $outcomes_cwq_min_end_sentiment, FALSE) AS cwq_failed_sentiment,
+    contained AND coalesce(csat <= $outcomes_cwq_max_bad_csat, FALSE) AS cwq_failed_csat,
+    contained AND friction_sessions_after > 0 AS cwq_failed_friction,
+    sentiment_end,
+    escalation_requests,
+    handoffs,
+    transfers,
+    hold_seconds,
+    duration_seconds AS handle_time_seconds,
+    agent_minutes,
+    cost,
+    chain_id,
+    chain_position,
+    chain_length,
+    CASE WHEN chain_resolved THEN 'resolved' ELSE 'open' END AS chain_status,
+    conversation_id = last_conversation_id AS resolves_chain,
+    CASE WHEN chain_resolved THEN chain_cost END AS cost_to_resolve,
+    chain_cost AS chain_cost_so_far,
+    CASE WHEN chain_resolved THEN epoch(last_ended_at - chain_started_at) END AS time_to_resolve_seconds
+FROM outcomes
+WHERE partition_date BETWEEN $start_date AND $end_date

@@ -1,0 +1,197 @@
+-- signals.conversation_signals: one row per consented conversation started on a day in [$start_date, $end_date].
+-- Sentiment start/end are means of the first/last quarter (ceil(n/4)) of customer turns (Contact Lens scores
+-- quarters); the shift is reliable with >= $sentiment_min_turns_reliable_shift customer turns (Genesys).
+-- Non-talk time (voice) = hold time + silences over $conversation_silence_gap_seconds s outside holds.
+WITH conversations AS (
+    SELECT c.*
+    FROM raw.conversations AS c
+    WHERE c.partition_date BETWEEN $start_date AND $end_date
+      AND c.consent_analytics
+),
+turns AS (
+    SELECT
+        t.conversation_id, t.turn_index, t.speaker, t.ts, t.end_ts, t.text,
+        s.compound,
+        s.compound < $sentiment_negative_threshold AS is_negative,
+        coalesce(regexp_matches(t.text, $escalation_regex), FALSE) AS asks_escalation,
+        coalesce(regexp_matches(t.text, $effort_regex), FALSE) AS effort_cue,
+        list_distinct(list_filter(string_split_regex(lower(coalesce(t.text, '')), '[^a-z0-9]+'), w -> length(w) > 2))
+            AS tokens
+    FROM raw.turns AS t
+    JOIN conversations AS c USING (conversation_id)
+    LEFT JOIN signals.turn_sentiment AS s USING (conversation_id, turn_index)
+    WHERE t.partition_date BETWEEN $start_date AND $end_date
+),
+customer_turns AS (
+    SELECT
+        *,
+        row_number() OVER (PARTITION BY conversation_id ORDER BY turn_index) AS customer_position,
+        count(*) OVER (PARTITION BY conversation_id) AS customer_count
+    FROM turns
+    WHERE speaker = 'customer'
+),
+streaks AS (
+    -- runs of consecutive negative customer turns: islands of equal (position - negative-rank)
+    SELECT conversation_id, count(*) AS streak_length
+    FROM (
+        SELECT conversation_id, customer_position
+            - row_number() OVER (PARTITION BY conversation_id ORDER BY customer_position) AS island
+        FROM customer_turns
+        WHERE is_negative
+    )
+    GROUP BY conversation_id, island
+),
+repetitions AS (
+    -- a customer turn that restates an earlier one: token Jaccard >= threshold
+    SELECT later.conversation_id, count(DISTINCT later.turn_index) AS repetitions
+    FROM customer_turns AS later
+    JOIN customer_turns AS earlier
+      ON earlier.conversation_id = later.conversation_id AND earlier.turn_index < later.turn_index
+    WHERE len(later.tokens) >= 3 AND len(earlier.tokens) >= 3
+      AND len(list_intersect(later.tokens, earlier.tokens))
+          / len(list_distinct(list_concat(later.tokens, earlier.tokens)))
+          >= $conversation_repetition_min_similarity
+    GROUP BY later.conversation_id
+),
+customer_summary AS (
+    SELECT
+        conversation_id,
+        avg(compound) FILTER (WHERE customer_position <= ceil(customer_count / 4)) AS sentiment_start,
+        avg(compound) FILTER (WHERE customer_position > customer_count - ceil(customer_count / 4)) AS sentiment_end,
+        min(compound) AS sentiment_min,
+        avg(compound) AS customer_sentiment_mean,
+        count(*) FILTER (WHERE asks_escalation) AS escalation_requests,
+        count(*) FILTER (WHERE effort_cue) AS effort_cues,
+        min(ts) AS first_customer_ts
+    FROM customer_turns
+    GROUP BY conversation_id
+),
+ordered_turns AS (
+    SELECT
+        *,
+        lag(speaker) OVER w AS previous_speaker,
+        lag(end_ts) OVER w AS previous_end_ts,
+        max(coalesce(end_ts, ts)) OVER (PARTITION BY conversation_id ORDER BY turn_index
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS spoken_until
+    FROM turns
+    WINDOW w AS (PARTITION BY conversation_id ORDER BY turn_index)
+),
+turn_summary AS (
+    SELECT
+        conversation_id,
+        count(*) AS n_turns,
+        count(*) FILTER (WHERE speaker = 'customer') AS customer_turns,
+        count(*) FILTER (WHERE speaker = 'agent') AS agent_turns,
+        count(*) FILTER (WHERE speaker = 'bot') AS bot_turns,
+        count(*) FILTER (WHERE speaker = 'system') AS system_turns,
+        avg(compound) FILTER (WHERE speaker = 'agent') AS agent_sentiment_mean,
+        avg(compound) FILTER (WHERE speaker = 'bot') AS bot_sentiment_mean,
+        sum(epoch(end_ts - ts)) FILTER (WHERE speaker = 'agent' AND end_ts IS NOT NULL) AS agent_talk_seconds,
+        sum(epoch(end_ts - ts)) FILTER (WHERE speaker = 'customer' AND end_ts IS NOT NULL) AS customer_talk_seconds,
+        count(*) FILTER (WHERE previous_speaker IS NOT NULL AND previous_speaker <> speaker
+                         AND previous_end_ts IS NOT NULL AND ts < previous_end_ts) AS interruptions,
+        min(ts) FILTER (WHERE speaker = 'agent') AS first_agent_ts,
+        count(*) FILTER (WHERE end_ts IS NOT NULL) AS timed_turns
+    FROM ordered_turns
+    GROUP BY conversation_id
+),
+gaps AS (
+    SELECT conversation_id, spoken_until AS gap_start, ts AS gap_end
+    FROM ordered_turns
+    WHERE spoken_until IS NOT NULL AND epoch(ts - spoken_until) > $conversation_silence_gap_seconds
+),
+events AS (
+    SELECT e.conversation_id, e.event_type, e.ts, e.event_index
+    FROM raw.conversation_events AS e
+    JOIN conversations AS c USING (conversation_id)
+    WHERE e.partition_date BETWEEN $start_date AND $end_date
+),
+holds AS (
+    -- each hold_start paired with the next hold_end; an unclosed hold runs to the conversation's end
+    SELECT h.conversation_id, h.ts AS hold_start,
+           coalesce((SELECT min(x.ts) FROM events AS x
+                     WHERE x.conversation_id = h.conversation_id AND x.event_type = 'hold_end' AND x.ts >= h.ts),
+                    c.ended_at) AS hold_end
+    FROM events AS h
+    JOIN conversations AS c USING (conversation_id)
+    WHERE h.event_type = 'hold_start'
+),
+silences AS (
+    SELECT g.conversation_id,
+           epoch(g.gap_end - g.gap_start) - coalesce(sum(greatest(0, epoch(least(g.gap_end, h.hold_end)
+                                                     - greatest(g.gap_start, h.hold_start)))), 0) AS silent_seconds
+    FROM gaps AS g
+    LEFT JOIN holds AS h
+      ON h.conversation_id = g.conversation_id AND h.hold_start < g.gap_end AND h.hold_end > g.gap_start
+    GROUP BY g.conversation_id, g.gap_start, g.gap_end
+),
+event_summary AS (
+    SELECT
+        conversation_id,
+        count(*) FILTER (WHERE event_type = 'handoff_to_agent') AS handoffs,
+        count(*) FILTER (WHERE event_type = 'transfer') AS transfers,
+        min(ts) FILTER (WHERE event_type = 'handoff_to_agent') AS first_handoff_ts
+    FROM events
+    GROUP BY conversation_id
+),
+first_responses AS (
+    SELECT t.conversation_id, min(t.ts) AS first_response_ts
+    FROM turns AS t
+    JOIN customer_summary AS cs USING (conversation_id)
+    WHERE t.speaker IN ('agent', 'bot') AND t.ts >= cs.first_customer_ts
+    GROUP BY t.conversation_id
+)
+SELECT
+    c.partition_date,
+    c.conversation_id,
+    c.customer_key,
+    c.channel,
+    c.queue,
+    c.intent AS labelled_intent,
+    c.disposition,
+    c.csat,
+    c.started_at,
+    c.ended_at,
+    epoch(c.ended_at - c.started_at) AS duration_seconds,
+    coalesce(ts.n_turns, 0) AS n_turns,
+    coalesce(ts.customer_turns, 0) AS customer_turns,
+    coalesce(ts.agent_turns, 0) AS agent_turns,
+    coalesce(ts.bot_turns, 0) AS bot_turns,
+    coalesce(ts.system_turns, 0) AS system_turns,
+    cs.customer_sentiment_mean,
+    ts.agent_sentiment_mean,
+    ts.bot_sentiment_mean,
+    cs.sentiment_start,
+    cs.sentiment_end,
+    cs.sentiment_end - cs.sentiment_start AS sentiment_shift,
+    coalesce(ts.customer_turns, 0) >= $sentiment_min_turns_reliable_shift AS sentiment_shift_reliable,
+    cs.sentiment_min,
+    coalesce((SELECT max(streak_length) FROM streaks AS s WHERE s.conversation_id = c.conversation_id), 0)
+        AS longest_negative_streak,
+    coalesce(es.handoffs, 0) AS handoffs,
+    coalesce(es.transfers, 0) AS transfers,
+    coalesce((SELECT sum(epoch(h.hold_end - h.hold_start)) FROM holds AS h
+              WHERE h.conversation_id = c.conversation_id), 0) AS hold_seconds,
+    CASE WHEN ts.timed_turns > 0 THEN
+        coalesce((SELECT sum(epoch(h.hold_end - h.hold_start)) FROM holds AS h
+                  WHERE h.conversation_id = c.conversation_id), 0)
+        + coalesce((SELECT sum(s.silent_seconds) FROM silences AS s
+                    WHERE s.conversation_id = c.conversation_id
+                      AND s.silent_seconds > $conversation_silence_gap_seconds), 0)
+    END AS non_talk_seconds,
+    CASE WHEN ts.timed_turns > 0 AND c.ended_at > c.started_at
+        THEN coalesce(ts.agent_talk_seconds, 0) / epoch(c.ended_at - c.started_at) END AS talk_ratio,
+    ts.agent_talk_seconds,
+    ts.customer_talk_seconds,
+    coalesce(ts.interruptions, 0) AS interruptions,
+    epoch(fr.first_response_ts - cs.first_customer_ts) AS first_response_seconds,
+    least(ts.first_agent_ts, es.first_handoff_ts) AS agent_joined_at,
+    coalesce(cs.escalation_requests, 0) AS escalation_requests,
+    coalesce(r.repetitions, 0) AS repetitions,
+    coalesce(cs.effort_cues, 0) AS effort_cues
+FROM conversations AS c
+LEFT JOIN turn_summary AS ts USING (conversation_id)
+LEFT JOIN customer_summary AS cs USING (conversation_id)
+LEFT JOIN event_summary AS es USING (conversation_id)
+LEFT JOIN first_responses AS fr USING (conversation_id)
+LEFT JOIN repetitions AS r USING (conversation_id)

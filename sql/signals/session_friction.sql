@@ -1,0 +1,178 @@
+-- signals.session_friction: one row per web/app session that started on a day in [$start_date, $end_date].
+-- Sessions come from session_id, or, when it is absent, from $sessions_inactivity_minutes of inactivity per
+-- anonymous id (as GA4, PostHog and Snowplow do). Events from the day before and after are read so that a
+-- session spanning midnight is whole. Detectors follow PostHog (rage, dead clicks), Sentry (error clicks)
+-- and Apdex (slow = latency above 4T).
+WITH window_events AS (
+    SELECT *
+    FROM raw.events
+    WHERE partition_date BETWEEN $start_date - INTERVAL 1 DAY AND $end_date + INTERVAL 1 DAY
+),
+unsessioned AS (
+    SELECT *,
+        CASE WHEN lag(ts) OVER w IS NULL
+               OR ts - lag(ts) OVER w > to_minutes(CAST($sessions_inactivity_minutes AS BIGINT))
+             THEN 1 ELSE 0 END AS starts_session
+    FROM window_events
+    WHERE session_id IS NULL
+    WINDOW w AS (PARTITION BY anonymous_key ORDER BY ts, event_id)
+),
+events AS (
+    SELECT *, 'sid:' || session_id AS session_key
+    FROM window_events
+    WHERE session_id IS NOT NULL
+    UNION ALL BY NAME
+    SELECT * EXCLUDE (starts_session, session_number),
+        'anon:' || anonymous_key || ':' || session_number AS session_key
+    FROM (SELECT *, sum(starts_session) OVER (PARTITION BY anonymous_key ORDER BY ts, event_id) AS session_number
+          FROM unsessioned)
+),
+sessions AS (
+    SELECT
+        session_key,
+        any_value(session_id) AS session_id,
+        any_value(anonymous_key) AS anonymous_key,
+        max(customer_key) AS customer_key,
+        min(ts) AS session_start,
+        max(ts) AS session_end,
+        count(*) AS n_events,
+        count(*) FILTER (WHERE event_type = 'page_view') AS page_views,
+        count(*) FILTER (WHERE event_type = 'form_error') AS form_errors,
+        count(*) FILTER (WHERE event_type = 'help_view') AS help_views,
+        count(*) FILTER (WHERE event_type = 'contact_start') AS contact_starts,
+        count(*) FILTER (WHERE event_type = 'purchase') AS purchases,
+        arg_min(page, ts) AS entry_page
+    FROM events
+    GROUP BY session_key
+    HAVING CAST(min(ts) AS DATE) BETWEEN $start_date AND $end_date
+),
+clicks AS (
+    SELECT session_key, event_id, ts, page, x, y,
+        ts - lag(ts) OVER w < to_milliseconds(CAST($friction_rage_click_max_gap_ms AS BIGINT))
+        AND abs(x - lag(x) OVER w) + abs(y - lag(y) OVER w) < $friction_rage_click_max_distance_px AS continues_burst
+    FROM events
+    WHERE event_type = 'click' AND session_key IN (SELECT session_key FROM sessions)
+    WINDOW w AS (PARTITION BY session_key ORDER BY ts, event_id)
+),
+click_runs AS (
+    SELECT *, sum(CASE WHEN coalesce(continues_burst, FALSE) THEN 0 ELSE 1 END)
+        OVER (PARTITION BY session_key ORDER BY ts, event_id) AS run_id
+    FROM clicks
+),
+bursts AS (
+    SELECT session_key, run_id, count(*) AS burst_clicks, min(ts) AS burst_start, any_value(page) AS page
+    FROM click_runs
+    GROUP BY session_key, run_id
+    HAVING count(*) >= $friction_rage_click_min_clicks
+),
+responses AS (
+    SELECT session_key, ts
+    FROM events
+    WHERE event_type IN ('page_view', 'page_leave', 'dom_change', 'scroll', 'input')
+),
+session_telemetry AS (
+    SELECT s.session_key, t.ts, t.kind, t.duration_ms
+    FROM raw.telemetry AS t
+    JOIN sessions AS s ON 'sid:' || t.session_id = s.session_key
+    WHERE t.partition_date BETWEEN $start_date - INTERVAL 1 DAY AND $end_date + INTERVAL 1 DAY
+),
+errors AS (
+    SELECT session_key, ts FROM session_telemetry WHERE kind = 'error'
+),
+click_outcomes AS (
+    SELECT
+        r.session_key,
+        r.run_id,
+        b.run_id IS NOT NULL AS in_rage_burst,
+        (SELECT min(x.ts) FROM responses AS x WHERE x.session_key = r.session_key AND x.ts > r.ts) AS next_response,
+        (SELECT min(e.ts) FROM errors AS e WHERE e.session_key = r.session_key AND e.ts >= r.ts) AS next_error,
+        r.ts
+    FROM click_runs AS r
+    LEFT JOIN bursts AS b USING (session_key, run_id)
+),
+click_summary AS (
+    SELECT
+        session_key,
+        count(*) AS clicks,
+        count(*) FILTER (WHERE NOT in_rage_burst AND (next_response IS NULL
+            OR next_response - ts > to_milliseconds(CAST($friction_dead_click_window_ms AS BIGINT)))) AS dead_clicks,
+        count(*) FILTER (WHERE next_error IS NOT NULL
+            AND next_error - ts <= to_milliseconds(CAST($friction_error_click_window_ms AS BIGINT))) AS error_clicks
+    FROM click_outcomes
+    GROUP BY session_key
+),
+page_views AS (
+    SELECT session_key, page, ts,
+        lag(page) OVER w AS previous_page,
+        lead(page) OVER w AS next_page,
+        lead(ts) OVER w AS next_ts
+    FROM events
+    WHERE event_type = 'page_view'
+    WINDOW w AS (PARTITION BY session_key ORDER BY ts, event_id)
+),
+quick_backs AS (
+    SELECT session_key, count(*) AS quick_backs
+    FROM page_views
+    WHERE previous_page IS NOT NULL AND next_page = previous_page AND next_page <> page
+      AND next_ts - ts < to_seconds(CAST($friction_quick_back_seconds AS BIGINT))
+    GROUP BY session_key
+),
+telemetry_summary AS (
+    SELECT session_key,
+        count(*) FILTER (WHERE kind = 'error') AS errors,
+        count(*) FILTER (WHERE kind = 'crash') AS crashes,
+        count(*) FILTER (WHERE kind = 'latency' AND duration_ms > 4 * $friction_apdex_t_ms) AS slow_pages
+    FROM session_telemetry
+    GROUP BY session_key
+),
+burst_summary AS (
+    SELECT session_key, count(*) AS rage_click_bursts, sum(burst_clicks) AS rage_clicks,
+        min(burst_start) AS first_rage_click_at, arg_min(page, burst_start) AS first_rage_click_page
+    FROM bursts
+    GROUP BY session_key
+),
+parts AS (
+    SELECT
+        CAST(s.session_start AS DATE) AS partition_date,
+        s.session_key,
+        s.session_id,
+        s.anonymous_key,
+        s.customer_key,
+        s.session_start,
+        s.session_end,
+        epoch(s.session_end - s.session_start) AS duration_seconds,
+        s.n_events,
+        s.page_views,
+        s.entry_page,
+        coalesce(c.clicks, 0) AS clicks,
+        coalesce(b.rage_click_bursts, 0) AS rage_click_bursts,
+        coalesce(b.rage_clicks, 0) AS rage_clicks,
+        b.first_rage_click_at,
+        b.first_rage_click_page,
+        coalesce(c.dead_clicks, 0) AS dead_clicks,
+        coalesce(c.error_clicks, 0) AS error_clicks,
+        s.form_errors,
+        coalesce(q.quick_backs, 0) AS quick_backs,
+        coalesce(t.slow_pages, 0) AS slow_pages,
+        coalesce(t.crashes, 0) AS crashes,
+        coalesce(t.errors, 0) AS errors,
+        s.help_views,
+        s.contact_starts,
+        s.purchases
+    FROM sessions AS s
+    LEFT JOIN click_summary AS c USING (session_key)
+    LEFT JOIN burst_summary AS b USING (session_key)
+    LEFT JOIN quick_backs AS q USING (session_key)
+    LEFT JOIN telemetry_summary AS t USING (session_key)
+),
+scored AS (
+    SELECT *,
+        $w_rage_clicks * rage_click_bursts + $w_dead_clicks * dead_clicks + $w_error_clicks * error_clicks
+            + $w_form_errors * form_errors + $w_quick_backs * quick_backs + $w_slow_pages * slow_pages
+            + $w_crashes * crashes + $w_errors * errors + $w_help_views * help_views AS friction_score
+    FROM parts
+)
+SELECT *, friction_score >= $friction_session_friction_threshold AS had_friction
+FROM scored
+WHERE customer_key IS NULL
+   OR customer_key NOT IN (SELECT customer_key FROM raw.conversations WHERE NOT consent_analytics)
