@@ -226,7 +226,8 @@ def read_file(file: LandingFile) -> FileRead:
                 {"jsonl": _read_jsonl, "json": _read_json_array, "csv": _read_csv}[file.format](read, handle)
         else:
             read.file_error = (
-                f"unsupported file type '{file.path.name}': use .jsonl, .ndjson, .json, .csv or .parquet (optionally .gz)"
+                f"unsupported file type '{file.path.name}': "
+                "use .jsonl, .ndjson, .json, .csv or .parquet, optionally gzipped"
             )
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         where = f" after record {read.records[-1].line}" if read.records else ""
