@@ -165,9 +165,7 @@ def luhn_ok(digits: str) -> bool:
 def card_is_plausible(digits: str) -> bool:
     """True for a Luhn-valid number whose prefix and length belong to a card scheme."""
     n = len(digits)
-    return any(
-        n in lengths and digits.startswith(prefixes) for prefixes, lengths in _CARD_SCHEMES
-    ) and luhn_ok(digits)
+    return any(n in lengths and digits.startswith(prefixes) for prefixes, lengths in _CARD_SCHEMES) and luhn_ok(digits)
 
 
 def _cards(text: str) -> Iterator[PiiSpan]:
@@ -202,9 +200,7 @@ _NINO = re.compile(
     r"(?i)(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
 )
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
-_NIR = re.compile(
-    r"(?<![\d.])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[AaBb])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}(?![\d.])"
-)
+_NIR = re.compile(r"(?<![\d.])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[AaBb])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}(?![\d.])")
 _BSN_IN_CONTEXT = re.compile(
     r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)(?:\s*(?:nummer|number|nr\.?|is)\b)*[\s:#]*"
     r"(\d{9}|\d{4}[. ]\d{2}[. ]\d{3})(?!\d)"
@@ -220,10 +216,7 @@ def _nir_ok(nir: str) -> bool:
 def _bsn_ok(bsn: str) -> bool:
     """Dutch BSN eleven-test: 9*d1 + 8*d2 + ... + 2*d8 - d9 is a multiple of 11."""
     digits = [int(c) for c in bsn]
-    return (
-        any(digits)
-        and sum(d * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11 == 0
-    )
+    return any(digits) and sum(d * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11 == 0
 
 
 def _national_ids(text: str) -> Iterator[PiiSpan]:
@@ -285,9 +278,7 @@ def _phones(text: str, regions: Sequence[str], covered: Sequence[PiiSpan]) -> It
     if not runs:
         return
     # A number in national format of a trunk-"0" region starts with 0 and has 7+ digits from there.
-    zero_led = any(
-        len(_DIGIT.findall(run, z.start())) >= 7 for run in runs for z in _ZERO_GROUP.finditer(run)
-    )
+    zero_led = any(len(_DIGIT.findall(run, z.start())) >= 7 for run in runs for z in _ZERO_GROUP.finditer(run))
     seen: set[tuple[int, int]] = set()
     for i, region in enumerate(regions):
         # The first region always runs (international numbers are found from any region); the other
@@ -348,9 +339,7 @@ _EU_STREET = re.compile(
     r"|chemin|quai|route|cours) (?:(?:de la|de l['’]|du|des|de|d['’]|la|le|l['’]) ?)?[A-ZÉÈ][\w'’-]+"
     r"(?: (?:(?:de|du|des|la|le) )?[A-ZÉÈ][\w'’-]+){0,3}(?:,? \d{5} [A-ZÉÈ][\w'’-]+)?"
 )
-_UK_POSTCODE = re.compile(
-    r"(?i)(?<![A-Za-z0-9])([A-Z]{1,2})\d[A-Z\d]?( ?)\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])"
-)
+_UK_POSTCODE = re.compile(r"(?i)(?<![A-Za-z0-9])([A-Z]{1,2})\d[A-Z\d]?( ?)\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
 _UK_POSTCODE_AREAS = frozenset(
     {
         "AB", "AL", "B", "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "BX", "CA", "CB", "CF",
@@ -409,8 +398,7 @@ def find_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> list[PiiSpa
         spans.extend(_ibans(text))
         if n_digits >= 13:
             spans.extend(_cards(text))
-        phones = list(_phones(text, regions, spans))
-        spans += phones
+        spans += list(_phones(text, regions, spans))
     return _merge(spans) if spans else spans
 
 
@@ -423,14 +411,39 @@ def redact(text: str | None, regions: Sequence[str] = DEFAULT_REGIONS) -> Redact
     if text is None:
         return None
     found = find_pii(text, regions)
-    if not found:
-        return RedactionResult(text, found)
+    out = _render(text, found)
+    # A value hidden inside a longer run ("020 7946 <card>") shows once its neighbour is replaced:
+    # detect again until nothing new appears, so that redaction is idempotent.
+    while found and (more := find_pii(out, regions)):
+        found = _merge(
+            found
+            + [PiiSpan(s.type, _original_offset(s.start, found), _original_offset(s.end, found, True)) for s in more]
+        )
+        out = _render(text, found)
+    return RedactionResult(out, found)
+
+
+def _render(text: str, found: list[PiiSpan]) -> str:
     parts, pos = [], 0
     for span in found:
         parts += (text[pos : span.start], PLACEHOLDERS[span.type])
         pos = span.end
     parts.append(text[pos:])
-    return RedactionResult("".join(parts), found)
+    return "".join(parts)
+
+
+def _original_offset(pos: int, found: list[PiiSpan], is_end: bool = False) -> int:
+    """Map an offset in ``_render(text, found)`` back to ``text``; inside a placeholder, to its span's edge."""
+    shift = 0
+    for span in found:
+        start = span.start + shift
+        end = start + len(PLACEHOLDERS[span.type])
+        if pos < start or (is_end and pos == start):
+            break
+        if pos < end or (is_end and pos == end):
+            return span.end if is_end else span.start
+        shift = end - span.end
+    return pos - shift
 
 
 def redact_many(texts: Iterable[str | None], regions: Sequence[str] = DEFAULT_REGIONS) -> list[str | None]:

@@ -118,8 +118,10 @@ holds AS (
 ),
 silences AS (
     SELECT g.conversation_id,
-           epoch(g.gap_end - g.gap_start) - coalesce(sum(greatest(0, epoch(least(g.gap_end, h.hold_end)
-                                                     - greatest(g.gap_start, h.hold_start)))), 0) AS silent_seconds
+           -- least/greatest skip NULLs in DuckDB, so gaps without a hold are filtered explicitly
+           epoch(g.gap_end - g.gap_start)
+           - coalesce(sum(epoch(least(g.gap_end, h.hold_end) - greatest(g.gap_start, h.hold_start)))
+                      FILTER (WHERE h.hold_start IS NOT NULL), 0) AS silent_seconds
     FROM gaps AS g
     LEFT JOIN holds AS h
       ON h.conversation_id = g.conversation_id AND h.hold_start < g.gap_end AND h.hold_end > g.gap_start

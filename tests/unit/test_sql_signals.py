@@ -1,0 +1,274 @@
+"""The SQL signal definitions on hand-made cases, edge cases included."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import insert, run_query, ts
+
+DAY = date(2026, 10, 1)
+
+
+def conversation(cid, channel="chat", start="2026-10-01 10:00:00", end="2026-10-01 10:10:00", **extra):
+    return {
+        "partition_date": DAY,
+        "conversation_id": cid,
+        "customer_id": "C1",
+        "customer_key": "k1",
+        "channel": channel,
+        "started_at": ts(start),
+        "ended_at": ts(end),
+        "consent_analytics": True,
+        **extra,
+    }
+
+
+def turns(cid, spec):
+    """spec: (speaker, start, end or None, text, compound)."""
+    rows, scores = [], []
+    for index, (speaker, start, end, text, compound) in enumerate(spec):
+        rows.append(
+            {
+                "partition_date": DAY,
+                "conversation_id": cid,
+                "turn_index": index,
+                "turn_id": str(index),
+                "speaker": speaker,
+                "ts": ts(start),
+                "end_ts": ts(end) if end else None,
+                "text": text,
+            }
+        )
+        scores.append(
+            {
+                "partition_date": DAY,
+                "conversation_id": cid,
+                "turn_index": index,
+                "speaker": speaker,
+                "compound": compound,
+                "pos": 0.0,
+                "neu": 1.0,
+                "neg": 0.0,
+            }
+        )
+    return rows, scores
+
+
+def load(con, conversations, turn_rows, score_rows, events=()):
+    insert(con, "raw.conversations", conversations)
+    insert(con, "raw.turns", turn_rows)
+    insert(con, "signals.turn_sentiment", score_rows)
+    if events:
+        insert(con, "raw.conversation_events", list(events))
+
+
+def signals(con):
+    return {
+        r["conversation_id"]: r
+        for r in run_query(con, "signals.conversation_signals", "signals/conversation_signals", [DAY])
+    }
+
+
+def test_sentiment_quarters_shift_streak_and_escalation(con):
+    spec = [
+        ("customer", f"2026-10-01 10:0{i}:00", None, text, score)
+        for i, (text, score) in enumerate(
+            [
+                ("my order never arrived", -0.4),
+                ("this is awful", -0.6),
+                ("I want to speak to a human", -0.2),
+                ("ok thanks", 0.3),
+                ("great, solved", 0.6),
+                ("thank you so much", 0.8),
+                ("bye", 0.0),
+                ("cheers", 0.5),
+            ]
+        )
+    ]
+    rows, scores = turns("c1", spec)
+    load(con, [conversation("c1")], rows, scores)
+    s = signals(con)["c1"]
+    assert s["customer_turns"] == 8
+    assert s["sentiment_start"] == pytest.approx((-0.4 - 0.6) / 2)
+    assert s["sentiment_end"] == pytest.approx((0.0 + 0.5) / 2)
+    assert s["sentiment_shift"] == pytest.approx(0.25 + 0.5)
+    assert s["sentiment_shift_reliable"] and s["sentiment_min"] == pytest.approx(-0.6)
+    assert s["longest_negative_streak"] == 3
+    assert s["escalation_requests"] == 1
+    assert s["first_response_seconds"] is None
+
+
+def test_one_turn_conversation_with_empty_text(con):
+    rows, scores = turns("c1", [("customer", "2026-10-01 10:00:00", None, "", 0.0)])
+    load(con, [conversation("c1")], rows, scores)
+    s = signals(con)["c1"]
+    assert s["sentiment_start"] == s["sentiment_end"] == 0.0
+    assert not s["sentiment_shift_reliable"]
+    assert (s["repetitions"], s["escalation_requests"], s["interruptions"]) == (0, 0, 0)
+    assert s["talk_ratio"] is None and s["non_talk_seconds"] is None
+
+
+def test_voice_overlap_silence_hold_and_talk_ratio(con):
+    rows, scores = turns(
+        "v1",
+        [
+            ("customer", "2026-10-01 10:00:00", "2026-10-01 10:00:10", "hello my card was charged twice", -0.3),
+            ("agent", "2026-10-01 10:00:08", "2026-10-01 10:00:20", "let me check", 0.0),  # interrupts (8 < 10)
+            ("customer", "2026-10-01 10:00:30", "2026-10-01 10:00:35", "ok", 0.2),  # 10 s silence
+            ("agent", "2026-10-01 10:00:37", "2026-10-01 10:00:40", "one moment", 0.0),  # 2 s gap: not silence
+            ("agent", "2026-10-01 10:02:40", "2026-10-01 10:03:00", "thanks for holding", 0.4),  # 120 s gap, 100 s hold
+        ],
+    )
+    hold = [
+        {"partition_date": DAY, "conversation_id": "v1", "event_index": i, "event_type": kind, "ts": ts(moment)}
+        for i, (kind, moment) in enumerate([("hold_start", "2026-10-01 10:00:50"), ("hold_end", "2026-10-01 10:02:30")])
+    ]
+    load(con, [conversation("v1", "voice", end="2026-10-01 10:03:20")], rows, scores, hold)
+    s = signals(con)["v1"]
+    assert s["interruptions"] == 1
+    assert s["hold_seconds"] == 100
+    # silences: 10 s (10:00:20-10:00:30) + 120 s gap minus 100 s hold = 20 s; total non-talk = 100 + 10 + 20
+    assert s["non_talk_seconds"] == pytest.approx(130)
+    assert s["agent_talk_seconds"] == pytest.approx(12 + 3 + 20)
+    assert s["talk_ratio"] == pytest.approx(35 / 200)
+    assert s["first_response_seconds"] == 8
+
+
+def test_repetition_and_handoff(con):
+    rows, scores = turns(
+        "c2",
+        [
+            ("customer", "2026-10-01 10:00:00", None, "I need to change my delivery address please", 0.0),
+            ("bot", "2026-10-01 10:00:02", None, "Which order?", 0.0),
+            ("customer", "2026-10-01 10:00:30", None, "please I need to change my delivery address", 0.0),
+            ("agent", "2026-10-01 10:01:00", None, "I can help", 0.4),
+        ],
+    )
+    handoff = [
+        {
+            "partition_date": DAY,
+            "conversation_id": "c2",
+            "event_index": 0,
+            "event_type": "handoff_to_agent",
+            "ts": ts("2026-10-01 10:00:50"),
+        }
+    ]
+    load(con, [conversation("c2")], rows, scores, handoff)
+    s = signals(con)["c2"]
+    assert (s["repetitions"], s["handoffs"], s["bot_turns"], s["agent_turns"]) == (1, 1, 1, 1)
+    assert s["agent_joined_at"] == ts("2026-10-01 10:00:50")
+    assert s["first_response_seconds"] == 2
+
+
+def test_non_consented_conversations_are_excluded(con):
+    rows, scores = turns("c3", [("customer", "2026-10-01 10:00:00", None, "hi", 0.0)])
+    load(con, [conversation("c3", consent_analytics=False)], rows, scores)
+    assert signals(con) == {}
+
+
+def event(i, kind, moment, session="s1", x=None, y=None, day=DAY, anonymous="a1", page="/checkout"):
+    return {
+        "partition_date": day,
+        "event_id": f"e{i}",
+        "ts": moment,
+        "anonymous_id": anonymous,
+        "anonymous_key": anonymous,
+        "customer_key": "k1",
+        "session_id": session,
+        "event_type": kind,
+        "page": page,
+        "x": x,
+        "y": y,
+    }
+
+
+def friction(con, events, telemetry=()):
+    insert(con, "raw.events", events)
+    if telemetry:
+        insert(con, "raw.telemetry", list(telemetry))
+    return {r["session_key"]: r for r in run_query(con, "signals.session_friction", "signals/session_friction", [DAY])}
+
+
+def clicks(offsets_ms, dx=0, start="2026-10-01 10:00:00", first_id=0):
+    base = ts(start)
+    return [
+        event(first_id + i, "click", base + timedelta(milliseconds=ms), x=100 + i * dx, y=100)
+        for i, ms in enumerate(offsets_ms)
+    ]
+
+
+def test_rage_click_thresholds_are_strict(con):
+    # 999 ms apart, 29 px apart: a burst; 1000 ms apart or 30 px apart: not.
+    s = friction(con, clicks([0, 999, 1998], dx=29))["sid:s1"]
+    assert (s["rage_click_bursts"], s["rage_clicks"]) == (1, 3)
+
+
+@pytest.mark.parametrize(("offsets", "dx"), [([0, 1000, 2000], 0), ([0, 500, 1000], 30), ([0, 300], 0)])
+def test_not_rage_clicks(con, offsets, dx):
+    assert friction(con, clicks(offsets, dx=dx))["sid:s1"]["rage_click_bursts"] == 0
+
+
+def test_dead_and_error_clicks(con):
+    base = ts("2026-10-01 10:00:00")
+    events = [
+        event(0, "click", base, x=10, y=10),
+        event(1, "dom_change", base + timedelta(milliseconds=2500)),  # exactly 2500 ms: not dead
+        event(2, "click", base + timedelta(seconds=10), x=500, y=500),  # nothing after: dead
+        event(3, "click", base + timedelta(seconds=20), x=900, y=900),
+        event(4, "scroll", base + timedelta(milliseconds=22501)),  # 2501 ms later: dead
+    ]
+    error = {
+        "partition_date": DAY,
+        "record_key": "r1",
+        "ts": base + timedelta(seconds=20, milliseconds=1000),
+        "session_id": "s1",
+        "app": "web",
+        "kind": "error",
+        "name": "TypeError",
+    }
+    s = friction(con, events, [error])["sid:s1"]
+    assert (s["dead_clicks"], s["error_clicks"], s["errors"]) == (2, 1, 1)
+
+
+def test_quick_back_slow_page_crash_and_score(
+    con,
+):
+    base = ts("2026-10-01 10:00:00")
+    events = [
+        event(0, "page_view", base, page="/cart"),
+        event(1, "page_view", base + timedelta(seconds=5), page="/help"),
+        event(2, "page_view", base + timedelta(seconds=14), page="/cart"),
+        event(3, "form_error", base + timedelta(seconds=20)),
+        event(4, "help_view", base + timedelta(seconds=30)),
+    ]
+    telemetry = [
+        {
+            "partition_date": DAY,
+            "record_key": f"r{i}",
+            "ts": base,
+            "session_id": "s1",
+            "app": "web",
+            "kind": kind,
+            "name": "/cart",
+            "duration_ms": duration,
+        }
+        for i, (kind, duration) in enumerate([("latency", 4001.0), ("latency", 4000.0), ("crash", None)])
+    ]
+    s = friction(con, events, telemetry)["sid:s1"]
+    assert (s["quick_backs"], s["slow_pages"], s["crashes"], s["form_errors"], s["help_views"]) == (1, 1, 1, 1, 1)
+    assert s["friction_score"] == pytest.approx(1.0 + 1.0 + 4.0 + 1.5 + 0.5)
+    assert s["had_friction"]
+
+
+def test_sessionisation_without_session_id_and_across_midnight(con):
+    late = ts("2026-10-01 23:50:00")
+    events = [
+        event(i, "page_view", late + timedelta(minutes=m), session=None, day=(late + timedelta(minutes=m)).date())
+        for i, m in enumerate([0, 15, 29])
+    ]
+    events.append(event(9, "page_view", late + timedelta(minutes=60), session=None, day=date(2026, 10, 2)))
+    sessions = friction(con, events)
+    assert len(sessions) == 1  # the session starting on the 2nd belongs to the 2nd's partition
+    (only,) = sessions.values()
+    assert only["n_events"] == 3 and only["session_end"] == late + timedelta(minutes=29)
+    assert only["partition_date"] == DAY
