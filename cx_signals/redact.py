@@ -6,8 +6,9 @@ Detected and replaced by a typed placeholder:
   ``jane [at] example [dot] org`` (top-level domain from a fixed list).
 - ``[PHONE]``: ``phonenumbers.PhoneNumberMatcher`` (leniency VALID) for each region in ``regions``;
   international numbers (``+``/``00``) of any country, national formats of the given regions. A
-  national-format match is skipped when it is part of an identifier (``INV-2024-000123``) or follows
-  a word such as "order", "invoice", "ticket", "tracking" (``order 0612345678``).
+  national-format match is skipped when it has fewer than 7 digits, lacks the trunk "0" its region
+  writes, looks like a date or ZIP+4, is part of an identifier (``INV-2024-000123``) or follows a word
+  such as "order", "invoice", "ticket", "tracking" (``order 0612345678``).
 - ``[CARD]``: 13–19 digits, optionally grouped by spaces or dashes, passing Luhn with a card-scheme
   prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro).
 - ``[IBAN]``: country code + check digits + BBAN, upper or lower case, spaces or dashes allowed,
@@ -21,10 +22,15 @@ Detected and replaced by a typed placeholder:
   Dutch street + house number (``Hauptstraße 5``, ``Kerkstraat 12``), French ``12 rue de la Paix``,
   and UK postcodes (validated postcode area).
 
-Not detected (see tests/data/README.md): names, dates of birth, street addresses without a house
-number or with a lower-case street name, cities or ZIP codes on their own, PO boxes, phone numbers
-spelled out in words or digit by digit with irregular spacing, national ids of other countries or
-bare nine-digit SSNs without context, card numbers split by other separators.
+Not detected (see tests/data/README.md): names, dates of birth, bank account numbers other than
+IBANs, street addresses without a house number, with a lower-case street name or of other shapes
+("Laan van Meerdervoort 52", "Flat 3"), cities, ZIP codes or Dutch/German/French postcodes on their
+own, PO boxes, phone numbers spelled out in words, national-format numbers of regions not in
+``regions``, national ids of other countries, bare nine-digit SSNs or BSNs without context, card
+numbers split by other separators.
+
+Redaction is idempotent: detection is repeated on the redacted text until nothing new is found,
+because a value can be hidden inside a longer digit run until its neighbour is replaced.
 
 Overlapping detections are merged into one span typed by priority (email > iban > card >
 national_id > phone > address, then the longest), so no part of a detected value survives.
@@ -168,6 +174,12 @@ def card_is_plausible(digits: str) -> bool:
     return any(n in lengths and digits.startswith(prefixes) for prefixes, lengths in _CARD_SCHEMES) and luhn_ok(digits)
 
 
+def _card_grouping(groups: list[tuple[int, int]]) -> bool:
+    """Cards are written whole or from a group of 4 (4-4-4-4, Amex 4-6-5, Diners 4-6-4), unlike ids."""
+    sizes = [end - start for start, end in groups]
+    return len(sizes) == 1 or (sizes[0] == 4 and all(2 <= n <= 6 for n in sizes[1:]))
+
+
 def _cards(text: str) -> Iterator[PiiSpan]:
     for run in _DIGIT_GROUPS.finditer(text):
         groups = [g.span() for g in _DIGIT_RUN.finditer(text, run.start(), run.end())]
@@ -179,7 +191,7 @@ def _cards(text: str) -> Iterator[PiiSpan]:
                 digits += text[groups[j][0] : groups[j][1]]
                 if len(digits) > 19:
                     break
-                if len(digits) >= 13 and card_is_plausible(digits):
+                if len(digits) >= 13 and card_is_plausible(digits) and _card_grouping(groups[i : j + 1]):
                     windows.append((groups[i][0], groups[j][1]))
         windows.sort(key=lambda w: w[0] - w[1])
         taken: list[tuple[int, int]] = []
@@ -247,13 +259,15 @@ _NOT_A_PHONE = re.compile(  # ZIP+4 (parses as a Spanish number) and dotted or d
 _ID_CONTEXT = re.compile(
     r"(?i)\b(?:order|invoice|inv|ticket|case|ref|reference|booking|confirmation|tracking|transaction|txn"
     r"|po|sku|item|serial|model|account|acct|member|membership|customer|claim|policy|parcel|shipment"
-    r"|receipt|id|version|build|release)\b[\s:#.]*(?:(?:number|no|nr|num|id|code)\b[\s:#.]*)?$"
+    r"|receipt|id|version|build|release)\b[\s:#.]*(?:(?:number|no|nr|num|id|code|is|was)\b[\s:#.]*){0,3}$"
 )
 
 
 def _looks_like_identifier(text: str, start: int, end: int) -> bool:
     """A national-format digit run that is part of an id token or follows an id word is not a phone."""
-    if start >= 2 and text[start - 1] in "-/_#" and text[start - 2].isalnum():
+    if start >= 1 and text[start - 1] == "#":
+        return True
+    if start >= 2 and text[start - 1] in "-/_" and text[start - 2].isalnum():
         return True
     if end + 1 < len(text) and text[end] in "-/_" and text[end + 1].isalnum():
         return True
@@ -293,10 +307,11 @@ def _phones(text: str, regions: Sequence[str], covered: Sequence[PiiSpan]) -> It
             # libphonenumber accepts 4-6 digit service numbers (DE "1690", AU "130123"): not personal.
             if len(digits) < 7:
                 continue
-            # National format: where a trunk "0" is always written, a number without it is something else
-            # (a non-Luhn card, an id).
+            # Without "+" or "00": where a trunk "0" is always written, a number without it is something
+            # else (a non-Luhn card, an id); a leading foreign country code ("354049963077") is an id too.
             if not raw.startswith(("+", "00")) and (
                 (_needs_trunk_zero(region) and not digits.startswith("0"))
+                or m.number.country_code != phonenumbers.country_code_for_region(region)
                 or _NOT_A_PHONE.fullmatch(raw)
                 or _looks_like_identifier(text, m.start, m.end)
             ):
@@ -389,7 +404,8 @@ def find_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> list[PiiSpa
     """Detected PII spans in ``text``, merged and sorted by start offset."""
     spans = list(_emails(text))
     n_digits = len(_DIGIT.findall(text))
-    # Cheap pre-filter: most turns have no digits and no '@', and then cost one regex search.
+    # Cheap pre-filter: most turns have no digit and no '@' and cost three scans; each detector needs
+    # a minimum number of digits (a card 13, a phone or an IBAN 7, a national id 6, an address 1).
     if n_digits:
         spans.extend(_addresses(text))
     if n_digits >= 6:
@@ -456,5 +472,5 @@ def pii_types_found(texts: Iterable[str | None], regions: Sequence[str] = DEFAUL
     counts: Counter[str] = Counter()
     for t in texts:
         if t is not None:
-            counts.update(span.type for span in find_pii(t, regions))
+            counts.update(span.type for span in redact(t, regions).found)
     return counts

@@ -4,7 +4,7 @@ import dagster as dg
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.config import cost_model_rows
+from cx_signals.config import cost_model_rows, load_config
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import materialise_query
 from dagster_defs.checks import contract_checks
