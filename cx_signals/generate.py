@@ -16,10 +16,13 @@ import gzip
 import json
 import math
 import random
+import time
 import zlib
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +53,7 @@ API_SAMPLE = 0.05  # share of clicks with an api_call sample
 WORDS_PER_SECOND = 2.6
 
 ISSUES_PER_CUSTOMER_DAY = 0.1
-SESSIONS_PER_CUSTOMER_DAY = 0.17
+SESSIONS_PER_CUSTOMER_DAY = 0.15
 VISITORS_PER_CUSTOMER = 0.3
 BACKGROUND_FRICTION = 0.06
 SURVEY_RATE = 0.17
@@ -137,119 +140,322 @@ class Intent:
 
 INTENTS: tuple[Intent, ...] = (
     Intent(
-        "password_reset", 0.12, {"chat": 0.45, "messaging": 0.2, "voice": 0.15, "email": 0.15, "social": 0.05},
-        "accounts", 0.78, 0.9, (2, 3), 0.03, 0.15, 0.6, 0.5, "login_fail", ("/login",), "reset-password",
-        False, "Password reset.",
-        ("I can't log in, I forgot my password.", "How do I reset my password?",
-         "The password reset email never arrived.", "My reset link says it has expired."),
-        ("I checked my spam folder and there's nothing there.", "I'm using the app on my {device}.",
-         "The link opens a blank page for me."),
-        "I've sent a new reset link to the email on your account. It's valid for 30 minutes.",
-        ("I've reset it on my side and sent a fresh link, it should arrive in a minute.",
-         "I've cleared the old links, please use the new email I just sent."),
+        name="password_reset",
+        share=0.12,
+        channels={"chat": 0.45, "messaging": 0.2, "voice": 0.15, "email": 0.15, "social": 0.05},
+        team="accounts",
+        bot_contain=0.78,
+        resolve=0.9,
+        exchanges=(2, 3),
+        transfer=0.03,
+        hold=0.15,
+        web_session=0.6,
+        friction=0.5,
+        scenario="login_fail",
+        pages=("/login",),
+        article="reset-password",
+        uses_order=False,
+        ivr="Password reset.",
+        requests=(
+            "I can't log in, I forgot my password.",
+            "How do I reset my password?",
+            "The password reset email never arrived.",
+            "My reset link says it has expired.",
+        ),
+        details=(
+            "I checked my spam folder and there's nothing there.",
+            "I'm using the app on my {device}.",
+            "The link opens a blank page for me.",
+        ),
+        bot_fix="I've sent a new reset link to the email on your account. It's valid for 30 minutes.",
+        agent_fix=(
+            "I've reset it on my side and sent a fresh link, it should arrive in a minute.",
+            "I've cleared the old links, please use the new email I just sent.",
+        ),
     ),
     Intent(
-        "account_locked", 0.07, {"chat": 0.35, "voice": 0.35, "email": 0.15, "messaging": 0.1, "social": 0.05},
-        "accounts", 0.3, 0.8, (2, 4), 0.1, 0.3, 0.55, 0.6, "login_fail", ("/login",), "account-locked",
-        False, "Locked account.",
-        ("My account is locked after too many login attempts.",
-         "It says my account has been suspended for security reasons.",
-         "I'm locked out of my account and need access today."),
-        ("I tried logging in from my {device} this morning.", "I didn't get any security email from you.",
-         "I need to pay a bill today so this is urgent."),
-        "For your security I've sent an unlock code by text message. Enter it on the login page.",
-        ("I've verified your identity and unlocked the account. Please set a new password.",),
+        name="account_locked",
+        share=0.07,
+        channels={"chat": 0.35, "voice": 0.35, "email": 0.15, "messaging": 0.1, "social": 0.05},
+        team="accounts",
+        bot_contain=0.3,
+        resolve=0.8,
+        exchanges=(2, 4),
+        transfer=0.1,
+        hold=0.3,
+        web_session=0.55,
+        friction=0.6,
+        scenario="login_fail",
+        pages=("/login",),
+        article="account-locked",
+        uses_order=False,
+        ivr="Locked account.",
+        requests=(
+            "My account is locked after too many login attempts.",
+            "It says my account has been suspended for security reasons.",
+            "I'm locked out of my account and need access today.",
+        ),
+        details=(
+            "I tried logging in from my {device} this morning.",
+            "I didn't get any security email from you.",
+            "I need to pay a bill today so this is urgent.",
+        ),
+        bot_fix="For your security I've sent an unlock code by text message. Enter it on the login page.",
+        agent_fix=("I've verified your identity and unlocked the account. Please set a new password.",),
     ),
     Intent(
-        "billing_dispute", 0.10, {"voice": 0.55, "email": 0.2, "chat": 0.15, "messaging": 0.05, "social": 0.05},
-        "billing", 0.05, 0.55, (4, 8), 0.35, 0.6, 0.35, 0.3, "rage_invoice", ("/billing", "/billing/invoices"),
-        "understanding-your-bill", False, "Billing problem.",
-        ("I was charged {amount} twice this month.", "There's a charge of {amount} on my bill I don't recognise.",
-         "My invoice is higher than my plan, I was billed {amount}.", "You charged me after I cancelled."),
-        ("The charge is dated last Tuesday.", "My plan should be much cheaper than that.",
-         "I can't download the invoice to check it."),
-        "Here's a breakdown of your latest bill. Charges usually appear within 3 working days.",
-        ("I've reversed the duplicate charge, you'll see {amount} back within 5 working days.",
-         "I've applied a credit of {amount} to your next bill."),
+        name="billing_dispute",
+        share=0.1,
+        channels={"voice": 0.55, "email": 0.2, "chat": 0.15, "messaging": 0.05, "social": 0.05},
+        team="billing",
+        bot_contain=0.05,
+        resolve=0.55,
+        exchanges=(4, 8),
+        transfer=0.35,
+        hold=0.6,
+        web_session=0.35,
+        friction=0.3,
+        scenario="rage_invoice",
+        pages=("/billing", "/billing/invoices"),
+        article="understanding-your-bill",
+        uses_order=False,
+        ivr="Billing problem.",
+        requests=(
+            "I was charged {amount} twice this month.",
+            "There's a charge of {amount} on my bill I don't recognise.",
+            "My invoice is higher than my plan, I was billed {amount}.",
+            "You charged me after I cancelled.",
+        ),
+        details=(
+            "The charge is dated last Tuesday.",
+            "My plan should be much cheaper than that.",
+            "I can't download the invoice to check it.",
+        ),
+        bot_fix="Here's a breakdown of your latest bill. Charges usually appear within 3 working days.",
+        agent_fix=(
+            "I've reversed the duplicate charge, you'll see {amount} back within 5 working days.",
+            "I've applied a credit of {amount} to your next bill.",
+        ),
     ),
     Intent(
-        "delivery_status", 0.16, {"chat": 0.4, "messaging": 0.25, "voice": 0.15, "email": 0.1, "social": 0.1},
-        "orders", 0.7, 0.85, (2, 4), 0.05, 0.2, 0.5, 0.25, "slow_site", ("/orders", "/orders/{order}"),
-        "track-your-order", True, "Delivery status.",
-        ("Where is my order {order}?", "My package was supposed to arrive yesterday.",
-         "Tracking for order {order} hasn't updated in four days.",
-         "Can you tell me when order {order} will be delivered?"),
-        ("The tracking page just says in transit.", "I paid for express delivery.",
-         "Nobody left a card or a note at the door."),
-        "Your order {order} is with the courier and due tomorrow before 6 pm.",
-        ("The courier had a delay at the depot, order {order} will arrive tomorrow.",
-         "I've asked the courier to prioritise it and refunded the express fee of {amount}."),
+        name="delivery_status",
+        share=0.16,
+        channels={"chat": 0.4, "messaging": 0.25, "voice": 0.15, "email": 0.1, "social": 0.1},
+        team="orders",
+        bot_contain=0.7,
+        resolve=0.85,
+        exchanges=(2, 4),
+        transfer=0.05,
+        hold=0.2,
+        web_session=0.5,
+        friction=0.25,
+        scenario="slow_site",
+        pages=("/orders", "/orders/{order}"),
+        article="track-your-order",
+        uses_order=True,
+        ivr="Delivery status.",
+        requests=(
+            "Where is my order {order}?",
+            "My package was supposed to arrive yesterday.",
+            "Tracking for order {order} hasn't updated in four days.",
+            "Can you tell me when order {order} will be delivered?",
+        ),
+        details=(
+            "The tracking page just says in transit.",
+            "I paid for express delivery.",
+            "Nobody left a card or a note at the door.",
+        ),
+        bot_fix="Your order {order} is with the courier and due tomorrow before 6 pm.",
+        agent_fix=(
+            "The courier had a delay at the depot, order {order} will arrive tomorrow.",
+            "I've asked the courier to prioritise it and refunded the express fee of {amount}.",
+        ),
     ),
     Intent(
-        "refund_request", 0.11, {"chat": 0.35, "email": 0.25, "voice": 0.25, "messaging": 0.1, "social": 0.05},
-        "returns", 0.25, 0.65, (3, 5), 0.12, 0.35, 0.45, 0.4, "refund_form", ("/orders", "/orders/{order}"),
-        "refunds-and-returns", True, "Refund.",
-        ("I returned order {order} two weeks ago and still have no refund.",
-         "I'd like a refund of {amount} for a damaged item.", "How long does a refund take? It's been ten days."),
-        ("The courier confirmed the return was delivered.", "The item arrived broken in the box.",
-         "The returns form gives me an error."),
-        "Refunds are issued within 5 days of the return arriving at our warehouse.",
-        ("I've issued the refund of {amount} today, it takes 3 to 5 working days to show.",),
+        name="refund_request",
+        share=0.11,
+        channels={"chat": 0.35, "email": 0.25, "voice": 0.25, "messaging": 0.1, "social": 0.05},
+        team="returns",
+        bot_contain=0.25,
+        resolve=0.65,
+        exchanges=(3, 5),
+        transfer=0.12,
+        hold=0.35,
+        web_session=0.45,
+        friction=0.4,
+        scenario="refund_form",
+        pages=("/orders", "/orders/{order}"),
+        article="refunds-and-returns",
+        uses_order=True,
+        ivr="Refund.",
+        requests=(
+            "I returned order {order} two weeks ago and still have no refund.",
+            "I'd like a refund of {amount} for a damaged item.",
+            "How long does a refund take? It's been ten days.",
+        ),
+        details=(
+            "The courier confirmed the return was delivered.",
+            "The item arrived broken in the box.",
+            "The returns form gives me an error.",
+        ),
+        bot_fix="Refunds are issued within 5 days of the return arriving at our warehouse.",
+        agent_fix=("I've issued the refund of {amount} today, it takes 3 to 5 working days to show.",),
     ),
     Intent(
-        "cancel_subscription", 0.08, {"voice": 0.45, "chat": 0.35, "email": 0.15, "messaging": 0.05},
-        "retention", 0.15, 0.75, (3, 6), 0.2, 0.4, 0.45, 0.35, "rage_cancel", ("/account", "/subscription"),
-        "cancel-subscription", False, "Cancel subscription.",
-        ("I want to cancel my subscription.", "Please close my account and stop the monthly payments.",
-         "How do I cancel? I can't find the button anywhere."),
-        ("I'm moving abroad next month.", "It's too expensive for what I use.",
-         "The cancel button on the website does nothing."),
-        "You can cancel under Account, Subscription. Your plan stays active until the end of the period.",
-        ("I've cancelled the subscription, you won't be charged again.",
-         "Done, your subscription ends on the last day of this billing period."),
+        name="cancel_subscription",
+        share=0.08,
+        channels={"voice": 0.45, "chat": 0.35, "email": 0.15, "messaging": 0.05},
+        team="retention",
+        bot_contain=0.15,
+        resolve=0.75,
+        exchanges=(3, 6),
+        transfer=0.2,
+        hold=0.4,
+        web_session=0.45,
+        friction=0.35,
+        scenario="rage_cancel",
+        pages=("/account", "/subscription"),
+        article="cancel-subscription",
+        uses_order=False,
+        ivr="Cancel subscription.",
+        requests=(
+            "I want to cancel my subscription.",
+            "Please close my account and stop the monthly payments.",
+            "How do I cancel? I can't find the button anywhere.",
+        ),
+        details=(
+            "I'm moving abroad next month.",
+            "It's too expensive for what I use.",
+            "The cancel button on the website does nothing.",
+        ),
+        bot_fix="You can cancel under Account, Subscription. Your plan stays active until the end of the period.",
+        agent_fix=(
+            "I've cancelled the subscription, you won't be charged again.",
+            "Done, your subscription ends on the last day of this billing period.",
+        ),
     ),
     Intent(
-        "app_crash", 0.07, {"chat": 0.3, "email": 0.3, "social": 0.15, "messaging": 0.1, "voice": 0.15},
-        "tech_support", 0.3, 0.5, (3, 5), 0.15, 0.2, 0.55, 0.7, "crash", ("/account", "/orders"),
-        "app-troubleshooting", False, "App crashing.",
-        ("The app keeps crashing when I open my account.", "Your app closes as soon as I tap on orders.",
-         "Since the last update the app crashes on my {device}."),
-        ("I already reinstalled it twice.", "It worked fine last week.", "I'm on the latest version."),
-        "Please update to the latest version and restart your phone. That fixes most crashes.",
-        ("Our developers found the bug, a fix ships tomorrow. Until then the website works.",),
+        name="app_crash",
+        share=0.07,
+        channels={"chat": 0.3, "email": 0.3, "social": 0.15, "messaging": 0.1, "voice": 0.15},
+        team="tech_support",
+        bot_contain=0.3,
+        resolve=0.5,
+        exchanges=(3, 5),
+        transfer=0.15,
+        hold=0.2,
+        web_session=0.55,
+        friction=0.7,
+        scenario="crash",
+        pages=("/account", "/orders"),
+        article="app-troubleshooting",
+        uses_order=False,
+        ivr="App crashing.",
+        requests=(
+            "The app keeps crashing when I open my account.",
+            "Your app closes as soon as I tap on orders.",
+            "Since the last update the app crashes on my {device}.",
+        ),
+        details=(
+            "I already reinstalled it twice.",
+            "It worked fine last week.",
+            "I'm on the latest version.",
+        ),
+        bot_fix="Please update to the latest version and restart your phone. That fixes most crashes.",
+        agent_fix=("Our developers found the bug, a fix ships tomorrow. Until then the website works.",),
     ),
     Intent(
-        "payment_failed", 0.12, {"chat": 0.4, "voice": 0.3, "messaging": 0.15, "email": 0.1, "social": 0.05},
-        "payments", 0.35, 0.6, (3, 5), 0.15, 0.35, 0.65, 0.75, "checkout_fail", ("/cart",),
-        "update-payment-method", True, "Payment failed.",
-        ("My payment keeps failing at checkout.", "I tried to pay {amount} and it says the card was declined.",
-         "Checkout gives me an error every time I press pay."),
-        ("My bank says there's no problem with the card.", "I tried two different cards.",
-         "The basket comes to {amount}."),
-        "Payments can fail when the billing address doesn't match the card. Please check it and try again.",
-        ("There was a fraud check on our side, I've cleared it. Please try the payment again now.",
-         "I've placed the order for you by phone, order {order} is confirmed."),
+        name="payment_failed",
+        share=0.12,
+        channels={"chat": 0.4, "voice": 0.3, "messaging": 0.15, "email": 0.1, "social": 0.05},
+        team="payments",
+        bot_contain=0.35,
+        resolve=0.6,
+        exchanges=(3, 5),
+        transfer=0.15,
+        hold=0.35,
+        web_session=0.65,
+        friction=0.75,
+        scenario="checkout_fail",
+        pages=("/cart",),
+        article="update-payment-method",
+        uses_order=True,
+        ivr="Payment failed.",
+        requests=(
+            "My payment keeps failing at checkout.",
+            "I tried to pay {amount} and it says the card was declined.",
+            "Checkout gives me an error every time I press pay.",
+        ),
+        details=(
+            "My bank says there's no problem with the card.",
+            "I tried two different cards.",
+            "The basket comes to {amount}.",
+        ),
+        bot_fix="Payments can fail when the billing address doesn't match the card. Please check it and try again.",
+        agent_fix=(
+            "There was a fraud check on our side, I've cleared it. Please try the payment again now.",
+            "I've placed the order for you by phone, order {order} is confirmed.",
+        ),
     ),
     Intent(
-        "change_address", 0.09, {"chat": 0.45, "messaging": 0.25, "email": 0.15, "voice": 0.15},
-        "orders", 0.65, 0.9, (2, 3), 0.05, 0.2, 0.45, 0.25, "address_form", ("/account", "/account/address"),
-        "change-delivery-address", True, "Change of address.",
-        ("I need to change the delivery address for order {order}.", "I moved, how do I update my address?",
-         "Can you send order {order} to my work address instead?"),
-        ("The new address is in the same city.", "The address form won't accept my postcode.",
-         "The order hasn't shipped yet."),
-        "You can change the address under Account, Addresses until the order ships.",
-        ("I've updated the delivery address on order {order}.",),
+        name="change_address",
+        share=0.09,
+        channels={"chat": 0.45, "messaging": 0.25, "email": 0.15, "voice": 0.15},
+        team="orders",
+        bot_contain=0.65,
+        resolve=0.9,
+        exchanges=(2, 3),
+        transfer=0.05,
+        hold=0.2,
+        web_session=0.45,
+        friction=0.25,
+        scenario="address_form",
+        pages=("/account", "/account/address"),
+        article="change-delivery-address",
+        uses_order=True,
+        ivr="Change of address.",
+        requests=(
+            "I need to change the delivery address for order {order}.",
+            "I moved, how do I update my address?",
+            "Can you send order {order} to my work address instead?",
+        ),
+        details=(
+            "The new address is in the same city.",
+            "The address form won't accept my postcode.",
+            "The order hasn't shipped yet.",
+        ),
+        bot_fix="You can change the address under Account, Addresses until the order ships.",
+        agent_fix=("I've updated the delivery address on order {order}.",),
     ),
     Intent(
-        "technical_issue", 0.08, {"chat": 0.35, "voice": 0.3, "email": 0.25, "social": 0.1},
-        "tech_support", 0.2, 0.55, (3, 6), 0.15, 0.3, 0.55, 0.6, "broken_page", ("/account", "/account/settings"),
-        "troubleshooting", False, "Technical problem.",
-        ("The website shows an error when I open my account page.", "Pages keep loading forever and then fail.",
-         "Nothing happens when I press save in my settings."),
-        ("I tried another browser as well.", "It started on Monday.", "The error mentions a server problem."),
-        "Please clear your browser cache and try again. If it persists we'll look into it.",
-        ("We had an outage on the account service, it's fixed now. Please try again.",),
+        name="technical_issue",
+        share=0.08,
+        channels={"chat": 0.35, "voice": 0.3, "email": 0.25, "social": 0.1},
+        team="tech_support",
+        bot_contain=0.2,
+        resolve=0.55,
+        exchanges=(3, 6),
+        transfer=0.15,
+        hold=0.3,
+        web_session=0.55,
+        friction=0.6,
+        scenario="broken_page",
+        pages=("/account", "/account/settings"),
+        article="troubleshooting",
+        uses_order=False,
+        ivr="Technical problem.",
+        requests=(
+            "The website shows an error when I open my account page.",
+            "Pages keep loading forever and then fail.",
+            "Nothing happens when I press save in my settings.",
+        ),
+        details=(
+            "I tried another browser as well.",
+            "It started on Monday.",
+            "The error mentions a server problem.",
+        ),
+        bot_fix="Please clear your browser cache and try again. If it persists we'll look into it.",
+        agent_fix=("We had an outage on the account service, it's fixed now. Please try again.",),
     ),
 )
 INTENT_BY_NAME = {i.name: i for i in INTENTS}
@@ -286,8 +492,8 @@ AGENT_CHECKS = (
     "Thanks, one moment while I look at the history.",
     "I'm checking with the system now.",
     "Okay, I can see the last few transactions.",
-    "When did this start?",
-    "Have you tried it again since?",
+    "I can see what went wrong there.",
+    "Right, I'm updating the case now.",
     "I'm adding a note to your account.",
 )
 AGENT_RECAP = "Sorry, could you explain the problem once more?"
@@ -303,7 +509,7 @@ AGENT_STILL_THERE = "Are you still there?"
 AGENT_BYE = f"Thanks for contacting {BRAND}. Have a good day."
 ORDER_ASK = "Could you give me the order number?"
 ORDER_ANSWER = "It's order {order}."
-LAST4_ASK = "Can you confirm the last four digits of the card on file?"
+LAST4_ASK = "For security, can you confirm the last four digits of the card on file?"
 LAST4_ANSWER = "They're {last4}."
 
 CUSTOMER_ACKS = (
@@ -411,8 +617,8 @@ def _loguniform(r: random.Random, lo: float, hi: float) -> int:
 
 
 def _iso(ms: int) -> str:
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    seconds, millis = divmod(ms, SECOND)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def _lower_first(text: str) -> str:
@@ -989,7 +1195,7 @@ class _Talk:
     def _voice_start(self, speaker: str) -> int:
         r = self.rnd
         prev = self.turns[-1]
-        prev_len = int(prev["end_ts"]) - int(prev["ts"])
+        prev_len = prev["end_ts"] - prev["ts"]
         roll = r.random()
         if (
             roll < 0.06
@@ -1551,6 +1757,8 @@ class _World:
         start = self._random_time()
         # Keep unplanned sessions well away from this customer's contacts.
         zones = [(conv.start - 3 * HOUR, conv.end + 30 * HOUR) for conv in convs]
+        if _overlaps(zones, start, start) or not device.free(start, start):
+            return
         friction = r.random() < BACKGROUND_FRICTION
         order = _order_number(r)
 
@@ -1642,12 +1850,8 @@ class _World:
 # --------------------------------------------------------------------------- writers
 
 
-def _day_of(ms: int) -> str:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).date().isoformat()
-
-
 def _day_names(world: _World) -> list[str]:
-    return [_day_of(world.t0 + d * DAY) for d in range(world.days)]
+    return [_iso(world.t0 + d * DAY)[:10] for d in range(world.days)]
 
 
 def _conversation_record(conv: _Conv, world: _World) -> dict[str, object]:
@@ -1663,25 +1867,28 @@ def _conversation_record(conv: _Conv, world: _World) -> dict[str, object]:
         "csat": conv.csat,
         "intent": conv.intent.name,
         "turns": [
-            {**turn, "ts": _iso(int(turn["ts"])), "end_ts": None if turn["end_ts"] is None else _iso(int(turn["end_ts"]))}
+            {**turn, "ts": _iso(turn["ts"]), "end_ts": None if turn["end_ts"] is None else _iso(turn["end_ts"])}
             for turn in conv.turns
         ],
-        "events": [{**event, "ts": _iso(int(event["ts"]))} for event in conv.events],
+        "events": [{**event, "ts": _iso(event["ts"])} for event in conv.events],
     }
 
 
 def _write_transcripts(out: Path, world: _World, convs: list[_Conv]) -> None:
     folder = out / "transcripts"
     folder.mkdir(parents=True, exist_ok=True)
-    by_day: dict[str, list[str]] = {day: [] for day in _day_names(world)}
+    by_day: list[list[str]] = [[] for _ in range(world.days)]
     for conv in convs:
         line = json.dumps(_conversation_record(conv, world), ensure_ascii=False, separators=(",", ":"))
-        by_day[_day_of(conv.start)].append(line)
-    for day, lines in by_day.items():
+        by_day[(conv.start - world.t0) // DAY].append(line)
+    for day, lines in zip(_day_names(world), by_day, strict=True):
         data = "".join(line + "\n" for line in lines).encode()
-        with open(folder / f"transcripts-{day}.jsonl.gz", "wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-                gz.write(data)
+        # mtime=0 and no file name in the gzip header keep the bytes reproducible.
+        with (
+            open(folder / f"transcripts-{day}.jsonl.gz", "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        ):
+            gz.write(data)
 
 
 TELEMETRY_FIELDS = ("ts", "customer_id", "anonymous_id", "session_id", "app", "kind", "name", "status_code",
@@ -1691,11 +1898,11 @@ TELEMETRY_FIELDS = ("ts", "customer_id", "anonymous_id", "session_id", "app", "k
 def _write_telemetry(out: Path, world: _World) -> None:
     folder = out / "telemetry"
     folder.mkdir(parents=True, exist_ok=True)
-    by_day: dict[str, list[str]] = {day: [] for day in _day_names(world)}
-    for row in sorted(world.telemetry_rows, key=lambda row: (row[0], row[2] or "")):
+    by_day: list[list[str]] = [[] for _ in range(world.days)]
+    for row in sorted(world.telemetry_rows, key=itemgetter(0)):
         record = dict(zip(TELEMETRY_FIELDS, (_iso(row[0]), *row[1:]), strict=True))
-        by_day[_day_of(row[0])].append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-    for day, lines in by_day.items():
+        by_day[(row[0] - world.t0) // DAY].append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    for day, lines in zip(_day_names(world), by_day, strict=True):
         (folder / f"telemetry-{day}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
@@ -1719,21 +1926,20 @@ EVENTS_SCHEMA = pa.schema(
 def _write_events(out: Path, world: _World) -> None:
     folder = out / "events"
     folder.mkdir(parents=True, exist_ok=True)
-    by_day: dict[str, list[tuple]] = {day: [] for day in _day_names(world)}
-    # Creation order breaks timestamp ties, so each session keeps its own event order.
-    order = sorted(range(len(world.event_rows)), key=lambda i: (world.event_rows[i][0], i))
-    for i in order:
-        row = world.event_rows[i]
-        by_day[_day_of(row[0])].append(row)
-    for day, rows in by_day.items():
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in EVENTS_SCHEMA]
-        arrays = [
-            pa.array(columns[1], pa.string()),
-            pa.array([t * 1_000 for t in columns[0]], pa.timestamp("us", tz="UTC")),
-            *(pa.array(columns[i], EVENTS_SCHEMA.field(name).type)
-              for i, name in enumerate(EVENTS_SCHEMA.names) if i >= 2),
-        ]  # fmt: skip
-        pq.write_table(pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA), folder / f"events-{day}.parquet")
+    # A stable sort: creation order breaks timestamp ties, so each session keeps its own event order.
+    rows = sorted(world.event_rows, key=itemgetter(0))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in EVENTS_SCHEMA]
+    times = list(columns[0])
+    arrays = [
+        pa.array(columns[1], pa.string()),
+        pa.array([t * 1_000 for t in times], pa.timestamp("us", tz="UTC")),
+        *(pa.array(columns[i], EVENTS_SCHEMA.field(i).type) for i in range(2, len(EVENTS_SCHEMA))),
+    ]
+    table = pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
+    for d, day in enumerate(_day_names(world)):
+        lo = bisect_left(times, world.t0 + d * DAY)
+        hi = bisect_left(times, world.t0 + (d + 1) * DAY)
+        pq.write_table(table.slice(lo, hi - lo), folder / f"events-{day}.parquet")
 
 
 TRUTH_README = """\

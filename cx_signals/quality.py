@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws a progress bar per validation
 
 import great_expectations as gx
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from cx_signals.tables import Table
 
@@ -49,6 +49,7 @@ def expectations_for(table: Table) -> list[gx.expectations.Expectation]:
 def validate_frame(table: Table, frame: pd.DataFrame) -> QualityResult:
     """Validate `frame` (rows of `table`) against the table's contract with Great Expectations."""
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (
         context.data_sources.add_pandas("cx_signals")
         .add_dataframe_asset(table.name)

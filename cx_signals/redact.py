@@ -29,6 +29,9 @@ own, PO boxes, phone numbers spelled out in words, national-format numbers of re
 ``regions``, national ids of other countries, bare nine-digit SSNs or BSNs without context, card
 numbers split by other separators.
 
+Deliberately redacted although it may be an id: a bare 9–12 digit number with no id word before it
+("it says 4155552671") that libphonenumber validates for one of ``regions``.
+
 Redaction is idempotent: detection is repeated on the redacted text until nothing new is found,
 because a value can be hidden inside a longer digit run until its neighbour is replaced.
 
@@ -274,6 +277,20 @@ def _looks_like_identifier(text: str, start: int, end: int) -> bool:
     return _ID_CONTEXT.search(text, max(0, start - 40), start) is not None
 
 
+def _plausible_national(text: str, match: phonenumbers.PhoneNumberMatch, region: str, digits: str) -> bool:
+    """A number written without "+" or "00" must be the region's, led by its country code standing alone
+    ("447911123456", "44 7911 123456") or, where a trunk "0" is always written, by that 0; anything else
+    is a non-Luhn card, an id, a date or a ZIP+4 code (which parses as a Spanish number)."""
+    country_code = str(phonenumbers.country_code_for_region(region))
+    if match.number.country_code != int(country_code) or _NOT_A_PHONE.fullmatch(match.raw_string):
+        return False
+    if _looks_like_identifier(text, match.start, match.end):
+        return False
+    if digits.startswith(country_code) and (match.raw_string.isdigit() or match.raw_string[len(country_code)] == " "):
+        return True
+    return not _needs_trunk_zero(region) or digits.startswith("0")
+
+
 @cache
 def _needs_trunk_zero(region: str) -> bool:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
@@ -284,21 +301,26 @@ def _phones(text: str, regions: Sequence[str], covered: Sequence[PiiSpan]) -> It
     # Runs inside an IBAN or card found already, and unspaced runs after an id word ("order 4471-2201"),
     # never become phones: skip the costly matcher for them.
     runs = [
-        m.group()
+        m
         for m in _PHONE_CANDIDATE.finditer(text)
         if not any(s.start <= m.start() and m.end() <= s.end for s in covered)
         and (" " in m.group() or not _looks_like_identifier(text, m.start(), m.end()))
     ]
     if not runs:
         return
-    # A number in national format of a trunk-"0" region starts with 0 and has 7+ digits from there.
-    zero_led = any(len(_DIGIT.findall(run, z.start())) >= 7 for run in runs for z in _ZERO_GROUP.finditer(run))
+    # A trunk-"0" region's number starts with 0 and has 7+ digits from there, or with its country code
+    # (no "+": those the first region finds) and has 11+ digits ("447911123456").
+    trunk_zero_possible = any(
+        len(_DIGIT.findall(run.group(), z.start())) >= 7 for run in runs for z in _ZERO_GROUP.finditer(run.group())
+    ) or any(len(_DIGIT.findall(run.group())) >= 11 and text[run.start() - 1 : run.start()] != "+" for run in runs)
     seen: set[tuple[int, int]] = set()
     for i, region in enumerate(regions):
         # The first region always runs (international numbers are found from any region); the other
-        # trunk-"0" regions only when a 0-led number is possible. Order numbers and cards skip most regions.
-        if i and not zero_led and _needs_trunk_zero(region):
+        # trunk-"0" regions only when their numbers are possible. Order numbers skip most regions.
+        if i and not trunk_zero_possible and _needs_trunk_zero(region):
             continue
+        if seen and all(any(s <= run.start() and run.end() <= e for s, e in seen) for run in runs):
+            return
         for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             if (m.start, m.end) in seen:
                 continue
@@ -307,14 +329,7 @@ def _phones(text: str, regions: Sequence[str], covered: Sequence[PiiSpan]) -> It
             # libphonenumber accepts 4-6 digit service numbers (DE "1690", AU "130123"): not personal.
             if len(digits) < 7:
                 continue
-            # Without "+" or "00": where a trunk "0" is always written, a number without it is something
-            # else (a non-Luhn card, an id); a leading foreign country code ("354049963077") is an id too.
-            if not raw.startswith(("+", "00")) and (
-                (_needs_trunk_zero(region) and not digits.startswith("0"))
-                or m.number.country_code != phonenumbers.country_code_for_region(region)
-                or _NOT_A_PHONE.fullmatch(raw)
-                or _looks_like_identifier(text, m.start, m.end)
-            ):
+            if not raw.startswith(("+", "00")) and not _plausible_national(text, m, region, digits):
                 continue
             seen.add((m.start, m.end))
             yield PiiSpan("phone", m.start, m.end)

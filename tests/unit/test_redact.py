@@ -85,6 +85,7 @@ def test_hard_negatives_are_left_alone() -> None:
         ("call +44 20 7946 0958 or (415) 555-2671", "call [PHONE] or [PHONE]"),
         ("mon portable 06 12 34 56 78", "mon portable [PHONE]"),
         ("bel 020 624 1111", "bel [PHONE]"),
+        ("whatsapp 447911123456", "whatsapp [PHONE]"),
         ("card 4111 1111 1111 1111 exp 12/27", "card [CARD] exp 12/27"),
         ("amex 3782-822463-10005", "amex [CARD]"),
         ("IBAN GB82 WEST 1234 5698 7654 32 thanks", "IBAN [IBAN] thanks"),
@@ -116,6 +117,9 @@ def test_each_type_is_replaced_by_its_placeholder(text: str, expected: str) -> N
         "3 Large Pizzas",
         "refund of 1.234,56 EUR on 02.05.2024",
         "version 2.14.3 build 20240315",
+        "my order is #612345678",
+        "order 657-8029864-3199051",  # Luhn-valid with a Discover prefix, but grouped like an order id
+        "gift card 4942 2940 6898 7909",
     ],
 )
 def test_look_alikes_are_not_redacted(text: str) -> None:
