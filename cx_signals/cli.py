@@ -35,6 +35,8 @@ SUMMARY_TABLES = (
     "signals.intent_predictions",
     "signals.conversation_signals",
     "signals.session_friction",
+    "signals.journeys",
+    "signals.friction_alerts",
     "metrics.contact_outcomes",
     "metrics.daily_outcomes",
     "quarantine.rejects",

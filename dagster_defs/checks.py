@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from cx_signals.quality import validate_frame
 from cx_signals.tables import PARTITION_COLUMN, all_tables, qualified
+from dagster_defs.resources import WRITER_POOL
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -34,6 +35,7 @@ def contract_check(table_name: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=_key(table_name),
         name="matches_contract",
+        pool=WRITER_POOL,
         description=f"Great Expectations suite generated from the contract of {table_name}.",
     )
     def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
@@ -72,6 +74,7 @@ def reconciliation_check(source: str, tables: tuple[str, ...]) -> dg.AssetChecks
     @dg.asset_check(
         asset=_key(primary),
         name="counts_reconcile",
+        pool=WRITER_POOL,
         description=f"{source}: read = loaded + quarantined + duplicates removed, matching the tables.",
     )
     def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:

@@ -4,9 +4,9 @@ import dagster as dg
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.config import cost_model_rows, load_config
+from cx_signals.config import cost_model_rows
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import materialise_query
+from dagster_defs.assets.signals import materialise_query, windowed
 from dagster_defs.checks import contract_checks
 from dagster_defs.partitions import daily_partitions, single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
@@ -22,11 +22,7 @@ _COMMON = {
 
 @dg.asset(
     key=asset_key("metrics.contact_outcomes"),
-    deps=[
-        asset_key("signals.conversation_signals"),
-        asset_key("signals.session_friction"),
-        asset_key("signals.intent_predictions"),
-    ],
+    deps=windowed("signals.conversation_signals", "signals.session_friction", "signals.intent_predictions"),
     description="Containment, repeats, FCR, containment-with-quality, cost and repeat chains per contact "
     "(sql/metrics/contact_outcomes.sql).",
     **_COMMON,

@@ -47,7 +47,7 @@ def _ingest(context: dg.AssetExecutionContext, source: str, duckdb: DuckDBResour
         for table in tables:
             record_audit(
                 con,
-                context.run_id,
+                context.run.run_id,
                 table,
                 {
                     day: {

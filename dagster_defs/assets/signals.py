@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.config import sql_parameters
+from cx_signals.config import load_config, sql_parameters
 from cx_signals.db import ensure_schema, record_audit, replace_from_query, replace_rows
 from cx_signals.sentiment import score_texts
 from dagster_defs.assets.raw import asset_key
@@ -74,7 +74,7 @@ def _audit(con, context: dg.AssetExecutionContext, table: str, days) -> None:
             [min(days), max(days)],
         ).fetchall()
     )
-    record_audit(con, context.run_id, table, {d: {"rows_written": counts.get(d, 0)} for d in days}, code_version())
+    record_audit(con, context.run.run_id, table, {d: {"rows_written": counts.get(d, 0)} for d in days}, code_version())
 
 
 def materialise_query(
@@ -123,5 +123,54 @@ def session_friction(context: dg.AssetExecutionContext, duckdb: DuckDBResource, 
     return materialise_query(context, duckdb, settings, "signals.session_friction", "signals/session_friction")
 
 
-signal_assets = [turn_sentiment, conversation_signals, session_friction]
-signal_checks = contract_checks(["signals.turn_sentiment", "signals.conversation_signals", "signals.session_friction"])
+_CHAIN_DAYS = load_config()["outcomes"]["chain_lookback_days"]
+# A journey starting on day D takes in contacts up to the chain window after D (and before, to find its start).
+CHAIN_WINDOW = dg.TimeWindowPartitionMapping(
+    start_offset=-_CHAIN_DAYS, end_offset=_CHAIN_DAYS, allow_nonexistent_upstream_partitions=True
+)
+
+
+def windowed(*tables: str) -> list[dg.AssetDep]:
+    """Dependencies on `tables` over the repeat-chain window of days around each partition."""
+    return [dg.AssetDep(asset_key(t), partition_mapping=CHAIN_WINDOW) for t in tables]
+
+
+@dg.asset(
+    key=asset_key("signals.journeys"),
+    deps=windowed("signals.conversation_signals", "signals.intent_predictions", "signals.session_friction"),
+    description="Each customer's contacts on one issue (a repeat chain) with the sessions and errors before and "
+    "between them, pre-contact friction and channel switches (sql/signals/journeys.sql).",
+    **_COMMON,
+)
+def journeys(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+    return materialise_query(context, duckdb, settings, "signals.journeys", "signals/journeys")
+
+
+@dg.asset(
+    key=asset_key("signals.friction_alerts"),
+    deps=windowed(
+        "signals.conversation_signals",
+        "signals.intent_predictions",
+        "signals.session_friction",
+        "signals.turn_sentiment",
+        "raw.turns",
+        "raw.events",
+    ),
+    description="Open conversations, journeys and sessions crossing a threshold, with the reason and the time: "
+    "the list to act on now (sql/signals/friction_alerts.sql).",
+    **_COMMON,
+)
+def friction_alerts(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+    return materialise_query(context, duckdb, settings, "signals.friction_alerts", "signals/friction_alerts")
+
+
+signal_assets = [turn_sentiment, conversation_signals, session_friction, journeys, friction_alerts]
+signal_checks = contract_checks(
+    [
+        "signals.turn_sentiment",
+        "signals.conversation_signals",
+        "signals.session_friction",
+        "signals.journeys",
+        "signals.friction_alerts",
+    ]
+)

@@ -78,7 +78,7 @@ chains AS (
         sum(cost) AS chain_cost,
         min(started_at) AS chain_started_at,
         arg_max(conversation_id, started_at) AS last_conversation_id,
-        arg_max(disposition, started_at) = 'resolved' AS chain_resolved,
+        coalesce(arg_max_null(disposition, started_at) = 'resolved', FALSE) AS chain_resolved,
         arg_max(ended_at, started_at) AS last_ended_at
     FROM chain_numbers
     GROUP BY customer_key, intent, chain_number
