@@ -22,7 +22,7 @@ app = typer.Typer(
 bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_DB = Path("cx_data/cx_signals.duckdb")
 SUMMARY_TABLES = (

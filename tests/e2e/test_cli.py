@@ -1,0 +1,104 @@
+"""End to end through the CLI, as a user runs it: generate, run, and check the output against planted truth."""
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from cx_signals.privacy import pseudonym_key
+from cx_signals.truth import conversation_comparison, score, session_comparison
+
+
+def cx(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cx-signals")), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("e2e") / "landing"
+    result = cx("generate", "--out", str(out), "--days", "6", "--customers", "500", "--seed", "11")
+    assert result.returncode == 0, result.stderr
+    # one malformed record per source, each in a file that also holds good records
+    with gzip.open(out / "transcripts" / "transcripts-2026-10-02.jsonl.gz", "at") as handle:
+        handle.write('{"conversation_id": "broken", "channel": "chat", "turns": [\n')
+    with (out / "telemetry" / "telemetry-2026-10-02.jsonl").open("a") as handle:
+        handle.write(
+            json.dumps(
+                {"ts": "2026-10-02T10:00:00Z", "app": "fridge", "kind": "error", "name": "E", "anonymous_id": "x"}
+            )
+            + "\n"
+        )
+    events = pl.read_parquet(out / "events" / "events-2026-10-02.parquet")
+    bad = events.head(1).with_columns(pl.lit("teleport").alias("event_type"), pl.lit("bad-event").alias("event_id"))
+    pl.concat([events, bad]).write_parquet(out / "events" / "events-2026-10-02.parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def database(landing) -> Path:
+    db = landing.parent / "cx.duckdb"
+    result = cx("run", "--landing", str(landing), "--db", str(db))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "headline metrics" in result.stdout
+    return db
+
+
+def test_malformed_records_are_quarantined_and_the_rest_of_their_files_load(database):
+    with duckdb.connect(str(database), read_only=True) as con:
+        rejects = con.execute("SELECT source, rule, source_file FROM quarantine.rejects ORDER BY source").fetchall()
+        assert rejects == [
+            ("events", "not_allowed", "events/events-2026-10-02.parquet"),
+            ("telemetry", "not_allowed", "telemetry/telemetry-2026-10-02.jsonl"),
+            ("transcripts", "unparseable_record", "transcripts/transcripts-2026-10-02.jsonl.gz"),
+        ]
+        loaded = dict(
+            con.execute(
+                "SELECT source_file, count(*) FROM raw.events GROUP BY 1 UNION ALL "
+                "SELECT source_file, count(*) FROM raw.telemetry GROUP BY 1 UNION ALL "
+                "SELECT source_file, count(*) FROM raw.conversations GROUP BY 1"
+            ).fetchall()
+        )
+    for name in (
+        "events/events-2026-10-02.parquet",
+        "telemetry/telemetry-2026-10-02.jsonl",
+        "transcripts/transcripts-2026-10-02.jsonl.gz",
+    ):
+        assert loaded[name] > 10
+
+
+def test_rage_clicks_match_the_planted_truth(landing, database):
+    key = pseudonym_key(database.with_name(".cx.pseudonym-key"))
+    sessions = session_comparison(database, landing / "_truth", key).with_columns(
+        (pl.col("rage_click_bursts_ours") > 0).alias("detected")
+    )
+    rage = score(sessions, "detected", "has_rage_click")
+    assert rage.true_positives > 20
+    assert rage.precision >= 0.95 and rage.recall >= 0.95
+
+
+def test_containment_repeats_and_chains_match_the_planted_truth_exactly(landing, database):
+    contacts = conversation_comparison(database, landing / "_truth")
+    assert contacts["contained_ours"].null_count() == 0  # every consented contact has an outcome
+    for column in ("contained", "repeat_contact", "abandoned", "chain_id", "chain_position"):
+        mismatched = contacts.filter(pl.col(column) != pl.col(f"{column}_ours"))
+        assert mismatched.height == 0, mismatched.select("conversation_id", column, f"{column}_ours").head()
+    resolved = contacts.filter(pl.col("chain_resolved"))
+    assert (resolved["time_to_resolve_seconds"] - resolved["time_to_resolve_seconds_ours"]).abs().max() < 1e-6
+    assert (contacts["chain_resolved"] == (contacts["chain_status"] == "resolved")).all()
+
+
+def test_run_fails_clearly_on_a_missing_landing_folder(tmp_path):
+    result = cx("run", "--landing", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
