@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,8 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-console = Console()
+# Wide enough for the summary tables when output is piped or captured (Rich assumes 80 columns then).
+console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_DB = Path("cx_data/cx_signals.duckdb")
