@@ -147,12 +147,14 @@ def record_audit(
 
 
 def publish(working: Path, published: Path) -> Path:
-    """Atomically replace `published` with a consistent copy of `working` (no connection may be writing it).
+    """Atomically replace `published` with a consistent copy of `working` (call holding the write lock).
 
     The copy is written beside the target and renamed over it, so a reader opening `published` sees either the
     previous or the new file, never a partial one; readers that already have it open keep their snapshot.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in published.parent.glob(f".{published.name}.*.publishing"):
+        leftover.unlink()  # from a publisher killed mid-copy; the caller holds the write lock
     with duckdb.connect(str(working)) as con:
         con.execute("CHECKPOINT")
     staging = published.with_name(f".{published.name}.{os.getpid()}.publishing")
@@ -161,6 +163,23 @@ def publish(working: Path, published: Path) -> Path:
         os.fsync(handle.fileno())
     os.replace(staging, published)
     return published
+
+
+def table_checksums(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = ("raw", "signals", "metrics", "quarantine")
+) -> dict[str, str]:
+    """Per table in `schemas`: row count and an order-independent checksum of every row's content."""
+    tables = con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN (SELECT unnest(?))"
+        " ORDER BY 1",
+        [list(schemas)],
+    ).fetchall()
+    return {
+        name: "{}:{}".format(
+            *con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {name} AS t").fetchone()
+        )
+        for (name,) in tables
+    }
 
 
 def working_path(published: Path) -> Path:

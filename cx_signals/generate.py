@@ -458,7 +458,6 @@ INTENTS: tuple[Intent, ...] = (
         agent_fix=("We had an outage on the account service, it's fixed now. Please try again.",),
     ),
 )
-INTENT_BY_NAME = {i.name: i for i in INTENTS}
 
 BOT_GREETINGS = (
     f"Hi! I'm Nova, {BRAND}'s virtual assistant. How can I help today?",

@@ -1,15 +1,13 @@
 """Running the pipeline in-process for a range of days, as `cx-signals run` does."""
 
-import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from cx_signals.locking import exclusive_lock, lock_path
 from dagster_defs.checks import RANGE_END, RANGE_START
 from dagster_defs.definitions import all_assets, all_checks
 from dagster_defs.resources import build_resources
@@ -25,19 +23,6 @@ class RunOutcome:
     failed_checks: list[str]
 
 
-@contextmanager
-def writer_lock(database: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside `database` so that two runs on one file queue instead of colliding."""
-    database.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = database.with_name(f".{database.name}.lock")
-    with open(lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def run_pipeline(
     landing: Path, database: Path, first: date, last: date, config_file: str = "", log_level: str = "WARNING"
 ) -> RunOutcome:
@@ -46,7 +31,7 @@ def run_pipeline(
     Uses the Dagster instance of $DAGSTER_HOME when set (so runs show in the UI), else an ephemeral one.
     """
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with writer_lock(database):
+    with exclusive_lock(lock_path(database, "run")):
         result = dg.materialize(
             [*all_assets, *all_checks],
             resources=build_resources(str(database), str(landing), config_file),

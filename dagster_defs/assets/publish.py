@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.db import publish
+from cx_signals.locking import exclusive_lock, lock_path
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.partitions import daily_partitions, single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
@@ -23,7 +24,9 @@ from dagster_defs.resources import WRITER_POOL, CxSettings
     "the run is written.",
 )
 def published_database(duckdb: DuckDBResource, settings: CxSettings) -> dg.MaterializeResult:
-    target = publish(Path(duckdb.database), settings.published_path)
+    working = Path(duckdb.database)
+    with exclusive_lock(lock_path(working, "write")):
+        target = publish(working, settings.published_path)
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(target)), "size_bytes": target.stat().st_size}
     )

@@ -75,7 +75,7 @@ chains AS (
         customer_key, intent, chain_number,
         arg_min(conversation_id, started_at) AS chain_id,
         count(*) AS chain_length,
-        sum(cost) AS chain_cost,
+        sum(cost ORDER BY started_at, conversation_id) AS chain_cost,
         min(started_at) AS chain_started_at,
         arg_max(conversation_id, started_at) AS last_conversation_id,
         coalesce(arg_max_null(disposition, started_at) = 'resolved', FALSE) AS chain_resolved,

@@ -56,10 +56,12 @@ repetitions AS (
 customer_summary AS (
     SELECT
         conversation_id,
-        avg(compound) FILTER (WHERE customer_position <= ceil(customer_count / 4)) AS sentiment_start,
-        avg(compound) FILTER (WHERE customer_position > customer_count - ceil(customer_count / 4)) AS sentiment_end,
+        avg(compound ORDER BY turn_index) FILTER (WHERE customer_position <= ceil(customer_count / 4))
+            AS sentiment_start,
+        avg(compound ORDER BY turn_index)
+            FILTER (WHERE customer_position > customer_count - ceil(customer_count / 4)) AS sentiment_end,
         min(compound) AS sentiment_min,
-        avg(compound) AS customer_sentiment_mean,
+        avg(compound ORDER BY turn_index) AS customer_sentiment_mean,
         count(*) FILTER (WHERE asks_escalation) AS escalation_requests,
         count(*) FILTER (WHERE effort_cue) AS effort_cues,
         min(ts) AS first_customer_ts
@@ -84,10 +86,11 @@ turn_summary AS (
         count(*) FILTER (WHERE speaker = 'agent') AS agent_turns,
         count(*) FILTER (WHERE speaker = 'bot') AS bot_turns,
         count(*) FILTER (WHERE speaker = 'system') AS system_turns,
-        avg(compound) FILTER (WHERE speaker = 'agent') AS agent_sentiment_mean,
-        avg(compound) FILTER (WHERE speaker = 'bot') AS bot_sentiment_mean,
-        sum(epoch(end_ts - ts)) FILTER (WHERE speaker = 'agent' AND end_ts IS NOT NULL) AS agent_talk_seconds,
-        sum(epoch(end_ts - ts)) FILTER (WHERE speaker = 'customer' AND end_ts IS NOT NULL) AS customer_talk_seconds,
+        avg(compound ORDER BY turn_index) FILTER (WHERE speaker = 'agent') AS agent_sentiment_mean,
+        avg(compound ORDER BY turn_index) FILTER (WHERE speaker = 'bot') AS bot_sentiment_mean,
+        sum(epoch_us(end_ts - ts)) FILTER (WHERE speaker = 'agent' AND end_ts IS NOT NULL) / 1e6 AS agent_talk_seconds,
+        sum(epoch_us(end_ts - ts)) FILTER (WHERE speaker = 'customer' AND end_ts IS NOT NULL) / 1e6
+            AS customer_talk_seconds,
         count(*) FILTER (WHERE previous_speaker IS NOT NULL AND previous_speaker <> speaker
                          AND previous_end_ts IS NOT NULL AND ts < previous_end_ts) AS interruptions,
         min(ts) FILTER (WHERE speaker = 'agent') AS first_agent_ts,
@@ -117,11 +120,12 @@ holds AS (
     WHERE h.event_type = 'hold_start'
 ),
 silences AS (
+    -- in integer microseconds so that sums do not depend on row order; least/greatest skip NULLs in DuckDB,
+    -- so gaps without a hold are filtered explicitly
     SELECT g.conversation_id,
-           -- least/greatest skip NULLs in DuckDB, so gaps without a hold are filtered explicitly
-           epoch(g.gap_end - g.gap_start)
-           - coalesce(sum(epoch(least(g.gap_end, h.hold_end) - greatest(g.gap_start, h.hold_start)))
-                      FILTER (WHERE h.hold_start IS NOT NULL), 0) AS silent_seconds
+           epoch_us(g.gap_end - g.gap_start)
+           - coalesce(sum(epoch_us(least(g.gap_end, h.hold_end) - greatest(g.gap_start, h.hold_start)))
+                      FILTER (WHERE h.hold_start IS NOT NULL), 0) AS silent_us
     FROM gaps AS g
     LEFT JOIN holds AS h
       ON h.conversation_id = g.conversation_id AND h.hold_start < g.gap_end AND h.hold_end > g.gap_start
@@ -135,6 +139,9 @@ event_summary AS (
         min(ts) FILTER (WHERE event_type = 'handoff_to_agent') AS first_handoff_ts
     FROM events
     GROUP BY conversation_id
+),
+hold_summary AS (
+    SELECT conversation_id, sum(epoch_us(hold_end - hold_start)) AS hold_us FROM holds GROUP BY conversation_id
 ),
 first_responses AS (
     SELECT t.conversation_id, min(t.ts) AS first_response_ts
@@ -172,14 +179,12 @@ SELECT
         AS longest_negative_streak,
     coalesce(es.handoffs, 0) AS handoffs,
     coalesce(es.transfers, 0) AS transfers,
-    coalesce((SELECT sum(epoch(h.hold_end - h.hold_start)) FROM holds AS h
-              WHERE h.conversation_id = c.conversation_id), 0) AS hold_seconds,
+    coalesce(hs.hold_us, 0) / 1e6 AS hold_seconds,
     CASE WHEN ts.timed_turns > 0 THEN
-        coalesce((SELECT sum(epoch(h.hold_end - h.hold_start)) FROM holds AS h
-                  WHERE h.conversation_id = c.conversation_id), 0)
-        + coalesce((SELECT sum(s.silent_seconds) FROM silences AS s
-                    WHERE s.conversation_id = c.conversation_id
-                      AND s.silent_seconds > $conversation_silence_gap_seconds), 0)
+        (coalesce(hs.hold_us, 0)
+         + coalesce((SELECT sum(s.silent_us) FROM silences AS s
+                     WHERE s.conversation_id = c.conversation_id
+                       AND s.silent_us > $conversation_silence_gap_seconds * 1e6), 0)) / 1e6
     END AS non_talk_seconds,
     CASE WHEN ts.timed_turns > 0 AND c.ended_at > c.started_at
         THEN coalesce(ts.agent_talk_seconds, 0) / epoch(c.ended_at - c.started_at) END AS talk_ratio,
@@ -197,3 +202,4 @@ LEFT JOIN customer_summary AS cs USING (conversation_id)
 LEFT JOIN event_summary AS es USING (conversation_id)
 LEFT JOIN first_responses AS fr USING (conversation_id)
 LEFT JOIN repetitions AS r USING (conversation_id)
+LEFT JOIN hold_summary AS hs USING (conversation_id)
