@@ -173,6 +173,24 @@ def print_summary(db: Path) -> None:
         console.print(headline)
 
 
+@app.command()
+def report(
+    db: Annotated[Path, typer.Option(help="Published DuckDB file to report on.")] = DEFAULT_DB,
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML report (no network needed to view it) from the metric tables."""
+    from cx_signals.report import build_report
+
+    if not db.exists():
+        raise fail(f"database {db} does not exist: run `cx-signals run` or `cx-signals demo` first")
+    summary = build_report(db, out)
+    filled = ", ".join(name for name, has_data in summary.sections.items() if has_data)
+    console.print(
+        f"wrote {summary.out} ({summary.size_bytes:,} bytes): {summary.contacts:,} contacts, "
+        f"{summary.period_start} .. {summary.period_end}; sections with data: {filled}"
+    )
+
+
 @bench_app.command("sentiment")
 def bench_sentiment(
     landing: Annotated[Path | None, typer.Option(help="Landing folder whose turn texts to score.")] = None,

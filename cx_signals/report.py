@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -66,37 +68,18 @@ CWQ_PARTS = (
     ("cwq_failed_friction", "Digital friction after", "The customer struggled on the website or app afterwards."),
 )
 
-# Column names other stages may give the time an alert fired, most specific first.
-ALERT_TIME_COLUMNS = (
-    "alert_at",
-    "alerted_at",
-    "triggered_at",
-    "detected_at",
-    "crossed_at",
-    "raised_at",
-    "created_at",
-    "ts",
-)
 # Alert columns a reader acts on (signals.friction_alerts); the rest (ids, value, threshold) are in the reason.
 ALERT_COLUMNS = ("alert_at", "severity", "rule", "subject_type", "subject_id", "reason")
 # Columns whose values are snake_case codes, shown with spaces.
 CODE_COLUMNS = {"rule", "severity", "subject_type", "status"}
+# Free-text columns that may wrap; every other column stays on one line.
+WRAP_COLUMNS = {"reason", "description", "channels", "conversation_ids"}
+MAX_CELL_CHARS = 300
 PRIORITY_RANK_COLUMNS = ("priority_rank", "rank")
 PRIORITY_SCORE_COLUMNS = ("priority_score", "score")
 HIDDEN_COLUMNS = {"partition_date"}
 ACRONYMS = {"cwq": "CwQ", "csat": "CSAT", "fcr": "FCR", "id": "ID", "ttr": "TTR"}
-NUMERIC_TYPES = {
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UBIGINT",
-    "UINTEGER",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-}
+NUMERIC_TYPE = re.compile(r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL|NUMERIC)\b")
 
 
 @dataclass(frozen=True)
@@ -151,11 +134,18 @@ def write_report(
         if friction_ready
         else None
     )
+    journeys = _query(con, "journeys_summary")[0] if _has_rows(tables, "signals.journeys") else None
     priorities = _generic_section(con, tables, "metrics.journey_priorities", _priority_order, TOP_PRIORITIES)
     alerts = _generic_section(con, tables, "signals.friction_alerts", _alert_order, TOP_ALERTS, ALERT_COLUMNS)
+    if alerts and "severity" in tables["signals.friction_alerts"]["columns"]:
+        alerts["by_severity"] = con.execute(
+            "SELECT severity, count(*) FROM signals.friction_alerts GROUP BY ALL ORDER BY 2 DESC, 1"
+        ).fetchall()
 
-    starts = [t["first_day"] for t in tables.values() if t["first_day"]]
-    ends = [t["last_day"] for t in tables.values() if t["last_day"]]
+    # Rejects can carry any day a broken record claimed, so they do not define the period.
+    measured = [t for name, t in tables.items() if not name.startswith("quarantine.") and t["first_day"]]
+    starts = [t["first_day"] for t in measured]
+    ends = [t["last_day"] for t in measured]
     period = (min(starts), max(ends)) if starts else (None, None)
     sections = {
         "headline": overall is not None,
@@ -177,6 +167,7 @@ def write_report(
         cwq_parts=_cwq_parts(overall) if overall else None,
         charts=charts,
         friction=_friction_view(friction) if friction else None,
+        journeys=_journeys_view(journeys) if journeys else None,
         priorities=priorities,
         alerts=alerts,
         tables=[{"name": name, **stats} for name, stats in tables.items()],
@@ -248,30 +239,37 @@ def _priority_order(columns: dict[str, str]) -> str:
 
 
 def _alert_order(columns: dict[str, str]) -> str:
-    when = _first_present(columns, ALERT_TIME_COLUMNS) or next(
-        (name for name, kind in columns.items() if kind.startswith("TIMESTAMP")), None
+    when = (
+        "alert_at"
+        if "alert_at" in columns
+        else next((c for c, t in columns.items() if t.startswith("TIMESTAMP")), None)
     )
     return f'"{when}" DESC NULLS LAST' if when else "ALL"
 
 
 def _generic_section(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, Any]], table: str, order: Any, limit: int
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, dict[str, Any]],
+    table: str,
+    order: Callable[[dict[str, str]], str],
+    limit: int,
+    preferred: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
-    """Top rows of a table whose columns another stage defines, shown column by column; None when empty."""
+    """Top rows of a table another stage defines: its `preferred` columns if it has them, else all; None if empty."""
     if not _has_rows(tables, table):
         return None
     types = tables[table]["columns"]
-    rank = _first_present(types, PRIORITY_RANK_COLUMNS)
-    columns = sorted((c for c in types if c not in HIDDEN_COLUMNS), key=lambda c: c != rank)
+    columns = [c for c in preferred if c in types]
+    if not columns:
+        rank = _first_present(types, PRIORITY_RANK_COLUMNS)
+        columns = sorted((c for c in types if c not in HIDDEN_COLUMNS), key=lambda c: c != rank)
     select = ", ".join(f'"{c}"' for c in columns)
-    rows = con.execute(
-        f"SELECT {select} FROM {table} ORDER BY {order(tables[table]['columns'])} LIMIT {int(limit)}"
-    ).fetchall()
+    rows = con.execute(f"SELECT {select} FROM {table} ORDER BY {order(types)} LIMIT {int(limit)}").fetchall()
     return {
-        "table": table,
         "total": tables[table]["rows"],
         "headers": [_label(c) for c in columns],
-        "text": [types[c].split("(")[0] not in NUMERIC_TYPES for c in columns],
+        "text": [not NUMERIC_TYPE.match(types[c]) for c in columns],
+        "wrap": [c in WRAP_COLUMNS for c in columns],
         "rows": [[_cell(c, v) for c, v in zip(columns, row, strict=True)] for row in rows],
     }
 
@@ -313,14 +311,15 @@ def _cell(column: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
-    if isinstance(value, float):
-        if column.endswith(("_rate", "_share", "_pct")) and 0 <= value <= 1:
+    if isinstance(value, float | Decimal):
+        value = float(value)
+        if column.endswith(("_rate", "_share")) and 0 <= value <= 1:
             return f"{value:.1%}"
         return f"{value:,.2f}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    return text if len(text) <= 120 else text[:119] + "…"
+    text = str(value).replace("_", " ") if column in CODE_COLUMNS else str(value)
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
 
 def _rate(k: int, n: int) -> dict[str, Any]:
@@ -404,6 +403,18 @@ def _friction_view(friction: dict[str, Any]) -> dict[str, Any]:
             }
             for row in friction["entry_pages"]
         ],
+    }
+
+
+def _journeys_view(journeys: dict[str, Any]) -> dict[str, Any]:
+    n = int(journeys["journeys"])
+    return {
+        "journeys": _count(n),
+        "pre_contact_friction": _rate(int(journeys["journeys_with_pre_contact_friction"]), n),
+        "failure_demand_contacts": _count(journeys["failure_demand_contacts"]),
+        "contacts": _count(journeys["contacts"]),
+        "open": _count(journeys["open_journeys"]),
+        "switching": _rate(int(journeys["journeys_switching_channel"]), n),
     }
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_defs.assets.metrics import metric_assets, metric_checks
-from dagster_defs.assets.publish import published_database
+from dagster_defs.assets.publish import published_database, published_report
 from dagster_defs.assets.raw import raw_assets, raw_checks
 from dagster_defs.assets.signals import signal_assets, signal_checks
 from dagster_defs.assets.triage import triage_assets, triage_checks
@@ -12,7 +12,7 @@ from dagster_defs.resources import resources_from_environment
 from dagster_defs.schedules import daily_schedule
 from dagster_defs.sensors import landing_sensor
 
-all_assets = [*raw_assets, *triage_assets, *signal_assets, *metric_assets, published_database]
+all_assets = [*raw_assets, *triage_assets, *signal_assets, *metric_assets, published_database, published_report]
 all_checks = [*raw_checks, *triage_checks, *signal_checks, *metric_checks]
 
 defs = dg.Definitions(
