@@ -41,6 +41,9 @@ SUMMARY_TABLES = (
     "signals.friction_alerts",
     "metrics.contact_outcomes",
     "metrics.daily_outcomes",
+    "metrics.journey_priorities",
+    "metrics.agent_daily",
+    "metrics.outcome_anomalies",
     "quarantine.rejects",
 )
 

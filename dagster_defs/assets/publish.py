@@ -15,7 +15,17 @@ from dagster_defs.resources import WRITER_POOL, CxSettings
 
 @dg.asset(
     key=asset_key("published.database"),
-    deps=[asset_key("metrics.daily_outcomes")],
+    deps=[
+        asset_key(t)
+        for t in (
+            "metrics.daily_outcomes",
+            "metrics.journey_priorities",
+            "metrics.agent_daily",
+            "metrics.outcome_anomalies",
+            "signals.journeys",
+            "signals.friction_alerts",
+        )
+    ],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     pool=WRITER_POOL,
