@@ -94,12 +94,25 @@ frictions AS (
     WHERE f.partition_date BETWEEN $start_date AND $end_date + INTERVAL 2 DAY
     GROUP BY w.conversation_id
 ),
+preceding_frictions AS (
+    -- failure demand: a session with friction that was active within the window before the contact started
+    SELECT w.conversation_id
+    FROM with_cost AS w
+    JOIN signals.session_friction AS f
+      ON f.customer_key = w.customer_key
+     AND f.had_friction
+     AND f.session_start <= w.started_at
+     AND f.session_end >= w.started_at - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
+    WHERE f.partition_date BETWEEN $start_date - INTERVAL 1 DAY AND $end_date
+    GROUP BY w.conversation_id
+),
 outcomes AS (
     SELECT
         n.*,
         nc.next_contact_at IS NOT NULL AS repeat_contact,
         nc.next_contact_at,
         coalesce(fr.friction_sessions_after, 0) AS friction_sessions_after,
+        pf.conversation_id IS NOT NULL AS pre_contact_friction,
         ch.chain_id,
         row_number() OVER (PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id)
             AS chain_position,
@@ -112,6 +125,7 @@ outcomes AS (
     FROM chain_numbers AS n
     LEFT JOIN next_contacts AS nc USING (conversation_id)
     LEFT JOIN frictions AS fr USING (conversation_id)
+    LEFT JOIN preceding_frictions AS pf USING (conversation_id)
     JOIN chains AS ch USING (customer_key, intent, chain_number)
 )
 SELECT
@@ -132,6 +146,7 @@ SELECT
     repeat_contact,
     next_contact_at,
     NOT abandoned AND NOT repeat_contact AS fcr,
+    pre_contact_friction,
     -- containment-with-quality and the part each failure comes from
     contained AND NOT repeat_contact
         AND coalesce(sentiment_end, 0) >= $outcomes_cwq_min_end_sentiment

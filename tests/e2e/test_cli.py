@@ -87,6 +87,44 @@ def test_rage_clicks_match_the_planted_truth(landing, database):
     assert rage.precision >= 0.95 and rage.recall >= 0.95
 
 
+SESSION_DETECTORS = (
+    "rage_click_bursts",
+    "dead_clicks",
+    "error_clicks",
+    "form_errors",
+    "quick_backs",
+    "slow_pages",
+    "crashes",
+    "help_views",
+)
+
+
+@pytest.mark.parametrize("detector", SESSION_DETECTORS)
+def test_every_session_detector_recovers_the_planted_truth(landing, database, detector):
+    key = pseudonym_key(database.with_name(".cx.pseudonym-key"))
+    sessions = session_comparison(database, landing / "_truth", key).with_columns(
+        (pl.col(f"{detector}_ours") > 0).alias("detected"), (pl.col(detector) > 0).alias("planted")
+    )
+    result = score(sessions, "detected", "planted")
+    assert result.true_positives > 0, detector
+    assert result.precision >= 0.95 and result.recall >= 0.95, (detector, result)
+
+
+@pytest.mark.parametrize(
+    ("planted", "detected"),
+    [
+        ("escalation_requested", pl.col("escalation_requests") > 0),
+        ("repetition", pl.col("repetitions") > 0),
+        ("pre_contact_friction", pl.col("pre_contact_friction_ours")),
+    ],
+)
+def test_every_conversation_detector_recovers_the_planted_truth(landing, database, planted, detected):
+    contacts = conversation_comparison(database, landing / "_truth").with_columns(detected.alias("detected"))
+    result = score(contacts, "detected", planted)
+    assert result.true_positives > 0, planted
+    assert result.precision >= 0.95 and result.recall >= 0.95, (planted, result)
+
+
 def test_containment_repeats_and_chains_match_the_planted_truth_exactly(landing, database):
     contacts = conversation_comparison(database, landing / "_truth")
     assert contacts["contained_ours"].null_count() == 0  # every consented contact has an outcome

@@ -209,3 +209,36 @@ def test_daily_outcomes_rates_and_wilson_intervals(con):
     assert row["containment_rate_low"] == pytest.approx(0.1078, abs=1e-4)
     assert row["containment_rate_high"] == pytest.approx(0.6032, abs=1e-4)
     assert row["chains_resolved"] == 10
+
+
+@pytest.mark.parametrize(("minutes_before", "expected"), [(59, True), (60, True), (61, False)])
+def test_pre_contact_friction_window_is_inclusive(con, minutes_before, expected):
+    contact_start = datetime(2026, 10, 1, 10)
+    session_end = contact_start - timedelta(minutes=minutes_before)
+    session = {
+        "partition_date": DAY,
+        "session_key": "s",
+        "customer_key": "k1",
+        "session_start": session_end - timedelta(minutes=5),
+        "session_end": session_end,
+        "duration_seconds": 300.0,
+        "n_events": 5,
+        "page_views": 1,
+        "clicks": 3,
+        "rage_click_bursts": 1,
+        "rage_clicks": 3,
+        "dead_clicks": 0,
+        "error_clicks": 0,
+        "form_errors": 0,
+        "quick_backs": 0,
+        "slow_pages": 0,
+        "crashes": 0,
+        "errors": 0,
+        "help_views": 0,
+        "contact_starts": 0,
+        "purchases": 0,
+        "friction_score": 3.0,
+        "had_friction": True,
+    }
+    rows = outcomes(con, [contact("c", 10, bot=1)], sessions=[session])
+    assert rows["c"]["pre_contact_friction"] is expected
