@@ -18,8 +18,14 @@ KEY_ENV = {**os.environ, "CX_SIGNALS_PSEUDONYM_KEY": "test-key-shared-by-every-r
 
 
 def start_run(landing: Path, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([CX, "run", "--landing", str(landing), "--db", str(db)], env=KEY_ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [CX, "run", "--landing", str(landing), "--db", str(db)],
+        env=KEY_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def run(landing: Path, db: Path) -> float:
@@ -38,8 +44,11 @@ def checksums(db: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("safety") / "landing"
-    subprocess.run([CX, "generate", "--out", str(out), "--days", "3", "--customers", "150", "--seed", "5"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [CX, "generate", "--out", str(out), "--days", "3", "--customers", "150", "--seed", "5"],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -60,8 +69,9 @@ def test_running_twice_gives_identical_tables(landing, reference, tmp_path):
 
 
 @pytest.mark.parametrize("fraction", [0.3, 0.6, 0.9])
-def test_sigkill_mid_run_leaves_the_previous_state_and_a_rerun_equals_a_clean_run(landing, reference, tmp_path,
-                                                                                  fraction):
+def test_sigkill_mid_run_leaves_the_previous_state_and_a_rerun_equals_a_clean_run(
+    landing, reference, tmp_path, fraction
+):
     db = tmp_path / "cx.duckdb"
     previous_landing = tmp_path / "previous"
     (previous_landing / "transcripts").mkdir(parents=True)
@@ -102,8 +112,9 @@ def test_two_runs_at_once_and_a_reader_see_no_lock_error_and_no_half_written_day
                            GROUP BY 1"""
                     ).fetchall()
                 reads += 1
-                problems.extend(f"{day}: {n} contacts vs {daily} in daily_outcomes" for day, n, daily in per_day
-                                if n != daily)
+                problems.extend(
+                    f"{day}: {n} contacts vs {daily} in daily_outcomes" for day, n, daily in per_day if n != daily
+                )
             except duckdb.Error as exc:
                 problems.append(f"{type(exc).__name__}: {exc}")
 
