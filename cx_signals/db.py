@@ -18,7 +18,16 @@ import duckdb
 import pyarrow as pa
 
 from cx_signals.resources import project_dir
-from cx_signals.tables import PARTITION_COLUMN, SCHEMAS, Table, all_tables, ddl, qualified
+from cx_signals.tables import (
+    PARTITION_COLUMN,
+    SCHEMAS,
+    Table,
+    add_column_statement,
+    all_tables,
+    comment_statements,
+    create_statement,
+    qualified,
+)
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _ARROW_TYPES = {
@@ -47,12 +56,11 @@ def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table (with comments), missing column and macro; safe to run repeatedly."""
+    """Create every schema, table, column a newer contract added, comment and macro; safe to run repeatedly."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in all_tables().values():
-        for statement in ddl(table):
-            con.execute(statement)
+        con.execute(create_statement(table))
         schema, name = table.name.split(".")
         existing = {
             row[0]
@@ -63,7 +71,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         }
         for column in table.columns:
             if column.name not in existing:
-                con.execute(f'ALTER TABLE {qualified(table.name)} ADD COLUMN "{column.name}" {column.type}')
+                con.execute(add_column_statement(table, column))
+        for statement in comment_statements(table):
+            con.execute(statement)
     con.execute(sql_text("setup/macros"))
 
 

@@ -158,13 +158,23 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def ddl(table: Table) -> list[str]:
-    """CREATE TABLE IF NOT EXISTS plus COMMENT statements for `table`."""
+def create_statement(table: Table) -> str:
+    """CREATE TABLE IF NOT EXISTS for `table`."""
     columns = ",\n  ".join(f"{_quote(c.name)} {c.type}" for c in table.columns)
-    statements = [f"CREATE TABLE IF NOT EXISTS {qualified(table.name)} (\n  {columns}\n)"]
-    statements.append(f"COMMENT ON TABLE {qualified(table.name)} IS {_literal(table.description)}")
-    statements.extend(
-        f"COMMENT ON COLUMN {qualified(table.name)}.{_quote(c.name)} IS {_literal(c.description)}"
-        for c in table.columns
-    )
-    return statements
+    return f"CREATE TABLE IF NOT EXISTS {qualified(table.name)} (\n  {columns}\n)"
+
+
+def add_column_statement(table: Table, column: Column) -> str:
+    """ALTER TABLE ... ADD COLUMN for a column a newer contract added."""
+    return f"ALTER TABLE {qualified(table.name)} ADD COLUMN {_quote(column.name)} {column.type}"
+
+
+def comment_statements(table: Table) -> list[str]:
+    """COMMENT ON statements giving the table and each column its contract description."""
+    return [
+        f"COMMENT ON TABLE {qualified(table.name)} IS {_literal(table.description)}",
+        *(
+            f"COMMENT ON COLUMN {qualified(table.name)}.{_quote(c.name)} IS {_literal(c.description)}"
+            for c in table.columns
+        ),
+    ]

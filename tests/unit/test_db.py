@@ -1,0 +1,54 @@
+import duckdb
+import pytest
+
+from cx_signals.db import bind, ensure_schema, replace_from_query, table_checksums
+from cx_signals.tables import all_tables
+
+
+def test_a_database_from_an_older_contract_gains_the_new_columns():
+    con = duckdb.connect()
+    ensure_schema(con)
+    con.execute("ALTER TABLE metrics.contact_outcomes DROP COLUMN pre_contact_friction")
+    ensure_schema(con)
+    columns = [r[0] for r in con.execute("DESCRIBE metrics.contact_outcomes").fetchall()]
+    assert "pre_contact_friction" in columns
+    comment = con.execute(
+        "SELECT comment FROM duckdb_columns() WHERE table_name = 'contact_outcomes' "
+        "AND column_name = 'pre_contact_friction'"
+    ).fetchone()[0]
+    assert comment.startswith("Failure demand")
+
+
+def test_every_table_and_column_is_commented_from_its_contract(con):
+    uncommented = con.execute(
+        "SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE schema_name IN ('raw', 'signals', 'metrics', 'quarantine', 'audit') AND coalesce(comment, '') = ''"
+    ).fetchall()
+    assert uncommented == []
+    assert len(all_tables()) >= 20
+
+
+def test_bind_names_missing_parameters_and_drops_unused_ones():
+    assert bind("SELECT $a", {"a": 1, "b": 2}) == {"a": 1}
+    with pytest.raises(KeyError, match="b, c"):
+        bind("SELECT $a, $b, $c", {"a": 1})
+
+
+def test_a_query_may_not_write_partitions_it_was_not_asked_for(con, monkeypatch):
+    from datetime import date
+
+    import cx_signals.db as db
+
+    monkeypatch.setattr(db, "sql_text", lambda name: "SELECT DATE '2026-10-05' AS partition_date, 'x' AS source")
+    with pytest.raises(ValueError, match="outside the partitions"):
+        replace_from_query(con, "quarantine.rejects", [date(2026, 10, 1)], "any", {})
+
+
+def test_checksums_ignore_row_order_but_see_content(con):
+    con.execute("CREATE TABLE raw.scratch AS SELECT * FROM range(100) t(i)")
+    before = table_checksums(con)["raw.scratch"]
+    con.execute("DELETE FROM raw.scratch WHERE i < 50")
+    con.execute("INSERT INTO raw.scratch SELECT * FROM range(50)")
+    assert table_checksums(con)["raw.scratch"] == before
+    con.execute("UPDATE raw.scratch SET i = i + 1 WHERE i = 7")
+    assert table_checksums(con)["raw.scratch"] != before
