@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import date
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from cx_signals.config import ConfigError, load_config
+from cx_signals.resources import model_directory
 
 app = typer.Typer(
     help="cx-signals: customer-experience signals from transcripts, telemetry and clickstream.",
@@ -44,6 +46,8 @@ SUMMARY_TABLES = (
     "metrics.journey_priorities",
     "metrics.agent_daily",
     "metrics.outcome_anomalies",
+    "metrics.repeat_risk",
+    "signals.csat_predictions",
     "quarantine.rejects",
 )
 
@@ -174,6 +178,38 @@ def print_summary(db: Path) -> None:
                 *(f"{v:,.2f}" if v is not None else "-" for v in row[6:]),
             )
         console.print(headline)
+    print_model_figures(model_directory(db))
+
+
+def _latest_sidecar(directory: Path, prefix: str) -> dict:
+    sidecars = [json.loads(p.read_text()) for p in directory.glob(f"{prefix}-*.json")]
+    return max(sidecars, key=lambda s: s.get("created_at", ""), default={}).get("metrics", {})
+
+
+def print_model_figures(directory: Path) -> None:
+    """Print each model's held-out figure against its naive baseline, from the newest artefact of each kind."""
+    figures = RichTable("model", "held-out figure", "naive baseline", "coverage", title="models (held-out)")
+    intent = _latest_sidecar(directory, "intent-model")
+    if intent:
+        figures.add_row("intent triage", f"macro-F1 {intent['macro_f1']:.3f}", "-", f"{intent['n_classes']} intents")
+    csat = _latest_sidecar(directory, "csat-model")
+    if csat:
+        figures.add_row(
+            "predicted CSAT",
+            f"MAE {csat['mae']:.2f}",
+            f"MAE {csat['baseline_mae']:.2f} (mean)",
+            f"surveyed {csat['coverage_surveyed']:.0%} -> predicted 100%",
+        )
+    risk = _latest_sidecar(directory, "repeat-risk-model")
+    if risk:
+        figures.add_row(
+            "repeat-contact risk",
+            f"ROC AUC {risk['roc_auc']:.2f}, Brier {risk['brier']:.3f}",
+            f"AUC 0.50, Brier {risk['baseline_brier']:.3f} (base rate)",
+            "open journeys",
+        )
+    if figures.row_count:
+        console.print(figures)
 
 
 @app.command()

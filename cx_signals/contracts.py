@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -28,6 +29,12 @@ DUCKDB_TYPES = {
     "date": "DATE",
     "json": "JSON",
 }
+# Longer strings are rejected ('too_long'): a multi-megabyte paste in one turn would otherwise stall redaction
+# for minutes (a 5 MB log of numbers takes ~150 s); ingest_source takes another limit as max_text_chars.
+MAX_TEXT_CHARS = 100_000
+# Item fields unique within their list (a turn id within its conversation). Not the YAML `unique` flag, which
+# means unique across the table and becomes a table-wide expectation.
+ITEM_IDS = {"turn": "turn_id"}
 _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
@@ -162,7 +169,10 @@ def parse_timestamp(value: Any) -> datetime:
         if not math.isfinite(value):
             raise ValueError(f"not a timestamp: {value!r}")
         seconds = value / 1000 if abs(value) >= 1e11 else value
-        parsed = datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            parsed = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OSError, OverflowError) as exc:  # huge epochs (1e20) fail in the OS, not with ValueError
+            raise ValueError(f"not a timestamp: {value!r}") from exc
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -175,12 +185,21 @@ def parse_timestamp(value: Any) -> datetime:
     return parsed
 
 
+def _valid_unicode(text: str) -> str:
+    """`text` if it can be stored as UTF-8; a JSON escape such as \\ud800 yields a lone surrogate, which cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"invalid Unicode: lone surrogate {text[exc.start]!r} at character {exc.start}") from None
+    return text
+
+
 def _coerce(f: Field, value: Any) -> Any:
     """Return `value` as the field's type, or raise ValueError/TypeError."""
     kind = f.type
     if kind == "string":
         if isinstance(value, str):
-            return value
+            return _valid_unicode(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         raise TypeError(f"expected text, got {type(value).__name__}")
@@ -197,7 +216,7 @@ def _coerce(f: Field, value: Any) -> Any:
     if kind == "number":
         if isinstance(value, bool):
             raise TypeError("expected a number, got a boolean")
-        number = float(value) if isinstance(value, int | float | str) else None
+        number = float(value) if isinstance(value, int | float | str | Decimal) else None
         if number is None or not math.isfinite(number):
             raise TypeError(f"expected a finite number, got {value!r}")
         return number
@@ -216,7 +235,7 @@ def _coerce(f: Field, value: Any) -> Any:
             value = json.loads(value)
         if not isinstance(value, dict):
             raise TypeError("expected a JSON object")
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return _valid_unicode(json.dumps(value, sort_keys=True, ensure_ascii=False))
     if kind == "list":
         if isinstance(value, str):
             value = json.loads(value)
@@ -250,7 +269,7 @@ class TimeBounds:
 
 
 def validate_fields(
-    fields: tuple[Field, ...], record: Any, bounds: TimeBounds, prefix: str = ""
+    fields: tuple[Field, ...], record: Any, bounds: TimeBounds, prefix: str = "", max_text_chars: int = MAX_TEXT_CHARS
 ) -> tuple[dict[str, Any], list[Violation]]:
     """Check `record` against `fields`; return its typed values and the rules it breaks."""
     if not isinstance(record, dict):
@@ -267,9 +286,13 @@ def validate_fields(
             if f.required:
                 violations.append(Violation("missing_required", name, "required field is missing or empty"))
             continue
+        if f.type == "string" and isinstance(value, str) and len(value) > max_text_chars:
+            violations.append(Violation("too_long", name, f"{len(value)} characters, more than {max_text_chars}"))
+            typed[f.name] = None
+            continue
         try:
             converted = _coerce(f, value)
-        except (TypeError, ValueError, OverflowError) as exc:
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             rule = "bad_timestamp" if f.type == "timestamp" else "wrong_type"
             violations.append(Violation(rule, name, str(exc)[:200]))
             typed[f.name] = None
@@ -299,12 +322,14 @@ def validate_fields(
     return typed, violations
 
 
-def validate_record(contract: Contract, record: Any, bounds: TimeBounds) -> tuple[dict[str, Any], list[Violation]]:
+def validate_record(
+    contract: Contract, record: Any, bounds: TimeBounds, max_text_chars: int = MAX_TEXT_CHARS
+) -> tuple[dict[str, Any], list[Violation]]:
     """Check a landing record against its input contract, nested lists included.
 
     Returns the typed record (lists replaced by lists of typed items) and every violation found.
     """
-    typed, violations = validate_fields(contract.fields, record, bounds)
+    typed, violations = validate_fields(contract.fields, record, bounds, max_text_chars=max_text_chars)
     if contract.one_of_required and all(typed.get(n) is None for n in contract.one_of_required):
         violations.append(
             Violation("missing_required", "|".join(contract.one_of_required), "at least one of these is required")
@@ -313,9 +338,27 @@ def validate_record(contract: Contract, record: Any, bounds: TimeBounds) -> tupl
         if f.type != "list" or typed.get(f.name) is None:
             continue
         items = []
+        first_index: dict[Any, int] = {}
+        item_id = ITEM_IDS.get(f.item or "")
         for index, item in enumerate(typed[f.name]):
-            typed_item, item_violations = validate_fields(contract.items[f.item], item, bounds, f"{f.name}[{index}].")
+            prefix = f"{f.name}[{index}]."
+            typed_item, item_violations = validate_fields(
+                contract.items[f.item], item, bounds, prefix, max_text_chars=max_text_chars
+            )
             items.append(typed_item)
             violations.extend(item_violations)
+            identity = typed_item.get(item_id) if item_id else None
+            if identity is None:
+                continue
+            if identity in first_index:
+                violations.append(
+                    Violation(
+                        "duplicate_item_id",
+                        f"{prefix}{item_id}",
+                        f"{identity!r} is also {f.name}[{first_index[identity]}].{item_id}",
+                    )
+                )
+            else:
+                first_index[identity] = index
         typed[f.name] = items
     return typed, violations

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cx_signals.contracts import (
+    MAX_TEXT_CHARS,
     Contract,
     Field,
     TimeBounds,
@@ -143,7 +144,8 @@ def _reject_row(
         "rule": first.rule,
         "field": first.field,
         "reason": "; ".join(str(v) for v in violations)[:2000],
-        "payload": payload,
+        # a JSON escape such as \\ud800 survives in a .json file's re-serialised payload; DuckDB needs valid UTF-8
+        "payload": payload.encode("utf-8", "backslashreplace").decode("utf-8"),
     }
 
 
@@ -154,14 +156,19 @@ def ingest_source(
     bounds: TimeBounds,
     key: bytes,
     reads: dict[str, FileRead] | None = None,
+    max_text_chars: int = MAX_TEXT_CHARS,
 ) -> IngestResult:
     """Validate, quarantine, deduplicate, redact and pseudonymise `source` records that fall on `days`.
 
+    The first valid record with a given id (by file path, then line) wins, wherever its day: a later copy with the
+    same content is a duplicate removed, one with different content is quarantined as 'conflicting_duplicate'.
     `reads` may hold files already read (by sha256) to avoid reading them twice.
     """
     contract = input_contracts()[source]
     result = IngestResult(source)
-    seen: dict[date, set[str]] = defaultdict(set)
+    # identity -> (content key, where first seen); across all days, so that a run's result does not depend on
+    # which other days it covers
+    seen: dict[str, tuple[str, str]] = {}
     for file in files:
         read = (reads or {}).get(file.sha256) or read_file(file)
         touched: set[date] = set()
@@ -169,7 +176,24 @@ def ingest_source(
             if record.error:
                 typed, violations = {}, [Violation("unparseable_record", None, record.error)]
             else:
-                typed, violations = validate_record(contract, record.value, bounds)
+                typed, violations = validate_record(contract, record.value, bounds, max_text_chars)
+            duplicate = False
+            if not violations:
+                content = _content_key(typed)
+                identity = typed[contract.record_id] if contract.record_id else content
+                first = seen.get(identity)
+                if first is None:
+                    seen[identity] = (content, f"{file.relative} line {record.line}")
+                elif first[0] == content:
+                    duplicate = True
+                else:
+                    violations = [
+                        Violation(
+                            "conflicting_duplicate",
+                            contract.record_id,
+                            f"{identity!r} was first read from {first[1]} with different content",
+                        )
+                    ]
             day = record_day(contract, typed, violations, file.home_day)
             touched.add(day)
             if day not in days:
@@ -182,21 +206,21 @@ def ingest_source(
                 counts.quarantined += 1
                 result.rejects.append(_reject_row(source, day, file, record.line, violations, record.payload))
                 continue
-            identity = typed[contract.record_id] if contract.record_id else _content_key(typed)
-            if identity in seen[day]:
+            if duplicate:
                 counts.duplicates += 1
                 continue
-            seen[day].add(identity)
             base = {PARTITION_COLUMN: day, "source_file": file.relative, "source_line": record.line}
             for table, rows in _raw_rows(contract, typed, base, key).items():
                 result.rows[table].extend(rows)
             counts.loaded += 1
-        if read.file_error:
+        if read.file_error or not read.records:
+            # an empty file is listed with rows 0 so that the audit shows it was read
             touched.add(file.home_day)
             if file.home_day in days:
                 result.inputs[file.home_day].setdefault(
                     file.relative, {"file": file.relative, "sha256": file.sha256, "rows": 0}
                 )
+            if read.file_error and file.home_day in days:
                 result.rejects.append(
                     _reject_row(
                         source, file.home_day, file, None, [Violation(FILE_LEVEL_RULE, None, read.file_error)], ""

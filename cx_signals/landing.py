@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import re
 import zlib
@@ -20,12 +21,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 SOURCES = ("transcripts", "telemetry", "events")
 _TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _CSV_DELIMITERS = ",;\t|"
+# The default limit (128 KiB per cell) would make a long transcript's turns cell a file error; lengths are the
+# contract's business (max_text_chars).
+csv.field_size_limit(2**31 - 1)
 
 
 class LandingPathError(ValueError):
@@ -83,14 +88,18 @@ def _sha256(path: Path) -> str:
 
 
 def _home_day(path: Path) -> date:
-    """The partition a file's undated records and file-level errors belong to: a date in its name, else its mtime."""
+    """The partition a file's undated records and file-level errors belong to: a date in its name, else its mtime
+    (today if even that cannot be read)."""
     match = _DATE_IN_NAME.search(path.name)
     if match:
         try:
             return date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             pass
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date()
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date()
+    except OSError:
+        return datetime.now(UTC).date()
 
 
 def confine(root: Path, candidate: Path) -> Path:
@@ -105,7 +114,9 @@ def confine(root: Path, candidate: Path) -> Path:
 def discover(root: Path) -> list[LandingFile]:
     """List every landing file under `root/<source>/` for the known sources, in a stable order.
 
-    Files outside the root (through symlinks) are refused; hidden files and `_truth/` are ignored.
+    Files outside the root (through symlinks) are refused; hidden files and `_truth/` are ignored. Folders are
+    walked whatever their name (Spark writes `events.parquet/part-0.parquet`). A file that cannot be read here
+    is still listed, with a placeholder hash, so that reading it fails and quarantines it as a file.
     """
     root = Path(root)
     if not root.is_dir():
@@ -119,13 +130,18 @@ def discover(root: Path) -> list[LandingFile]:
             if path.name.startswith((".", "_")) or not path.is_file():
                 continue
             resolved = confine(root, path)
+            relative = path.relative_to(root).as_posix()
+            try:
+                sha256, size_bytes = _sha256(resolved), resolved.stat().st_size
+            except OSError:
+                sha256, size_bytes = f"unreadable:{relative}", 0
             found.append(
                 LandingFile(
                     source=source,
                     path=resolved,
-                    relative=path.relative_to(root).as_posix(),
-                    sha256=_sha256(resolved),
-                    size_bytes=resolved.stat().st_size,
+                    relative=relative,
+                    sha256=sha256,
+                    size_bytes=size_bytes,
                     home_day=_home_day(path),
                 )
             )
@@ -158,6 +174,8 @@ def _read_jsonl(read: FileRead, handle: io.BufferedIOBase) -> None:
                 record.value = json.loads(text)
             except json.JSONDecodeError as exc:
                 record.error = f"invalid JSON: {exc.msg} at column {exc.colno}"
+            except (ValueError, RecursionError) as exc:  # a 5000-digit number, nesting deeper than Python's stack
+                record.error = f"invalid JSON: {type(exc).__name__}: {exc}"[:500]
         read.records.append(record)
 
 
@@ -166,10 +184,15 @@ def _read_json_array(read: FileRead, handle: io.BufferedIOBase) -> None:
     if error:
         read.file_error = error
         return
+    if not text.strip():
+        return
     try:
         values = json.loads(text)
     except json.JSONDecodeError as exc:
         read.file_error = f"invalid JSON: {exc.msg} at line {exc.lineno}"
+        return
+    except (ValueError, RecursionError) as exc:
+        read.file_error = f"invalid JSON: {type(exc).__name__}: {exc}"[:500]
         return
     if isinstance(values, dict):
         values = [values]
@@ -180,36 +203,53 @@ def _read_json_array(read: FileRead, handle: io.BufferedIOBase) -> None:
         read.records.append(LandingRecord(line=number, payload=json.dumps(value, ensure_ascii=False), value=value))
 
 
+def _invalid_utf8(cells: list[str]) -> str | None:
+    """Where the first undecodable byte is in cells decoded with surrogateescape, or None if they are valid UTF-8."""
+    for index, cell in enumerate(cells):
+        try:
+            cell.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"invalid UTF-8 in cell {index + 1} at character {exc.start}"
+    return None
+
+
 def _read_csv(read: FileRead, handle: io.BufferedIOBase) -> None:
-    text, error = _decode(handle.read())
-    if error:
-        read.file_error = error
-        return
-    if not text.strip():
-        return
-    sample = text[:65536]
+    # Streamed, so that rows before a truncated gzip's damage are kept, and decoded with surrogateescape, so that
+    # a row with invalid UTF-8 is rejected on its own instead of the whole file.
+    stream = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    first = ""
+    while not first.strip():
+        first = stream.readline()
+        if not first:
+            return
     try:
-        dialect = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=_CSV_DELIMITERS)
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(first.rstrip("\r\n"), delimiters=_CSV_DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
+    reader = csv.reader(itertools.chain([first], stream), delimiter=delimiter)
+    header = next(reader)
+    if _invalid_utf8(header):
+        read.file_error = f"header: {_invalid_utf8(header)}"
+        return
+    if len(header) == 1:
+        read.file_error = f"header has one column ({header[0][:80]!r}): wrong delimiter? use comma, semicolon, tab or |"
         return
     for number, row in enumerate(reader, start=2):
         if not row:
             continue
-        payload = delimiter.join(row)
-        if len(row) != len(header):
-            read.records.append(
-                LandingRecord(number, payload, error=f"row has {len(row)} cells, header has {len(header)}")
-            )
+        payload = delimiter.join(row).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        error = _invalid_utf8(row)
+        if error is None and len(row) != len(header):
+            error = f"row has {len(row)} cells, header has {len(header)}"
+        if error:
+            read.records.append(LandingRecord(number, payload, error=error))
             continue
         read.records.append(LandingRecord(number, payload, value=dict(zip(header, row, strict=True))))
 
 
 def _read_parquet(read: FileRead) -> None:
+    if read.file.path.stat().st_size == 0:  # empty like an empty text file, not a broken Parquet file
+        return
     table = pq.read_table(read.file.path)
     for number, row in enumerate(table.to_pylist(), start=1):
         read.records.append(LandingRecord(number, json.dumps(row, default=str, ensure_ascii=False), value=row))
@@ -229,7 +269,7 @@ def read_file(file: LandingFile) -> FileRead:
                 f"unsupported file type '{file.path.name}': "
                 "use .jsonl, .ndjson, .json, .csv or .parquet, optionally gzipped"
             )
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
+    except (OSError, EOFError, zlib.error, ValueError, csv.Error, pa.ArrowException) as exc:
         where = f" after record {read.records[-1].line}" if read.records else ""
         read.file_error = f"unreadable file{where}: {type(exc).__name__}: {exc}"[:500]
     return read

@@ -45,11 +45,13 @@ if TYPE_CHECKING:
 DEFAULT_MAX_CHARS = 2000
 DEFAULT_MAX_EMOJI = 50
 DEFAULT_BATCH_SIZE = 2000
-# A fork pool costs ~20-30 ms to start and stop and the parent's planning and IPC add more, so
+# A fork pool costs ~20-50 ms to start and stop and the parent's planning and IPC add more, so
 # below some amount of work one process is faster. VADER spends ~0.5 µs per character of short
-# text; measured on 2 cores (best of 5), the pool breaks even near 130k characters of distinct
-# text (~3,000 utterances) and gains 1.3x at 220k. 300k (~0.15 s of work) leaves a margin.
-MIN_PARALLEL_CHARS = 300_000
+# text. Measured on 2 cores (best of 5): with both cores idle the pool breaks even near 130k
+# characters of distinct text and gains 1.45x at 900k; with the other core busy (another Dagster
+# step, a test run) it breaks even near 1.3M. 1M characters (~0.5 s of work) gains where it
+# matters and loses at most ~10% when the machine is shared.
+MIN_PARALLEL_CHARS = 1_000_000
 
 
 class SentimentScore(NamedTuple):
@@ -106,9 +108,9 @@ def _score_batch(texts: Sequence[str]) -> list[tuple[float, float, float, float]
 
 def _init_worker() -> None:
     global _analyzer_in_process
-    # A forked worker inherits the caller's signal handlers; a Dagster step process installs
-    # handlers that only record SIGTERM/SIGINT, which would keep Pool.terminate() from ending the
-    # worker. Ctrl-C is the parent's to handle: it terminates the pool.
+    # A forked worker inherits the caller's signal handlers. Dagster maps SIGTERM to its SIGINT
+    # handler, which inside capture_interrupts() only records the signal: Pool.terminate() would
+    # then wait forever for the worker (seen in testing). Ctrl-C is the parent's to handle.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _analyzer_in_process = SentimentIntensityAnalyzer()

@@ -22,7 +22,12 @@ _COMMON = {
 
 @dg.asset(
     key=asset_key("metrics.contact_outcomes"),
-    deps=windowed("signals.conversation_signals", "signals.session_friction", "signals.intent_predictions"),
+    deps=windowed(
+        "signals.conversation_signals",
+        "signals.session_friction",
+        "signals.intent_predictions",
+        "signals.csat_predictions",
+    ),
     description="Containment, repeats, FCR, containment-with-quality, cost and repeat chains per contact "
     "(sql/metrics/contact_outcomes.sql).",
     **_COMMON,

@@ -22,6 +22,7 @@ from dagster_defs.resources import WRITER_POOL, CxSettings
             "metrics.journey_priorities",
             "metrics.agent_daily",
             "metrics.outcome_anomalies",
+            "metrics.repeat_risk",
             "signals.journeys",
             "signals.friction_alerts",
         )

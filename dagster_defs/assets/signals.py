@@ -58,7 +58,7 @@ def turn_sentiment(context: dg.AssetExecutionContext, duckdb: DuckDBResource, se
         ]
         con.execute("BEGIN TRANSACTION")
         written = replace_rows(con, "signals.turn_sentiment", days, rows)
-        _audit(con, context, "signals.turn_sentiment", days)
+        audit_days(con, context, "signals.turn_sentiment", days)
         con.execute("COMMIT")
         return dg.MaterializeResult(
             metadata=table_metadata(
@@ -67,7 +67,8 @@ def turn_sentiment(context: dg.AssetExecutionContext, duckdb: DuckDBResource, se
         )
 
 
-def _audit(con, context: dg.AssetExecutionContext, table: str, days) -> None:
+def audit_days(con, context: dg.AssetExecutionContext, table: str, days) -> None:
+    """Record in audit.runs the rows this run wrote to `table` on each of `days`."""
     counts = dict(
         con.execute(
             f"SELECT partition_date, count(*) FROM {table} WHERE partition_date BETWEEN ? AND ? GROUP BY ALL",
@@ -96,7 +97,7 @@ def materialise_query(
             con.register(name, data)
         con.execute("BEGIN TRANSACTION")
         written = replace_from_query(con, table, days, sql_name, sql_parameters(settings.config()))
-        _audit(con, context, table, days)
+        audit_days(con, context, table, days)
         con.execute("COMMIT")
         return dg.MaterializeResult(metadata=table_metadata(con, table, days, written))
 

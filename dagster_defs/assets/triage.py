@@ -8,6 +8,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.db import ensure_schema, replace_rows
+from cx_signals.resources import model_directory as models_beside
 from cx_signals.triage import (
     NotEnoughLabels,
     first_customer_texts,
@@ -17,7 +18,7 @@ from cx_signals.triage import (
     train_intent_model,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import _audit
+from dagster_defs.assets.signals import audit_days
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, table_metadata
 from dagster_defs.partitions import daily_partitions, single_run
@@ -31,8 +32,8 @@ _TURNS_SQL = """
 
 
 def model_directory(settings: CxSettings) -> Path:
-    """Where intent model artefacts are kept: `models/` beside the published database."""
-    return settings.published_path.parent / "models"
+    """Where model artefacts are kept: `models/` beside the published database."""
+    return models_beside(settings.published_path)
 
 
 def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
@@ -121,7 +122,7 @@ def intent_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource
         ]
         con.execute("BEGIN TRANSACTION")
         written = replace_rows(con, "signals.intent_predictions", days, rows)
-        _audit(con, context, "signals.intent_predictions", days)
+        audit_days(con, context, "signals.intent_predictions", days)
         con.execute("COMMIT")
         return dg.MaterializeResult(
             metadata=table_metadata(

@@ -43,7 +43,7 @@ agent_conversations AS (
         count(*) FILTER (WHERE speaking_agent = holder) AS agent_turns,
         CASE WHEN any_value(written_reply_minutes) IS NOT NULL
              THEN count(*) FILTER (WHERE speaking_agent = holder) * any_value(written_reply_minutes) * 60.0
-             ELSE sum(greatest(epoch(held_until - ts), 0)) END AS handle_seconds,
+             ELSE sum(greatest(epoch_us(held_until - ts), 0)) / 1e6 END AS handle_seconds,
         count(*) FILTER (WHERE speaker = 'customer' AND coalesce(regexp_matches(text, $escalation_regex), FALSE))
             AS escalation_requests
     FROM held
@@ -79,9 +79,10 @@ SELECT
     count(l.agent_key) AS conversations_as_last_agent,
     sum(a.agent_turns) AS agent_turns,
     median(a.handle_seconds) AS handle_time_median_seconds,
-    avg(a.handle_seconds) AS handle_time_mean_seconds,
-    sum(a.handle_seconds) AS handle_time_total_seconds,
-    avg(c.sentiment_lift) AS sentiment_lift_mean,
+    -- float aggregates in a fixed order, so that a rerun gives bit-identical results
+    avg(a.handle_seconds ORDER BY a.conversation_id) AS handle_time_mean_seconds,
+    sum(a.handle_seconds ORDER BY a.conversation_id) AS handle_time_total_seconds,
+    avg(c.sentiment_lift ORDER BY a.conversation_id) AS sentiment_lift_mean,
     count(c.sentiment_lift) AS sentiment_lift_conversations,
     sum(a.escalation_requests) AS escalation_requests,
     coalesce(sum(t.transfers), 0) AS transfers,

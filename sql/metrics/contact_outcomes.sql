@@ -113,9 +113,10 @@ outcomes AS (
         nc.next_contact_at,
         coalesce(fr.friction_sessions_after, 0) AS friction_sessions_after,
         pf.conversation_id IS NOT NULL AS pre_contact_friction,
+        cp.predicted_csat,
         ch.chain_id,
-        row_number() OVER (PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id)
-            AS chain_position,
+        row_number() OVER chain_order AS chain_position,
+        sum(n.cost) OVER (chain_order ROWS UNBOUNDED PRECEDING) AS chain_cost_so_far,
         ch.chain_length,
         ch.chain_resolved,
         ch.chain_cost,
@@ -126,7 +127,9 @@ outcomes AS (
     LEFT JOIN next_contacts AS nc USING (conversation_id)
     LEFT JOIN frictions AS fr USING (conversation_id)
     LEFT JOIN preceding_frictions AS pf USING (conversation_id)
+    LEFT JOIN signals.csat_predictions AS cp USING (conversation_id)
     JOIN chains AS ch USING (customer_key, intent, chain_number)
+    WINDOW chain_order AS (PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id)
 )
 SELECT
     partition_date,
@@ -157,6 +160,7 @@ SELECT
     contained AND coalesce(csat <= $outcomes_cwq_max_bad_csat, FALSE) AS cwq_failed_csat,
     contained AND friction_sessions_after > 0 AS cwq_failed_friction,
     sentiment_end,
+    predicted_csat,
     escalation_requests,
     handoffs,
     transfers,
@@ -170,7 +174,7 @@ SELECT
     CASE WHEN chain_resolved THEN 'resolved' ELSE 'open' END AS chain_status,
     conversation_id = last_conversation_id AS resolves_chain,
     CASE WHEN chain_resolved THEN chain_cost END AS cost_to_resolve,
-    chain_cost AS chain_cost_so_far,
+    chain_cost_so_far,
     CASE WHEN chain_resolved THEN epoch(last_ended_at - chain_started_at) END AS time_to_resolve_seconds
 FROM outcomes
 WHERE partition_date BETWEEN $start_date AND $end_date

@@ -52,8 +52,9 @@ inputs AS (
         count(*) FILTER (WHERE c.repeat_contact) / count(*) AS repeat_rate,
         count(*) FILTER (WHERE c.contained) / count(*) AS containment_rate,
         count(*) FILTER (WHERE c.contained_with_quality) / count(*) AS cwq_rate,
-        avg(c.cost) AS cost_per_contact,
-        sum(c.cost) AS cost_total
+        -- float sums in a fixed order, so that a rerun gives bit-identical results
+        avg(c.cost ORDER BY c.conversation_id) AS cost_per_contact,
+        sum(c.cost ORDER BY c.conversation_id) AS cost_total
     FROM window_contacts AS c
     GROUP BY c.partition_date, c.intent
 ),

@@ -15,7 +15,7 @@ turns AS (
         s.compound < $sentiment_negative_threshold AS is_negative,
         coalesce(regexp_matches(t.text, $escalation_regex), FALSE) AS asks_escalation,
         coalesce(regexp_matches(t.text, $effort_regex), FALSE) AS effort_cue,
-        list_distinct(list_filter(string_split_regex(lower(coalesce(t.text, '')), '[^a-z]+'), w -> length(w) > 2))
+        list_distinct(list_filter(string_split_regex(lower(coalesce(t.text, '')), '[^a-z0-9]+'), w -> w <> ''))
             AS tokens
     FROM raw.turns AS t
     JOIN conversations AS c USING (conversation_id)
@@ -42,8 +42,9 @@ streaks AS (
     GROUP BY conversation_id, island
 ),
 repetitions AS (
-    -- a customer turn that restates an earlier one: Jaccard of word tokens (3+ letters; numbers such as order ids
-    -- are answers, not the request) >= threshold
+    -- a customer turn that restates an earlier one: Jaccard of all word and number tokens >= threshold, both turns
+    -- with 3+ tokens. Short words count: "It's order 123" shares the order number, not the request, with
+    -- "Where is my order 123?"
     SELECT later.conversation_id, count(DISTINCT later.turn_index) AS repetitions
     FROM customer_turns AS later
     JOIN customer_turns AS earlier

@@ -67,8 +67,9 @@ turn_prefixes AS (
     -- for each customer turn k: the shift over turns 1..k and the escalation requests so far
     SELECT
         later.conversation_id, later.k, later.ts,
-        avg(earlier.compound) FILTER (WHERE earlier.k <= ceil(later.k / 4)) AS start_so_far,
-        avg(earlier.compound) FILTER (WHERE earlier.k > later.k - ceil(later.k / 4)) AS end_so_far,
+        avg(earlier.compound ORDER BY earlier.k) FILTER (WHERE earlier.k <= ceil(later.k / 4)) AS start_so_far,
+        avg(earlier.compound ORDER BY earlier.k) FILTER (WHERE earlier.k > later.k - ceil(later.k / 4))
+            AS end_so_far,
         count(*) FILTER (WHERE earlier.asks_escalation) AS escalations_so_far
     FROM candidate_turns AS later
     JOIN candidate_turns AS earlier ON earlier.conversation_id = later.conversation_id AND earlier.k <= later.k

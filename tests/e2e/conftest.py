@@ -23,7 +23,7 @@ def cx(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("e2e") / "landing"
-    result = cx("generate", "--out", str(out), "--days", "6", "--customers", "500", "--seed", "11")
+    result = cx("generate", "--out", str(out), "--days", "12", "--customers", "500", "--seed", "11")
     assert result.returncode == 0, result.stderr
     # one malformed record per source, each in a file that also holds good records
     with gzip.open(out / "transcripts" / "transcripts-2026-10-02.jsonl.gz", "at") as handle:

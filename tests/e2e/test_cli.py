@@ -95,3 +95,23 @@ def test_run_fails_clearly_on_a_missing_landing_folder(tmp_path):
     result = cx("run", "--landing", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
     assert result.returncode == 1
     assert "does not exist" in result.stderr
+
+
+def test_models_beat_their_naive_baselines_by_the_documented_margins(database):
+    from cx_signals.cli import _latest_sidecar
+
+    models = database.parent / "models"
+    csat = _latest_sidecar(models, "csat-model")
+    assert csat["mae"] <= 0.8 * csat["baseline_mae"]  # docs/metrics.md: at least 20% below the mean predictor
+    assert csat["coverage_surveyed"] < 0.25 and csat["coverage_predicted"] == 1.0
+    risk = _latest_sidecar(models, "repeat-risk-model")
+    assert risk["roc_auc"] >= 0.65 and risk["brier"] < risk["baseline_brier"]
+    assert _latest_sidecar(models, "intent-model")["macro_f1"] >= 0.95
+
+
+def test_report_command_writes_a_self_contained_file(database, tmp_path):
+    out = tmp_path / "report.html"
+    result = cx("report", "--db", str(database), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    assert "<svg" in html and "http://" not in html and "https://" not in html

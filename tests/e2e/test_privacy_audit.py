@@ -82,7 +82,7 @@ def test_audit_records_inputs_with_hashes_rows_and_code_version(landing, databas
         ).fetchall()
         assets = {r[0] for r in con.execute("SELECT DISTINCT asset FROM audit.runs").fetchall()}
     assert {"raw.conversations", "signals.conversation_signals", "metrics.contact_outcomes"} <= assets
-    assert len(rows) == 6
+    assert len(rows) == 12
     for day, inputs, read, written, quarantined, duplicates, version in rows:
         files = json.loads(inputs)
         assert files and all(len(f["sha256"]) == 64 for f in files)

@@ -242,3 +242,17 @@ def test_pre_contact_friction_window_is_inclusive(con, minutes_before, expected)
     }
     rows = outcomes(con, [contact("c", 10, bot=1)], sessions=[session])
     assert rows["c"]["pre_contact_friction"] is expected
+
+
+def test_chain_cost_so_far_accumulates_along_the_chain(con):
+    rows = outcomes(
+        con,
+        [contact("x1", 0, bot=1, disposition="unresolved"), contact("x2", 24, bot=1)],
+        days=[DAY, DAY + timedelta(days=1)],
+    )
+    bot = COSTS["bot_cost_per_conversation"]
+    assert (rows["x1"]["chain_cost_so_far"], rows["x2"]["chain_cost_so_far"]) == (
+        pytest.approx(bot),
+        pytest.approx(2 * bot),
+    )
+    assert rows["x1"]["cost_to_resolve"] == pytest.approx(2 * bot)

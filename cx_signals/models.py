@@ -1,0 +1,560 @@
+"""Predicted CSAT and repeat-contact risk: features, training against naive baselines, scoring, artefacts.
+
+Predicted CSAT is a regression on conversation signals, trained on surveyed contacts and scoring every contact,
+so the measure covers 100% of contacts instead of the ~15% who answer surveys. Repeat risk is a logistic
+regression on a contact's signals plus its journey so far, trained on contacts whose repeat window has passed
+and scoring journeys whose window is still running (the proactive-service list). Each model reports held-out
+error beside a naive baseline (the training mean CSAT; the training base rate), is then refit on every labelled
+row for scoring, and is versioned by a hash of its training data and parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import joblib
+import numpy as np
+import polars as pl
+import sklearn
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+UNKNOWN_INTENT = "unknown"
+MIN_LABELS = 30
+# Each class needs a few rows on both sides of a stratified split for a held-out AUC to mean anything.
+MIN_PER_CLASS = 5
+
+# Part of every version hash: change it whenever the features or estimators change, so that a new model
+# trained on the same data does not reuse an old version.
+CSAT_MODEL_SPEC = "conversation features v1 + standardised ridge(alpha=10), clipped to [1, 5]"
+RISK_MODEL_SPEC = "conversation + journey-so-far features v2 + standardised logreg(C=0.03)"
+
+CHANNELS = ("chat", "voice", "email", "messaging", "social")
+DISPOSITIONS = ("resolved", "unresolved", "abandoned", "none")
+COUNT_COLUMNS = (
+    "customer_turns",
+    "agent_turns",
+    "bot_turns",
+    "longest_negative_streak",
+    "handoffs",
+    "transfers",
+    "interruptions",
+    "escalation_requests",
+    "repetitions",
+    "effort_cues",
+)
+SENTIMENT_COLUMNS = ("sentiment_start", "sentiment_end", "sentiment_shift", "sentiment_min", "customer_sentiment_mean")
+SECONDS_COLUMNS = ("duration_seconds", "hold_seconds", "non_talk_seconds", "first_response_seconds")
+# The columns of signals.conversation_signals the features read, plus `intent` (labelled or predicted).
+SIGNAL_COLUMNS = (
+    "conversation_id",
+    "channel",
+    "intent",
+    "disposition",
+    *COUNT_COLUMNS,
+    *SENTIMENT_COLUMNS,
+    "sentiment_shift_reliable",
+    *SECONDS_COLUMNS,
+)
+# What journey_risk_features reads besides SIGNAL_COLUMNS: columns of metrics.contact_outcomes.
+JOURNEY_COLUMNS = ("chain_id", "chain_position", "started_at", "ended_at", "cost", "pre_contact_friction")
+
+
+class NotEnoughLabels(ValueError):
+    """Raised when there are too few surveyed (CSAT) or labelled (repeat) contacts to train and evaluate."""
+
+
+def _require(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} is missing column(s) {missing}")
+
+
+def conversation_features(signals: pl.DataFrame) -> pl.DataFrame:
+    """One row per conversation (input order): `conversation_id` and float features from its signals.
+
+    `signals` holds SIGNAL_COLUMNS (signals.conversation_signals plus an `intent` column). Features:
+    one-hot channel, intent (null = "unknown") and disposition (null = "none"); turn and event counts;
+    customer sentiment start/end/shift/min/mean; log1p of duration, hold, non-talk and first-response seconds.
+    Nulls: sentiments of a conversation without customer turns are 0 (neutral) with `no_customer_sentiment` = 1;
+    non-talk seconds (untimed channels) are 0; a missing first response is 0 with `no_first_response` = 1;
+    other nulls are 0. CSAT and outcomes decided after the contact (repeats, CwQ) are never read.
+    """
+    _require(signals, SIGNAL_COLUMNS, "signals")
+    intent = pl.col("intent").fill_null(UNKNOWN_INTENT)
+    intents = sorted(signals.select(intent.unique())["intent"].to_list())
+    disposition = pl.col("disposition").fill_null("none")
+
+    def flag(condition: pl.Expr, name: str) -> pl.Expr:
+        return condition.fill_null(False).cast(pl.Float64).alias(name)
+
+    return signals.select(
+        "conversation_id",
+        *[flag(pl.col("channel") == c, f"channel={c}") for c in CHANNELS],
+        *[flag(intent == i, f"intent={i}") for i in intents],
+        *[flag(disposition == d, f"disposition={d}") for d in DISPOSITIONS],
+        *[pl.col(c).cast(pl.Float64).fill_null(0.0) for c in (*COUNT_COLUMNS, *SENTIMENT_COLUMNS)],
+        flag(pl.col("customer_sentiment_mean").is_null(), "no_customer_sentiment"),
+        flag(pl.col("sentiment_shift_reliable"), "sentiment_shift_reliable"),
+        *[
+            pl.col(c).cast(pl.Float64).fill_null(0.0).clip(lower_bound=0).log1p().alias(f"log_{c}")
+            for c in SECONDS_COLUMNS
+        ],
+        flag(pl.col("first_response_seconds").is_null(), "no_first_response"),
+    )
+
+
+def journey_risk_features(contacts: pl.DataFrame) -> pl.DataFrame:
+    """One row per contact (input order): its conversation features plus its journey up to and including it.
+
+    `contacts` holds SIGNAL_COLUMNS and JOURNEY_COLUMNS (metrics.contact_outcomes joined with
+    signals.conversation_signals). Journey features use only the chain's contacts that started by this one (no
+    look-ahead): contacts_so_far (chain_position), channel_switches_so_far, prior_unresolved_contacts,
+    escalation_requests_so_far, log1p of this contact's cost and of the chain's cost so far (currency units),
+    log1p hours since the previous contact's end (0 for the first) and since the journey's first start,
+    pre_contact_friction (this contact's) and failure_demand_contacts_so_far. Pass every chain from its first
+    contact (read outcomes.chain_lookback_days back), or the "so far" sums undercount.
+    """
+    _require(contacts, (*SIGNAL_COLUMNS, *JOURNEY_COLUMNS), "contacts")
+    chain = "chain_id"
+    cost = pl.col("cost").cast(pl.Float64).fill_null(0.0).clip(lower_bound=0)
+    hours = 3600.0
+    journey = (
+        contacts.with_row_index("_row")
+        .sort([chain, "started_at", "conversation_id"])
+        .with_columns(
+            (pl.col("channel") != pl.col("channel").shift(1)).fill_null(False).over(chain).alias("_switch"),
+            (pl.col("disposition").fill_null("none") != "resolved")
+            .shift(1)
+            .fill_null(False)
+            .over(chain)
+            .alias("_open"),
+            pl.col("ended_at").shift(1).over(chain).alias("_previous_end"),
+            pl.col("started_at").first().over(chain).alias("_journey_start"),
+        )
+        .select(
+            "_row",
+            pl.col("chain_position").cast(pl.Float64).alias("contacts_so_far"),
+            pl.col("_switch").cast(pl.Float64).cum_sum().over(chain).alias("channel_switches_so_far"),
+            pl.col("_open").cast(pl.Float64).cum_sum().over(chain).alias("prior_unresolved_contacts"),
+            pl.col("escalation_requests")
+            .cast(pl.Float64)
+            .fill_null(0.0)
+            .cum_sum()
+            .over(chain)
+            .alias("escalation_requests_so_far"),
+            cost.log1p().alias("log_cost"),
+            cost.cum_sum().over(chain).log1p().alias("log_chain_cost_so_far"),
+            ((pl.col("started_at") - pl.col("_previous_end")).dt.total_seconds() / hours)
+            .fill_null(0.0)
+            .clip(lower_bound=0)
+            .log1p()
+            .alias("log_hours_since_previous_contact"),
+            ((pl.col("ended_at") - pl.col("_journey_start")).dt.total_seconds() / hours)
+            .clip(lower_bound=0)
+            .log1p()
+            .alias("log_journey_hours_so_far"),
+            pl.col("pre_contact_friction").fill_null(False).cast(pl.Float64),
+            pl.col("pre_contact_friction")
+            .fill_null(False)
+            .cast(pl.Float64)
+            .cum_sum()
+            .over(chain)
+            .alias("failure_demand_contacts_so_far"),
+        )
+        .sort("_row")
+        .drop("_row")
+    )
+    return pl.concat([conversation_features(contacts), journey], how="horizontal")
+
+
+def _labels(values: Sequence[Any] | np.ndarray | pl.Series, n_rows: int, what: str) -> pl.Series:
+    labels = pl.Series(what, values, dtype=pl.Float64, strict=False).fill_nan(None)
+    if len(labels) != n_rows:
+        raise ValueError(f"got {n_rows} feature rows but {len(labels)} {what} values")
+    return labels
+
+
+def _design(features: pl.DataFrame, labels: pl.Series) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """(feature names, conversation ids, X, y) of the labelled rows, sorted by conversation_id.
+
+    Sorting makes training independent of input order, so the same data always gives the same version.
+    """
+    _require(features, ["conversation_id"], "features")
+    if features["conversation_id"].is_duplicated().any():
+        raise ValueError("features has duplicate conversation_id values")
+    names = [c for c in features.columns if c != "conversation_id"]
+    labelled = (
+        features.with_columns(labels.alias("_label")).filter(pl.col("_label").is_not_null()).sort("conversation_id")
+    )
+    x = labelled.select(names).cast(pl.Float64).to_numpy()
+    if not np.isfinite(x).all():
+        raise ValueError("features hold null, NaN or infinite values; build them with the feature functions")
+    return names, labelled["conversation_id"].to_list(), x, labelled["_label"].to_numpy()
+
+
+def _hash_training(names: list[str], ids: list[str], x: np.ndarray, y: np.ndarray) -> str:
+    digest = hashlib.sha256(json.dumps([names, ids]).encode())
+    digest.update(np.ascontiguousarray(x, dtype="<f8").tobytes())
+    digest.update(np.ascontiguousarray(y, dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def _version(data_hash: str, params: dict[str, Any]) -> str:
+    return hashlib.sha256(f"{data_hash}|{json.dumps(params, sort_keys=True)}".encode()).hexdigest()[:12]
+
+
+def _matrix(features: pl.DataFrame, names: Sequence[str]) -> np.ndarray:
+    # A category the model never saw has no column (all its indicators are 0); a category seen in training but
+    # absent from this frame gets a zero column. Any other missing column is an error.
+    missing = [n for n in names if n not in features.columns and "=" not in n]
+    if missing:
+        raise ValueError(f"features is missing column(s) {missing}")
+    return features.select(
+        [pl.col(n).cast(pl.Float64) if n in features.columns else pl.lit(0.0).alias(n) for n in names]
+    ).to_numpy()
+
+
+def _split(n: int, held_out_share: float, seed: int, stratify: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    if not 0 < held_out_share < 1:
+        raise ValueError(f"held_out_share must be in (0, 1), got {held_out_share}")
+    return train_test_split(np.arange(n), test_size=held_out_share, random_state=seed, stratify=stratify)
+
+
+@dataclass(frozen=True)
+class _Model:
+    estimator: Pipeline
+    version: str
+    feature_names: tuple[str, ...]
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    training_data_hash: str
+    sklearn_version: str
+
+    artefact_prefix: ClassVar[str] = ""
+
+    def metadata(self) -> dict[str, Any]:
+        """JSON-safe description of the model (everything but the estimator), for sidecars and assets."""
+        return {
+            "kind": self.artefact_prefix.removesuffix("-"),
+            "version": self.version,
+            "metrics": self.metrics,
+            "params": self.params,
+            "feature_names": list(self.feature_names),
+            "training_data_hash": self.training_data_hash,
+            "sklearn_version": self.sklearn_version,
+        }
+
+
+@dataclass(frozen=True)
+class CsatModel(_Model):
+    """A fitted CSAT regressor (refit on every surveyed contact) with its held-out metrics."""
+
+    artefact_prefix: ClassVar[str] = "csat-model-"
+
+
+@dataclass(frozen=True)
+class RiskModel(_Model):
+    """A fitted repeat-contact classifier (refit on every labelled contact) with its held-out metrics."""
+
+    artefact_prefix: ClassVar[str] = "repeat-risk-model-"
+
+
+def _csat_pipeline() -> Pipeline:
+    return Pipeline([("scale", StandardScaler()), ("model", Ridge(alpha=10.0))])
+
+
+def train_csat_model(
+    features: pl.DataFrame,
+    csat: Sequence[int | None] | np.ndarray | pl.Series,
+    *,
+    seed: int = 0,
+    held_out_share: float = 0.25,
+    min_labels: int = MIN_LABELS,
+) -> CsatModel:
+    """Train predicted CSAT on the surveyed rows; measure it on a held-out share against the mean predictor.
+
+    `features` comes from conversation_features for every contact; `csat` is aligned with it, null (or NaN)
+    where not surveyed. Metrics: held-out MAE (CSAT points) of the model and of the training-mean predictor on
+    the same rows, the improvement (points and %), n_train, n_test, and coverage: the surveyed share of contacts
+    versus the 100% the model scores. The returned model is refit on every surveyed contact.
+    Raises NotEnoughLabels with fewer than `min_labels` surveyed contacts.
+    """
+    labels = _labels(csat, features.height, "csat")
+    if labels.drop_nulls().is_between(1, 5).not_().any():
+        raise ValueError("csat values must lie in [1, 5]")
+    names, ids, x, y = _design(features, labels)
+    if len(y) < min_labels:
+        raise NotEnoughLabels(f"need at least {min_labels} surveyed contacts to train predicted CSAT, found {len(y)}")
+    train, test = _split(len(y), held_out_share, seed)
+    evaluated = _csat_pipeline().fit(x[train], y[train])
+    mae = float(mean_absolute_error(y[test], np.clip(evaluated.predict(x[test]), 1, 5)))
+    baseline = float(mean_absolute_error(y[test], np.full(len(test), y[train].mean())))
+    metrics = {
+        "mae": mae,
+        "baseline_mae": baseline,
+        "baseline": "mean CSAT of the training rows",
+        "mae_improvement": baseline - mae,
+        "mae_improvement_pct": 100.0 * (baseline - mae) / baseline if baseline else 0.0,
+        "n_train": len(train),
+        "n_test": len(test),
+        "n_surveyed": len(y),
+        "n_contacts": features.height,
+        "coverage_surveyed": len(y) / features.height,
+        "coverage_predicted": 1.0,
+        "evaluation": "random held-out split of surveyed contacts; saved model refit on all surveyed contacts",
+    }
+    params = {"model": CSAT_MODEL_SPEC, "seed": seed, "held_out_share": held_out_share}
+    data_hash = _hash_training(names, ids, x, y)
+    return CsatModel(
+        estimator=_csat_pipeline().fit(x, y),
+        version=_version(data_hash, params),
+        feature_names=tuple(names),
+        metrics=metrics,
+        params=params,
+        training_data_hash=data_hash,
+        sklearn_version=sklearn.__version__,
+    )
+
+
+def score_csat(model: CsatModel, features: pl.DataFrame) -> np.ndarray:
+    """Predicted CSAT in [1, 5] for each row of `features` (from conversation_features), in its order."""
+    return np.clip(model.estimator.predict(_matrix(features, model.feature_names)), 1.0, 5.0)
+
+
+def _risk_pipeline(seed: int) -> Pipeline:
+    return Pipeline(
+        [("scale", StandardScaler()), ("model", LogisticRegression(C=0.03, max_iter=2000, random_state=seed))]
+    )
+
+
+def train_repeat_risk(
+    features: pl.DataFrame,
+    repeated: Sequence[bool | None] | np.ndarray | pl.Series,
+    *,
+    seed: int = 0,
+    held_out_share: float = 0.25,
+    min_labels: int = MIN_LABELS,
+) -> RiskModel:
+    """Train repeat-contact risk; measure it on a stratified held-out share against the base rate.
+
+    `features` comes from journey_risk_features; `repeated` is aligned with it (metrics.contact_outcomes
+    .repeat_contact), null for rows whose repeat window has not passed (see labelled_contacts). Metrics:
+    held-out ROC AUC (a constant base-rate predictor scores 0.5), Brier score of the model and of the training
+    base rate, Brier skill (1 - ratio), precision and lift among the top-decile risks, positive rate, n_train,
+    n_test. The returned model is refit on every labelled contact.
+    Raises NotEnoughLabels with fewer than `min_labels` labelled rows or MIN_PER_CLASS of either class.
+    """
+    names, ids, x, y = _design(features, _labels(repeated, features.height, "repeated"))
+    positives = int(y.sum())
+    if len(y) < min_labels or min(positives, len(y) - positives) < MIN_PER_CLASS:
+        raise NotEnoughLabels(
+            f"need at least {min_labels} labelled contacts with {MIN_PER_CLASS} repeats and {MIN_PER_CLASS} "
+            f"non-repeats to train repeat risk; found {len(y)} with {positives} repeats"
+        )
+    train, test = _split(len(y), held_out_share, seed, stratify=y)
+    evaluated = _risk_pipeline(seed).fit(x[train], y[train])
+    risk = evaluated.predict_proba(x[test])[:, 1]
+    base_rate = float(y[train].mean())
+    brier = float(brier_score_loss(y[test], risk))
+    base_brier = float(brier_score_loss(y[test], np.full(len(test), base_rate)))
+    top = np.argsort(-risk, kind="stable")[: max(1, math.ceil(0.1 * len(test)))]
+    top_precision = float(y[test][top].mean())
+    metrics = {
+        "roc_auc": float(roc_auc_score(y[test], risk)),
+        "baseline_roc_auc": 0.5,
+        "baseline": "constant training base rate",
+        "roc_auc_margin": float(roc_auc_score(y[test], risk)) - 0.5,
+        "brier": brier,
+        "baseline_brier": base_brier,
+        "brier_skill": 1.0 - brier / base_brier if base_brier else 0.0,
+        "top_decile_precision": top_precision,
+        "top_decile_lift": top_precision / float(y[test].mean()),
+        "positive_rate": float(y.mean()),
+        "n_train": len(train),
+        "n_test": len(test),
+        "evaluation": "stratified held-out split of labelled contacts; saved model refit on all labelled contacts",
+    }
+    params = {"model": RISK_MODEL_SPEC, "seed": seed, "held_out_share": held_out_share}
+    data_hash = _hash_training(names, ids, x, y)
+    return RiskModel(
+        estimator=_risk_pipeline(seed).fit(x, y),
+        version=_version(data_hash, params),
+        feature_names=tuple(names),
+        metrics=metrics,
+        params=params,
+        training_data_hash=data_hash,
+        sklearn_version=sklearn.__version__,
+    )
+
+
+def score_repeat_risk(model: RiskModel, features: pl.DataFrame) -> np.ndarray:
+    """Probability (0-1) of a repeat contact within R days for each row of `features`, in its order."""
+    return model.estimator.predict_proba(_matrix(features, model.feature_names))[:, 1]
+
+
+def risk_factors(model: RiskModel, features: pl.DataFrame, top: int = 3) -> list[str]:
+    """Per row, up to `top` features raising its risk most, as "name (+log-odds)", comma-separated.
+
+    A feature's part is its coefficient x its standardised value: the log-odds it adds against a contact with
+    the training mean of every feature. Categories are named only when the row has them ("channel=voice"), never
+    by absence; numbers read "high name" or "low name". Parts of 0.05 or less are left out; a row with none gets "".
+    """
+    scaler, logreg = model.estimator.named_steps["scale"], model.estimator.named_steps["model"]
+    values = _matrix(features, model.feature_names)
+    standardised = scaler.transform(values)
+    parts = standardised * logreg.coef_[0]
+    is_category = np.array(["=" in name for name in model.feature_names])
+    parts[is_category & (values == 0)] = 0.0
+
+    def label(i: int, z: float) -> str:
+        name = model.feature_names[i]
+        return name if is_category[i] else f"{'high' if z > 0 else 'low'} {name}"
+
+    factors = []
+    for row, z in zip(parts, standardised, strict=True):
+        best = [i for i in np.argsort(-row, kind="stable")[:top] if row[i] > 0.05]
+        factors.append(", ".join(f"{label(i, z[i])} (+{row[i]:.2f})" for i in best))
+    return factors
+
+
+def end_of_day(day: date) -> datetime:
+    """The naive UTC instant a daily partition ends (midnight after `day`)."""
+    return datetime.combine(day + timedelta(days=1), time())
+
+
+def _naive_utc(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    # DuckDB hands back naive UTC timestamps; a zone-aware frame is brought to the same form to compare them.
+    return frame.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        for c in columns
+        if isinstance(frame.schema[c], pl.Datetime) and frame.schema[c].time_zone is not None
+    )
+
+
+def labelled_contacts(contacts: pl.DataFrame, day: date, repeat_window_days: int) -> pl.DataFrame:
+    """Contacts whose repeat window (R days after their end) closed by the end of `day`: their label is final."""
+    _require(contacts, ["ended_at"], "contacts")
+    window = timedelta(days=repeat_window_days)
+    return _naive_utc(contacts, ["ended_at"]).filter(pl.col("ended_at") + window <= end_of_day(day))
+
+
+def open_journeys(contacts: pl.DataFrame, day: date, repeat_window_days: int) -> pl.DataFrame:
+    """Each journey's latest contact ended by the end of `day` whose repeat window is still running then.
+
+    Open here means the journey can still get a repeat contact, whatever its last disposition: a contact
+    marked resolved that is followed by a repeat is the failure proactive service is for.
+    """
+    _require(contacts, ["chain_id", "conversation_id", "started_at", "ended_at"], "contacts")
+    as_of, window = end_of_day(day), timedelta(days=repeat_window_days)
+    return (
+        _naive_utc(contacts, ["started_at", "ended_at"])
+        .filter(pl.col("ended_at") <= as_of)
+        .sort(["chain_id", "started_at", "conversation_id"])
+        .filter(pl.col("conversation_id") == pl.col("conversation_id").last().over("chain_id"))
+        .filter(pl.col("ended_at") + window > as_of)
+    )
+
+
+def repeat_risk_table(
+    model: RiskModel, contacts: pl.DataFrame, day: date, repeat_window_days: int, top_factors: int = 3
+) -> pl.DataFrame:
+    """metrics.repeat_risk rows for `day`: open journeys (see open_journeys) ranked by repeat risk, highest first.
+
+    `contacts` is as for journey_risk_features plus customer_key and intent; contacts ending after `day` are
+    ignored, so re-scoring a past day sees what was known then.
+    """
+    _require(contacts, ["customer_key", "intent"], "contacts")
+    known = _naive_utc(contacts, ["started_at", "ended_at"]).filter(pl.col("ended_at") <= end_of_day(day))
+    latest = open_journeys(known, day, repeat_window_days).select("conversation_id")
+    features = journey_risk_features(known).join(latest, on="conversation_id", how="semi", maintain_order="left")
+    rows = known.join(latest, on="conversation_id", how="semi", maintain_order="left")
+    return (
+        rows.select(
+            pl.lit(day, dtype=pl.Date).alias("partition_date"),
+            pl.col("chain_id").alias("journey_id"),
+            "customer_key",
+            "intent",
+            pl.col("conversation_id").alias("last_conversation_id"),
+            pl.col("ended_at").alias("last_contact_at"),
+            pl.col("disposition").alias("last_disposition"),
+            (pl.col("ended_at") + timedelta(days=repeat_window_days)).alias("repeat_window_ends_at"),
+            pl.col("chain_position").cast(pl.Int64).alias("contacts_so_far"),
+            pl.Series("risk", score_repeat_risk(model, features), dtype=pl.Float64),
+            pl.lit(model.version).alias("model_version"),
+            pl.Series("top_factors", risk_factors(model, features, top_factors), dtype=pl.String),
+        )
+        .sort(["risk", "journey_id"], descending=[True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("risk_rank"))
+    )
+
+
+def csat_predictions_table(model: CsatModel, signals: pl.DataFrame) -> pl.DataFrame:
+    """signals.csat_predictions rows: predicted CSAT for every conversation of `signals` beside any surveyed CSAT.
+
+    `signals` holds SIGNAL_COLUMNS plus partition_date and csat.
+    """
+    _require(signals, ["partition_date", "csat"], "signals")
+    return signals.select(
+        "partition_date",
+        "conversation_id",
+        pl.Series("predicted_csat", score_csat(model, conversation_features(signals)), dtype=pl.Float64),
+        pl.col("csat").cast(pl.Int64).alias("surveyed_csat"),
+        pl.lit(model.version).alias("model_version"),
+    )
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_model(model: CsatModel | RiskModel, directory: Path, *, created_at: datetime) -> Path:
+    """Write `<kind>-model-<version>.joblib` and its `.json` sidecar into `directory`; return the joblib path.
+
+    `created_at` (timezone-aware) is supplied by the caller so that saving is deterministic. The sidecar is
+    written last, so a sidecar implies a complete model.
+    """
+    if created_at.tzinfo is None:
+        raise ValueError("created_at must be timezone-aware")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{model.artefact_prefix}{model.version}.joblib"
+    sidecar = {**model.metadata(), "created_at": created_at.astimezone(UTC).isoformat()}
+    _write_atomically(path, lambda p: joblib.dump(model, p))
+    _write_atomically(
+        path.with_suffix(".json"), lambda p: p.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+    )
+    return path
+
+
+M = TypeVar("M", CsatModel, RiskModel)
+
+
+def load_latest_model(directory: Path, kind: type[M]) -> M | None:
+    """The most recently created model of `kind` (CsatModel or RiskModel) saved in `directory`, or None.
+
+    Loading unpickles the joblib file: only load from a directory you trust.
+    """
+    saved = []
+    for path in directory.glob(f"{kind.artefact_prefix}*.json"):
+        if path.with_suffix(".joblib").is_file():
+            meta = json.loads(path.read_text())
+            saved.append((datetime.fromisoformat(meta["created_at"]), meta["version"], path))
+    if not saved:
+        return None
+    model = joblib.load(max(saved)[2].with_suffix(".joblib"))
+    if not isinstance(model, kind):
+        raise TypeError(f"{directory} holds a {type(model).__name__} where a {kind.__name__} was expected")
+    return model
