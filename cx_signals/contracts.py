@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cx_signals.config import load_config
 from cx_signals.resources import project_dir
 
 DUCKDB_TYPES = {
@@ -30,8 +31,8 @@ DUCKDB_TYPES = {
     "json": "JSON",
 }
 # Longer strings are rejected ('too_long'): a multi-megabyte paste in one turn would otherwise stall redaction
-# for minutes (a 5 MB log of numbers takes ~150 s); ingest_source takes another limit as max_text_chars.
-MAX_TEXT_CHARS = 100_000
+# for minutes (a 5 MB log of numbers takes ~150 s). The default is config's ingest.max_text_chars.
+MAX_TEXT_CHARS: int = load_config()["ingest"]["max_text_chars"]
 # Item fields unique within their list (a turn id within its conversation). Not the YAML `unique` flag, which
 # means unique across the table and becomes a table-wide expectation.
 ITEM_IDS = {"turn": "turn_id"}

@@ -132,8 +132,16 @@ def _raw_rows(contract: Contract, typed: dict[str, Any], base: dict[str, Any], k
 
 
 def _reject_row(
-    source: str, day: date, file: LandingFile, line: int | None, violations: list[Violation], payload: str
+    source: str,
+    day: date,
+    file: LandingFile,
+    line: int | None,
+    violations: list[Violation],
+    payload: str,
+    max_payload_chars: int = MAX_TEXT_CHARS,
 ) -> dict[str, Any]:
+    """A quarantine row. Payload and reason are PII-redacted like every stored text; a payload longer than
+    `max_payload_chars` is cut (the whole record stays in the landing file the row names by path, hash and line)."""
     first = violations[0]
     return {
         PARTITION_COLUMN: day,
@@ -143,9 +151,9 @@ def _reject_row(
         "source_line": line,
         "rule": first.rule,
         "field": first.field,
-        "reason": "; ".join(str(v) for v in violations)[:2000],
+        "reason": redact("; ".join(str(v) for v in violations)[:2000]).text,
         # a JSON escape such as \\ud800 survives in a .json file's re-serialised payload; DuckDB needs valid UTF-8
-        "payload": payload.encode("utf-8", "backslashreplace").decode("utf-8"),
+        "payload": redact(payload[:max_payload_chars].encode("utf-8", "backslashreplace").decode("utf-8")).text,
     }
 
 
@@ -204,7 +212,9 @@ def ingest_source(
             result.inputs[day][file.relative]["rows"] += 1
             if violations:
                 counts.quarantined += 1
-                result.rejects.append(_reject_row(source, day, file, record.line, violations, record.payload))
+                result.rejects.append(
+                    _reject_row(source, day, file, record.line, violations, record.payload, max_text_chars)
+                )
                 continue
             if duplicate:
                 counts.duplicates += 1

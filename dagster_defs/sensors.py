@@ -1,5 +1,6 @@
 """Sensor on the landing folder: new or changed files trigger one run over the days they hold."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -31,7 +32,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, settings: CxSettings) ->
     cursor = json.dumps(sorted(seen | {f.sha256 for f in new}))
     if not days:
         return dg.SensorResult(skip_reason="new files hold no dated records", cursor=cursor)
-    run_key = "landing:" + ",".join(sorted(f.sha256[:12] for f in new))
+    # unreadable files carry a path-based placeholder instead of a content hash, so key on both
+    run_key = (
+        "landing:" + hashlib.sha256("\n".join(sorted(f"{f.relative}:{f.sha256}" for f in new)).encode()).hexdigest()
+    )
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=run_key, tags={RANGE_START: str(days[0]), RANGE_END: str(days[-1])})],
         cursor=cursor,

@@ -37,7 +37,14 @@ def _ingest(context: dg.AssetExecutionContext, source: str, duckdb: DuckDBResour
         config["ingest"]["max_future_skew_hours"],
     )
     files = [f for f in discover(Path(settings.landing_dir)) if f.source == source]
-    result: IngestResult = ingest_source(source, files, set(days), bounds, pseudonym_key(settings.key_file))
+    result: IngestResult = ingest_source(
+        source,
+        files,
+        set(days),
+        bounds,
+        pseudonym_key(settings.key_file),
+        max_text_chars=config["ingest"]["max_text_chars"],
+    )
     tables = SOURCE_TABLES[source]
     with duckdb.get_connection() as con:
         ensure_schema(con)

@@ -166,3 +166,19 @@ def test_a_symlink_out_of_the_landing_root_is_refused(tmp_path):
     (root / "events" / "link.jsonl").symlink_to(outside)
     with pytest.raises(LandingPathError, match="outside the landing root"):
         discover(root)
+
+
+def test_quarantined_payloads_are_redacted_and_cut(tmp_path):
+    long_message = "x" * 500
+    write_jsonl(
+        tmp_path / "telemetry" / "t-2026-10-01.jsonl",
+        [
+            json.dumps(telemetry(1, app="tv", message="call me on +44 20 7946 0958 or jo@example.com")),
+            json.dumps(telemetry(2, message=long_message)),
+        ],
+    )
+    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY, max_text_chars=200)
+    first, second = sorted(result.rejects, key=lambda r: r["source_line"])
+    assert "[PHONE]" in first["payload"] and "[EMAIL]" in first["payload"]
+    assert "7946" not in first["payload"] and "jo@example.com" not in first["payload"]
+    assert second["rule"] == "too_long" and len(second["payload"]) == 200
