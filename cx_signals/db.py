@@ -6,11 +6,13 @@ a crash leaves the previous state. Analysts read a published copy of the working
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +57,24 @@ def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
     return {name: parameters[name] for name in names}
 
 
+@cache
+def schema_fingerprint() -> str:
+    """Hash of every table definition, comment and macro: when it changes, ensure_schema has work to do."""
+    parts = [sql_text("setup/macros")]
+    for table in all_tables().values():
+        parts.append(create_statement(table))
+        parts.extend(comment_statements(table))
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table, column a newer contract added, comment and macro; safe to run repeatedly."""
+    """Create every schema, table, column a newer contract added, comment and macro; safe to run repeatedly.
+
+    Skipped (one query) when the database already has this code's schema, recorded in `main._cx_schema`.
+    """
+    con.execute("CREATE TABLE IF NOT EXISTS main._cx_schema (fingerprint VARCHAR)")
+    if con.execute("SELECT count(*) FROM main._cx_schema WHERE fingerprint = ?", [schema_fingerprint()]).fetchone()[0]:
+        return
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in all_tables().values():
@@ -75,6 +93,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         for statement in comment_statements(table):
             con.execute(statement)
     con.execute(sql_text("setup/macros"))
+    con.execute("DELETE FROM main._cx_schema")
+    con.execute("INSERT INTO main._cx_schema VALUES (?)", [schema_fingerprint()])
 
 
 def arrow_table(table: Table, rows: list[dict[str, Any]]) -> pa.Table:

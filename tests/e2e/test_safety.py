@@ -1,6 +1,7 @@
 """Operating guarantees with real processes: idempotent reruns, SIGKILL mid-run, concurrent runs and readers."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,41 +54,50 @@ def landing(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(landing, tmp_path_factory) -> tuple[dict[str, str], float]:
+def reference(landing, tmp_path_factory) -> tuple[Path, dict[str, str], float]:
+    """A clean run over the whole landing folder: its folder, table checksums and duration in seconds."""
     db = tmp_path_factory.mktemp("reference") / "cx.duckdb"
     seconds = run(landing, db)
-    return checksums(db), seconds
+    return db.parent, checksums(db), seconds
 
 
-def test_running_twice_gives_identical_tables(landing, reference, tmp_path):
-    db = tmp_path / "cx.duckdb"
+@pytest.fixture(scope="module")
+def previous(landing, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A database published from the first day's transcripts only: the state a crashed run must leave."""
+    first_day = tmp_path_factory.mktemp("previous_landing")
+    (first_day / "transcripts").mkdir()
+    first_file = sorted((landing / "transcripts").iterdir())[0]
+    (first_day / "transcripts" / first_file.name).write_bytes(first_file.read_bytes())
+    db = tmp_path_factory.mktemp("previous") / "cx.duckdb"
+    run(first_day, db)
+    return db.parent, checksums(db)
+
+
+def copy_of(folder: Path, tmp_path: Path) -> Path:
+    """A copy of a run's folder (published and working databases, models); returns the published path."""
+    shutil.copytree(folder, tmp_path / "copy")
+    return tmp_path / "copy" / "cx.duckdb"
+
+
+def test_running_again_gives_identical_tables(landing, reference, tmp_path):
+    db = copy_of(reference[0], tmp_path)
     run(landing, db)
-    first = checksums(db)
-    assert first == reference[0]
-    run(landing, db)
-    assert checksums(db) == first
+    assert checksums(db) == reference[1]
 
 
 @pytest.mark.parametrize("fraction", [0.3, 0.6, 0.9])
 def test_sigkill_mid_run_leaves_the_previous_state_and_a_rerun_equals_a_clean_run(
-    landing, reference, tmp_path, fraction
+    landing, reference, previous, tmp_path, fraction
 ):
-    db = tmp_path / "cx.duckdb"
-    previous_landing = tmp_path / "previous"
-    (previous_landing / "transcripts").mkdir(parents=True)
-    first_file = sorted((landing / "transcripts").iterdir())[0]
-    (previous_landing / "transcripts" / first_file.name).write_bytes(first_file.read_bytes())
-    run(previous_landing, db)
-    previous = checksums(db)
-
+    db = copy_of(previous[0], tmp_path)
     process = start_run(landing, db)
-    time.sleep(reference[1] * fraction)
+    time.sleep(reference[2] * fraction)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    assert checksums(db) in (previous, reference[0])  # the old snapshot, or the new one if it was published
+    assert checksums(db) in (previous[1], reference[1])  # the old snapshot, or the new one if it was published
 
     run(landing, db)
-    assert checksums(db) == reference[0]
+    assert checksums(db) == reference[1]
 
 
 def test_two_runs_at_once_and_a_reader_see_no_lock_error_and_no_half_written_day(landing, reference, tmp_path):
@@ -130,4 +140,4 @@ def test_two_runs_at_once_and_a_reader_see_no_lock_error_and_no_half_written_day
         assert process.returncode == 0, out + err
         assert "lock" not in err.lower()
     assert reads > 0 and problems == []
-    assert checksums(db) == reference[0]
+    assert checksums(db) == reference[1]

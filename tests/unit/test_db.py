@@ -9,6 +9,7 @@ def test_a_database_from_an_older_contract_gains_the_new_columns():
     con = duckdb.connect()
     ensure_schema(con)
     con.execute("ALTER TABLE metrics.contact_outcomes DROP COLUMN pre_contact_friction")
+    con.execute("UPDATE main._cx_schema SET fingerprint = 'written by an older version'")
     ensure_schema(con)
     columns = [r[0] for r in con.execute("DESCRIBE metrics.contact_outcomes").fetchall()]
     assert "pre_contact_friction" in columns
@@ -17,6 +18,17 @@ def test_a_database_from_an_older_contract_gains_the_new_columns():
         "AND column_name = 'pre_contact_friction'"
     ).fetchone()[0]
     assert comment.startswith("Failure demand")
+
+
+def test_an_up_to_date_schema_is_not_rebuilt():
+    con = duckdb.connect()
+    ensure_schema(con)
+    con.execute("COMMENT ON TABLE metrics.contact_outcomes IS 'changed by hand'")
+    ensure_schema(con)
+    assert (
+        con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'contact_outcomes'").fetchone()[0]
+        == "changed by hand"
+    )
 
 
 def test_every_table_and_column_is_commented_from_its_contract(con):
