@@ -129,11 +129,11 @@ def demo(
     generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01")
     _run(landing, db, None)
     console.print(
-        "\nQuery it:\n"
-        f'  duckdb -readonly {db} "SELECT * FROM metrics.daily_outcomes LIMIT 10"\n'
-        f"  python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
-        ".sql('FROM metrics.contact_outcomes LIMIT 5'))\"\n"
-        "Tables and columns are documented in the database (duckdb_columns().comment) and in docs/."
+        f"\nReport for CX leaders: {db.with_name('report.html')} (self-contained HTML)\n"
+        "Query it (Python, or the duckdb CLI if you have it: duckdb -readonly FILE):\n"
+        f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
+        ".sql('FROM metrics.daily_outcomes LIMIT 10'))\"\n"
+        "Tables and columns are documented in the database (SELECT * FROM duckdb_columns()) and in docs/."
     )
 
 
