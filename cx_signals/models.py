@@ -315,10 +315,26 @@ def train_csat_model(
         "coverage_predicted": 1.0,
         "evaluation": "random held-out split of surveyed contacts; saved model refit on all surveyed contacts",
     }
-    params = {"model": CSAT_MODEL_SPEC, "seed": seed, "held_out_share": held_out_share}
+    return _refit_on_all(CsatModel, _csat_pipeline(), CSAT_MODEL_SPEC, names, ids, x, y, metrics, seed, held_out_share)
+
+
+def _refit_on_all(
+    kind: type[M],
+    pipeline: Pipeline,
+    spec: str,
+    names: list[str],
+    ids: list[str],
+    x: np.ndarray,
+    y: np.ndarray,
+    metrics: dict[str, Any],
+    seed: int,
+    held_out_share: float,
+) -> M:
+    """The model of `kind` refit on every labelled row, versioned by its training data and parameters."""
+    params = {"model": spec, "seed": seed, "held_out_share": held_out_share}
     data_hash = _hash_training(names, ids, x, y)
-    return CsatModel(
-        estimator=_csat_pipeline().fit(x, y),
+    return kind(
+        estimator=pipeline.fit(x, y),
         version=_version(data_hash, params),
         feature_names=tuple(names),
         metrics=metrics,
@@ -371,11 +387,12 @@ def train_repeat_risk(
     base_brier = float(brier_score_loss(y[test], np.full(len(test), base_rate)))
     top = np.argsort(-risk, kind="stable")[: max(1, math.ceil(0.1 * len(test)))]
     top_precision = float(y[test][top].mean())
+    auc = float(roc_auc_score(y[test], risk))
     metrics = {
-        "roc_auc": float(roc_auc_score(y[test], risk)),
+        "roc_auc": auc,
         "baseline_roc_auc": 0.5,
         "baseline": "constant training base rate",
-        "roc_auc_margin": float(roc_auc_score(y[test], risk)) - 0.5,
+        "roc_auc_margin": auc - 0.5,
         "brier": brier,
         "baseline_brier": base_brier,
         "brier_skill": 1.0 - brier / base_brier if base_brier else 0.0,
@@ -386,16 +403,8 @@ def train_repeat_risk(
         "n_test": len(test),
         "evaluation": "stratified held-out split of labelled contacts; saved model refit on all labelled contacts",
     }
-    params = {"model": RISK_MODEL_SPEC, "seed": seed, "held_out_share": held_out_share}
-    data_hash = _hash_training(names, ids, x, y)
-    return RiskModel(
-        estimator=_risk_pipeline(seed).fit(x, y),
-        version=_version(data_hash, params),
-        feature_names=tuple(names),
-        metrics=metrics,
-        params=params,
-        training_data_hash=data_hash,
-        sklearn_version=sklearn.__version__,
+    return _refit_on_all(
+        RiskModel, _risk_pipeline(seed), RISK_MODEL_SPEC, names, ids, x, y, metrics, seed, held_out_share
     )
 
 

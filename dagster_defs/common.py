@@ -53,3 +53,9 @@ def table_metadata(
         "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_no rows_"),
         **extra,
     }
+
+
+def not_trained(context: dg.AssetExecutionContext, model: str, reason: Exception) -> dg.MaterializeResult:
+    """Log and report that `model` was not trained (too few labels): the run goes on, scoring skips it."""
+    context.log.warning(f"no {model} trained: {reason}")
+    return dg.MaterializeResult(metadata={"trained": False, "reason": str(reason)})

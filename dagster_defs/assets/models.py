@@ -27,7 +27,7 @@ from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import audit_days, windowed
 from dagster_defs.assets.triage import model_directory
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import partition_days, table_metadata
+from dagster_defs.common import not_trained, partition_days, table_metadata
 from dagster_defs.partitions import daily_partitions, single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
 
@@ -89,8 +89,7 @@ def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settin
             min_labels=parameters["min_labels"],
         )
     except NotEnoughLabels as exc:
-        context.log.warning(f"no CSAT model trained: {exc}")
-        return dg.MaterializeResult(metadata={"trained": False, "reason": str(exc)})
+        return not_trained(context, "CSAT model", exc)
     path = save_model(model, model_directory(settings), created_at=datetime.now(UTC))
     return dg.MaterializeResult(metadata=_model_metadata(model, path))
 
@@ -150,8 +149,7 @@ def repeat_risk_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
             min_labels=config["models"]["min_labels"],
         )
     except NotEnoughLabels as exc:
-        context.log.warning(f"no repeat-risk model trained: {exc}")
-        return dg.MaterializeResult(metadata={"trained": False, "reason": str(exc)})
+        return not_trained(context, "repeat-risk model", exc)
     path = save_model(model, model_directory(settings), created_at=datetime.now(UTC))
     return dg.MaterializeResult(metadata=_model_metadata(model, path))
 

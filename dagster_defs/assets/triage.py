@@ -20,7 +20,7 @@ from cx_signals.triage import (
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import audit_days
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import partition_days, table_metadata
+from dagster_defs.common import not_trained, partition_days, table_metadata
 from dagster_defs.partitions import daily_partitions, single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
 
@@ -69,8 +69,7 @@ def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, sett
             min_examples_per_intent=triage["min_examples_per_intent"],
         )
     except NotEnoughLabels as exc:
-        context.log.warning(f"no intent model trained: {exc}")
-        return dg.MaterializeResult(metadata={"trained": False, "reason": str(exc)})
+        return not_trained(context, "intent model", exc)
     path = save_model(model, model_directory(settings), created_at=datetime.now(UTC))
     metrics = model.metrics
     return dg.MaterializeResult(

@@ -61,6 +61,35 @@ def contact(
     }
 
 
+def friction_session(customer: str, start: datetime, minutes: int = 5) -> dict:
+    """A session of `customer` with one rage burst (friction score 3.0, had_friction) lasting `minutes`."""
+    return {
+        "partition_date": start.date(),
+        "session_key": f"s-{customer}-{start:%H%M}",
+        "customer_key": customer,
+        "session_start": start,
+        "session_end": start + timedelta(minutes=minutes),
+        "duration_seconds": minutes * 60.0,
+        "n_events": 5,
+        "page_views": 1,
+        "clicks": 3,
+        "rage_click_bursts": 1,
+        "rage_clicks": 3,
+        "dead_clicks": 0,
+        "error_clicks": 0,
+        "form_errors": 0,
+        "quick_backs": 0,
+        "slow_pages": 0,
+        "crashes": 0,
+        "errors": 0,
+        "help_views": 0,
+        "contact_starts": 0,
+        "purchases": 0,
+        "friction_score": 3.0,
+        "had_friction": True,
+    }
+
+
 def outcomes(con, contacts, sessions=(), days=None):
     insert(con, "signals.conversation_signals", contacts)
     if sessions:
@@ -141,31 +170,7 @@ def test_chains_cost_to_resolve_and_time_to_resolve(con):
 
 def test_containment_with_quality_parts(con):
     base = {"bot": 2}
-    friction_session = {
-        "partition_date": DAY,
-        "session_key": "s",
-        "customer_key": "k5",
-        "session_start": datetime(2026, 10, 1, 6),
-        "session_end": datetime(2026, 10, 1, 6, 5),
-        "duration_seconds": 300.0,
-        "n_events": 5,
-        "page_views": 1,
-        "clicks": 3,
-        "rage_click_bursts": 1,
-        "rage_clicks": 3,
-        "dead_clicks": 0,
-        "error_clicks": 0,
-        "form_errors": 0,
-        "quick_backs": 0,
-        "slow_pages": 0,
-        "crashes": 0,
-        "errors": 0,
-        "help_views": 0,
-        "contact_starts": 0,
-        "purchases": 0,
-        "friction_score": 3.0,
-        "had_friction": True,
-    }
+    after = friction_session("k5", datetime(2026, 10, 1, 6))
     rows = outcomes(
         con,
         [
@@ -177,7 +182,7 @@ def test_containment_with_quality_parts(con):
             contact("repeated", 0, customer="k6", **base),
             contact("again", 30, customer="k6", **base),
         ],
-        sessions=[friction_session],
+        sessions=[after],
         days=[DAY, DAY + timedelta(days=1)],
     )
     assert rows["good"]["contained_with_quality"] and rows["edge_sentiment"]["contained_with_quality"]
@@ -215,31 +220,7 @@ def test_daily_outcomes_rates_and_wilson_intervals(con):
 def test_pre_contact_friction_window_is_inclusive(con, minutes_before, expected):
     contact_start = datetime(2026, 10, 1, 10)
     session_end = contact_start - timedelta(minutes=minutes_before)
-    session = {
-        "partition_date": DAY,
-        "session_key": "s",
-        "customer_key": "k1",
-        "session_start": session_end - timedelta(minutes=5),
-        "session_end": session_end,
-        "duration_seconds": 300.0,
-        "n_events": 5,
-        "page_views": 1,
-        "clicks": 3,
-        "rage_click_bursts": 1,
-        "rage_clicks": 3,
-        "dead_clicks": 0,
-        "error_clicks": 0,
-        "form_errors": 0,
-        "quick_backs": 0,
-        "slow_pages": 0,
-        "crashes": 0,
-        "errors": 0,
-        "help_views": 0,
-        "contact_starts": 0,
-        "purchases": 0,
-        "friction_score": 3.0,
-        "had_friction": True,
-    }
+    session = friction_session("k1", session_end - timedelta(minutes=5))
     rows = outcomes(con, [contact("c", 10, bot=1)], sessions=[session])
     assert rows["c"]["pre_contact_friction"] is expected
 
