@@ -28,9 +28,7 @@ chain_links AS (
 ),
 chain_numbers AS (
     SELECT *,
-        sum(CASE WHEN previous_end IS NOT NULL AND started_at > previous_end
-                      AND started_at <= previous_end + to_days(CAST($outcomes_repeat_window_days AS INTEGER))
-                 THEN 0 ELSE 1 END)
+        sum(CASE WHEN continues_chain(started_at, previous_end, $outcomes_repeat_window_days) THEN 0 ELSE 1 END)
             OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS chain_number
     FROM chain_links
 ),
