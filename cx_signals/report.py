@@ -76,6 +76,21 @@ CODE_COLUMNS = {"rule", "severity", "subject_type", "status"}
 WRAP_COLUMNS = {"reason", "description", "channels", "conversation_ids"}
 MAX_CELL_CHARS = 300
 PRIORITY_RANK_COLUMNS = ("priority_rank", "rank")
+# The latest day's ranking, with the inputs that explain each rank (metrics.journey_priorities).
+PRIORITY_COLUMNS = (
+    "rank",
+    "intent",
+    "score",
+    "main_driver",
+    "contacts",
+    "handoff_rate",
+    "transfers_per_contact",
+    "repeat_rate",
+    "cwq_gap",
+    "cost_per_contact",
+    "cost_to_resolve_median",
+    "cost_to_resolve_total",
+)
 PRIORITY_SCORE_COLUMNS = ("priority_score", "score")
 HIDDEN_COLUMNS = {"partition_date"}
 ACRONYMS = {"cwq": "CwQ", "csat": "CSAT", "fcr": "FCR", "id": "ID", "ttr": "TTR"}
@@ -135,7 +150,15 @@ def write_report(
         else None
     )
     journeys = _query(con, "journeys_summary")[0] if _has_rows(tables, "signals.journeys") else None
-    priorities = _generic_section(con, tables, "metrics.journey_priorities", _priority_order, TOP_PRIORITIES)
+    priorities = _generic_section(
+        con,
+        tables,
+        "metrics.journey_priorities",
+        _priority_order,
+        TOP_PRIORITIES,
+        PRIORITY_COLUMNS,
+        where="partition_date = (SELECT max(partition_date) FROM metrics.journey_priorities)",
+    )
     alerts = _generic_section(con, tables, "signals.friction_alerts", _alert_order, TOP_ALERTS, ALERT_COLUMNS)
     if alerts and "severity" in tables["signals.friction_alerts"]["columns"]:
         alerts["by_severity"] = con.execute(
@@ -254,8 +277,10 @@ def _generic_section(
     order: Callable[[dict[str, str]], str],
     limit: int,
     preferred: tuple[str, ...] = (),
+    where: str = "TRUE",
 ) -> dict[str, Any] | None:
-    """Top rows of a table another stage defines: its `preferred` columns if it has them, else all; None if empty."""
+    """Top rows (matching `where`) of a table another stage defines: its `preferred` columns if it has them, else
+    all; None if empty."""
     if not _has_rows(tables, table):
         return None
     types = tables[table]["columns"]
@@ -264,9 +289,11 @@ def _generic_section(
         rank = _first_present(types, PRIORITY_RANK_COLUMNS)
         columns = sorted((c for c in types if c not in HIDDEN_COLUMNS), key=lambda c: c != rank)
     select = ", ".join(f'"{c}"' for c in columns)
-    rows = con.execute(f"SELECT {select} FROM {table} ORDER BY {order(types)} LIMIT {int(limit)}").fetchall()
+    rows = con.execute(
+        f"SELECT {select} FROM {table} WHERE {where} ORDER BY {order(types)} LIMIT {int(limit)}"
+    ).fetchall()
     return {
-        "total": tables[table]["rows"],
+        "total": con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0],
         "headers": [_label(c) for c in columns],
         "text": [not NUMERIC_TYPE.match(types[c]) for c in columns],
         "wrap": [c in WRAP_COLUMNS for c in columns],
@@ -315,6 +342,8 @@ def _cell(column: str, value: Any) -> str:
         value = float(value)
         if column.endswith(("_rate", "_share")) and 0 <= value <= 1:
             return f"{value:.1%}"
+        if column.endswith("_gap"):  # a difference of two rates, in percentage points
+            return f"{100 * value:.1f} pts"
         return f"{value:,.2f}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")

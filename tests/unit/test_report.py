@@ -131,11 +131,16 @@ def make_report_db(path: Path) -> Path:
             "alert_at, value, threshold, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [list(a.values()) for a in _alerts()],
         )
-        # Tables of later stages, made here so that the test does not depend on their contracts: the report shows
-        # the alert columns it knows and any other table column by column.
-        con.execute(
-            "CREATE OR REPLACE TABLE metrics.journey_priorities AS "
-            "SELECT * FROM (VALUES ('refund', 2, 0.4), ('billing', 1, 0.9)) AS t(intent, priority_rank, repeat_rate)"
+        # Two days of priorities: the report shows the latest day's ranking only.
+        con.executemany(
+            "INSERT INTO metrics.journey_priorities (partition_date, intent, rank, repeat_rate, score) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (date(2026, 10, 1), "refund", 1, 0.8, 0.95),
+                (date(2026, 10, 1), "billing", 2, 0.1, 0.2),
+                (date(2026, 10, 2), "refund", 2, 0.4, 0.3),
+                (date(2026, 10, 2), "billing", 1, 0.9, 0.9),
+            ],
         )
     return path
 
@@ -255,7 +260,8 @@ def test_journey_priorities_ranked(report) -> None:
     html, _ = report
     priorities = _section(html, "priorities")
     assert priorities.index(">billing<") < priorities.index(">refund<")
-    assert "90.0%" in priorities
+    assert "90.0%" in priorities and "80.0%" not in priorities  # the latest day only
+    assert priorities.count(">billing<") == 1
 
 
 def test_needs_no_network(report) -> None:
