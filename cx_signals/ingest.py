@@ -52,7 +52,6 @@ class IngestResult:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[date, DayCounts] = field(default_factory=lambda: defaultdict(DayCounts))
     inputs: dict[date, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
-    file_days: dict[str, set[date]] = field(default_factory=dict)
 
 
 def record_day(contract: Contract, typed: dict[str, Any], violations: list[Violation], home_day: date) -> date:
@@ -179,7 +178,6 @@ def ingest_source(
     seen: dict[str, tuple[str, str]] = {}
     for file in files:
         read = (reads or {}).get(file.sha256) or read_file(file)
-        touched: set[date] = set()
         for record in read.records:
             if record.error:
                 typed, violations = {}, [Violation("unparseable_record", None, record.error)]
@@ -203,7 +201,6 @@ def ingest_source(
                         )
                     ]
             day = record_day(contract, typed, violations, file.home_day)
-            touched.add(day)
             if day not in days:
                 continue
             counts = result.counts[day]
@@ -225,7 +222,6 @@ def ingest_source(
             counts.loaded += 1
         if read.file_error or not read.records:
             # an empty file is listed with rows 0 so that the audit shows it was read
-            touched.add(file.home_day)
             if file.home_day in days:
                 result.inputs[file.home_day].setdefault(
                     file.relative, {"file": file.relative, "sha256": file.sha256, "rows": 0}
@@ -236,7 +232,6 @@ def ingest_source(
                         source, file.home_day, file, None, [Violation(FILE_LEVEL_RULE, None, read.file_error)], ""
                     )
                 )
-        result.file_days[file.sha256] = touched
     return result
 
 

@@ -15,7 +15,6 @@ import itertools
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -273,10 +272,3 @@ def read_file(file: LandingFile) -> FileRead:
         where = f" after record {read.records[-1].line}" if read.records else ""
         read.file_error = f"unreadable file{where}: {type(exc).__name__}: {exc}"[:500]
     return read
-
-
-def iter_records(reads: list[FileRead]) -> Iterator[tuple[LandingFile, LandingRecord]]:
-    """Every record of every file, in file then line order."""
-    for read in reads:
-        for record in read.records:
-            yield read.file, record

@@ -42,8 +42,7 @@ national_id > phone > address, then the longest), so no part of a detected value
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple, overload
@@ -475,17 +474,3 @@ def _original_offset(pos: int, found: list[PiiSpan], is_end: bool = False) -> in
             return span.end if is_end else span.start
         shift = end - span.end
     return pos - shift
-
-
-def redact_many(texts: Iterable[str | None], regions: Sequence[str] = DEFAULT_REGIONS) -> list[str | None]:
-    """Redacted texts, ``None`` kept as ``None``."""
-    return [None if t is None else redact(t, regions).text for t in texts]
-
-
-def pii_types_found(texts: Iterable[str | None], regions: Sequence[str] = DEFAULT_REGIONS) -> Counter[str]:
-    """Number of detected spans per PII type over ``texts`` (for run audit and monitoring)."""
-    counts: Counter[str] = Counter()
-    for t in texts:
-        if t is not None:
-            counts.update(span.type for span in redact(t, regions).found)
-    return counts

@@ -40,7 +40,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 DEFAULT_MAX_CHARS = 2000
 DEFAULT_MAX_EMOJI = 50
@@ -208,29 +208,6 @@ def score_texts(
     scores = list(map(SentimentScore._make, raw))
     scores.append(NEUTRAL)  # slot -1
     return [scores[slot] for slot in plan.slots]
-
-
-def score_frame(
-    df: pl.DataFrame,
-    text_col: str,
-    prefix: str = "",
-    processes: int | None = None,
-    max_chars: int = DEFAULT_MAX_CHARS,
-    max_emoji: int = DEFAULT_MAX_EMOJI,
-) -> pl.DataFrame:
-    """Return ``df`` with Float64 columns ``{prefix}compound``, ``pos``, ``neu``, ``neg`` scored
-    from the string column ``text_col`` by :func:`score_texts` (nulls score ``NEUTRAL``)."""
-    # Imported here so that spawned workers, which import this module, do not pay for polars.
-    import polars as pl
-
-    scores = score_texts(
-        df.get_column(text_col).to_list(), processes=processes, max_chars=max_chars, max_emoji=max_emoji
-    )
-    columns = [
-        pl.Series(f"{prefix}{name}", [score[i] for score in scores], dtype=pl.Float64)
-        for i, name in enumerate(SentimentScore._fields)
-    ]
-    return df.with_columns(columns)
 
 
 def benchmark(

@@ -70,9 +70,7 @@ class TrainedIntentModel:
         }
 
 
-def first_customer_texts(
-    turns: pl.DataFrame, n_turns: int = 2, order_by: Sequence[str] = ("ts",)
-) -> pl.DataFrame:
+def first_customer_texts(turns: pl.DataFrame, n_turns: int = 2, order_by: Sequence[str] = ("ts",)) -> pl.DataFrame:
     """Per conversation, the first `n_turns` non-blank customer turns joined by a space.
 
     `turns` needs `conversation_id`, `speaker`, `text` and the `order_by` columns; ties keep input

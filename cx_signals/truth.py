@@ -55,8 +55,10 @@ def session_comparison(db: Path, truth_dir: Path, key: bytes) -> pl.DataFrame:
     )
     without_ids = truth.filter(pl.col("session_id").is_null()).join(
         ours.filter(pl.col("session_id").is_null()),
-        left_on=["anon_key", "session_start"], right_on=["anonymous_key", "session_start"],
-        how="inner", suffix="_ours",
+        left_on=["anon_key", "session_start"],
+        right_on=["anonymous_key", "session_start"],
+        how="inner",
+        suffix="_ours",
     )
     return pl.concat([with_ids.drop("anonymous_key", strict=False), without_ids], how="diagonal_relaxed")
 

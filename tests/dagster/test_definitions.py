@@ -5,10 +5,21 @@ from dagster_defs.definitions import defs
 
 def test_definitions_load_with_every_public_table_as_an_asset():
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    for table in ("raw/conversations", "raw/turns", "raw/conversation_events", "raw/telemetry", "raw/events",
-                  "signals/turn_sentiment", "signals/conversation_signals", "signals/session_friction",
-                  "signals/intent_predictions", "metrics/contact_outcomes", "metrics/daily_outcomes",
-                  "models/intent_model", "published/database"):
+    for table in (
+        "raw/conversations",
+        "raw/turns",
+        "raw/conversation_events",
+        "raw/telemetry",
+        "raw/events",
+        "signals/turn_sentiment",
+        "signals/conversation_signals",
+        "signals/session_friction",
+        "signals/intent_predictions",
+        "metrics/contact_outcomes",
+        "metrics/daily_outcomes",
+        "models/intent_model",
+        "published/database",
+    ):
         assert table in keys
 
 

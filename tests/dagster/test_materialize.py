@@ -30,9 +30,17 @@ def published(landing, tmp_path_factory) -> Path:
 
 def test_every_table_has_rows_and_reconciles(published):
     with duckdb.connect(str(published), read_only=True) as con:
-        for table in ("raw.conversations", "raw.turns", "raw.events", "raw.telemetry", "signals.turn_sentiment",
-                      "signals.conversation_signals", "signals.session_friction", "metrics.contact_outcomes",
-                      "metrics.daily_outcomes"):
+        for table in (
+            "raw.conversations",
+            "raw.turns",
+            "raw.events",
+            "raw.telemetry",
+            "signals.turn_sentiment",
+            "signals.conversation_signals",
+            "signals.session_friction",
+            "metrics.contact_outcomes",
+            "metrics.daily_outcomes",
+        ):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
         unreconciled = con.execute(
             """SELECT count(*) FROM audit.runs WHERE records_read IS NOT NULL

@@ -4,7 +4,6 @@ import time
 from pathlib import Path
 from unittest import mock
 
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +18,6 @@ from cx_signals.sentiment import (
     cap_text,
     load_vader_tweets,
     pearson_r,
-    score_frame,
     score_texts,
 )
 
@@ -200,15 +198,6 @@ def test_property_parallel_equals_plain_vader(texts):
     with mock.patch.object(sentiment, "MIN_PARALLEL_CHARS", 0):
         got = score_texts(texts * 3, processes=2, batch_size=4)
     assert got == [expected(t) for t in texts * 3]
-
-
-def test_score_frame_adds_columns():
-    df = pl.DataFrame({"turn_id": [1, 2, 3], "text": ["great, thanks!", None, "awful"]})
-    out = score_frame(df, "text", prefix="s_")
-    assert out.columns == ["turn_id", "text", "s_compound", "s_pos", "s_neu", "s_neg"]
-    assert all(out.schema[c] == pl.Float64 for c in out.columns[2:])
-    assert out.row(1)[2:] == tuple(NEUTRAL)
-    assert out.row(0)[2:] == tuple(vader("great, thanks!"))
 
 
 def test_benchmark_reports_identical_scores():

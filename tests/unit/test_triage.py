@@ -164,9 +164,7 @@ def test_same_data_in_any_order_gives_same_version_and_predictions(model: Traine
 
 
 def test_version_changes_with_data_or_params(model: TrainedIntentModel) -> None:
-    assert train_intent_model([*TEXTS, "cancel my order today"], [*LABELS, "cancel_order"]).version != (
-        model.version
-    )
+    assert train_intent_model([*TEXTS, "cancel my order today"], [*LABELS, "cancel_order"]).version != (model.version)
     assert train_intent_model(TEXTS, LABELS, seed=1).version != model.version
 
 
