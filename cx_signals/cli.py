@@ -230,6 +230,37 @@ def report(
     )
 
 
+@app.command()
+def evaluate(
+    landing: Annotated[Path, typer.Option(help="Generated landing folder (with its _truth/ folder).")],
+    db: Annotated[Path, typer.Option(help="Database the pipeline published from that folder.")] = DEFAULT_DB,
+) -> None:
+    """Score the output against the planted truth of a generated landing folder: every detector's precision and
+    recall, and the outcomes that must match exactly."""
+    from cx_signals.privacy import key_file_for, pseudonym_key
+    from cx_signals.truth import detector_scores, outcome_mismatches
+
+    truth = landing / "_truth"
+    if not truth.is_dir() or not db.exists():
+        raise fail(f"need {truth} (from `cx-signals generate`) and {db} (from `cx-signals run`)")
+    key = pseudonym_key(key_file_for(db))
+    detectors = RichTable("detector", "planted", "found", "false alarms", "precision", "recall", title="detectors")
+    for name, result in detector_scores(db, truth, key).items():
+        detectors.add_row(
+            name,
+            str(result.true_positives + result.false_negatives),
+            str(result.true_positives),
+            str(result.false_positives),
+            f"{result.precision:.3f}",
+            f"{result.recall:.3f}",
+        )
+    console.print(detectors)
+    exact = RichTable("outcome", "contacts that differ from the truth", title="exact outcomes")
+    for name, mismatched in outcome_mismatches(db, truth).items():
+        exact.add_row(name, str(mismatched))
+    console.print(exact)
+
+
 @bench_app.command("sentiment")
 def bench_sentiment(
     landing: Annotated[Path | None, typer.Option(help="Landing folder whose turn texts to score.")] = None,

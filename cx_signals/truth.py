@@ -74,3 +74,52 @@ def conversation_comparison(db: Path, truth_dir: Path) -> pl.DataFrame:
             """
         ).pl()
     return truth.join(ours, on="conversation_id", how="left", suffix="_ours")
+
+
+# Session counts compared with the planted truth: a session is detected when its count is above zero.
+SESSION_DETECTORS = (
+    "rage_click_bursts",
+    "dead_clicks",
+    "error_clicks",
+    "form_errors",
+    "quick_backs",
+    "slow_pages",
+    "crashes",
+    "help_views",
+)
+# Conversation detectors: planted truth column -> how the pipeline's output flags it.
+CONVERSATION_DETECTORS = {
+    "escalation_requested": pl.col("escalation_requests") > 0,
+    "repetition": pl.col("repetitions") > 0,
+    "pre_contact_friction": pl.col("pre_contact_friction_ours"),
+}
+# Outcomes that must equal the planted truth exactly.
+EXACT_OUTCOMES = ("contained", "repeat_contact", "abandoned", "chain_id", "chain_position")
+
+
+def detector_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, DetectorScore]:
+    """Precision/recall inputs of every session and conversation detector against the planted truth."""
+    sessions = session_comparison(db, truth_dir, key)
+    contacts = conversation_comparison(db, truth_dir)
+    scores = {
+        name: score(
+            sessions.with_columns((pl.col(f"{name}_ours") > 0).alias("d"), (pl.col(name) > 0).alias("p")), "d", "p"
+        )
+        for name in SESSION_DETECTORS
+    }
+    scores.update(
+        {
+            name: score(contacts.with_columns(detected.alias("d")), "d", name)
+            for name, detected in CONVERSATION_DETECTORS.items()
+        }
+    )
+    return scores
+
+
+def outcome_mismatches(db: Path, truth_dir: Path) -> dict[str, int]:
+    """Per exact outcome, how many consented contacts differ from the planted truth (missing rows count)."""
+    contacts = conversation_comparison(db, truth_dir)
+    return {
+        name: int(contacts.select((~pl.col(name).eq_missing(pl.col(f"{name}_ours"))).sum()).item())
+        for name in EXACT_OUTCOMES
+    }

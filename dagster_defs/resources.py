@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from cx_signals.config import load_config
 from cx_signals.db import working_path
 from cx_signals.locking import exclusive_lock, lock_path
+from cx_signals.privacy import key_file_for
 
 DEFAULT_DB = "cx_data/cx_signals.duckdb"
 DEFAULT_LANDING = "cx_data/landing"
@@ -48,7 +49,7 @@ class CxSettings(dg.ConfigurableResource):
     @property
     def key_file(self) -> Path:
         """Fallback pseudonymisation key file, beside the database."""
-        return self.published_path.with_name(f".{self.published_path.stem}.pseudonym-key")
+        return key_file_for(self.published_path)
 
 
 def build_resources(database: str, landing_dir: str, config_file: str = "") -> dict[str, Any]:
