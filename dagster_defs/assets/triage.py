@@ -1,6 +1,6 @@
 """Intent triage: a versioned TF-IDF + logistic regression model and its predictions for every conversation."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -50,8 +50,8 @@ def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
     pool=WRITER_POOL,
     group_name="models",
     kinds={"scikitlearn"},
-    description="Intent triage model trained on labelled conversations up to the run's last day; saved as a "
-    "versioned artefact with its held-out metrics.",
+    description="Intent triage model trained on the labelled conversations of the triage.training_days days up to "
+    "the run's last day; saved as a versioned artefact with its held-out metrics.",
 )
 def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
     days = partition_days(context)
@@ -59,7 +59,10 @@ def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, sett
     with duckdb.get_connection() as con:
         ensure_schema(con)
         examples = _first_texts(
-            con, "c.intent IS NOT NULL AND c.partition_date <= ?", [max(days)], triage["first_customer_turns"]
+            con,
+            "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
+            [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
+            triage["first_customer_turns"],
         )
     try:
         model = train_intent_model(
