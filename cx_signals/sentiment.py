@@ -34,16 +34,15 @@ import time
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-if TYPE_CHECKING:
-    pass
+from cx_signals.config import load_config
 
-DEFAULT_MAX_CHARS = 2000
-DEFAULT_MAX_EMOJI = 50
+DEFAULT_MAX_CHARS: int = load_config()["sentiment"]["max_chars"]
+DEFAULT_MAX_EMOJI: int = load_config()["sentiment"]["max_emoji"]
 DEFAULT_BATCH_SIZE = 2000
 # A fork pool costs ~20-50 ms to start and stop and the parent's planning and IPC add more, so
 # below some amount of work one process is faster. VADER spends ~0.5 µs per character of short
