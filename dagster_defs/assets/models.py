@@ -33,7 +33,7 @@ from dagster_defs.resources import WRITER_POOL, CxSettings
 
 _PARTITIONED = {"partitions_def": daily_partitions, "backfill_policy": single_run, "pool": WRITER_POOL}
 _SIGNALS_SELECT = ", ".join(
-    "coalesce(s.labelled_intent, p.predicted_intent, 'unknown') AS intent" if column == "intent" else f"s.{column}"
+    "contact_intent(s.labelled_intent, p.predicted_intent) AS intent" if column == "intent" else f"s.{column}"
     for column in SIGNAL_COLUMNS
 )
 _SIGNALS_SQL = f"""

@@ -9,7 +9,7 @@
 WITH contacts AS (
     SELECT
         s.*,
-        coalesce(s.labelled_intent, p.predicted_intent, 'unknown') AS intent,
+        contact_intent(s.labelled_intent, p.predicted_intent) AS intent,
         CASE WHEN s.labelled_intent IS NOT NULL THEN 'label'
              WHEN p.predicted_intent IS NOT NULL THEN 'model' ELSE 'none' END AS intent_source
     FROM signals.conversation_signals AS s

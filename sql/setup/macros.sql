@@ -17,3 +17,5 @@ CREATE OR REPLACE MACRO continues_chain(started_at, previous_end, window_days) A
     previous_end IS NOT NULL
     AND started_at > previous_end
     AND started_at <= previous_end + to_days(CAST(window_days AS INTEGER));
+-- The intent a contact is counted under: the source's label, else the triage model's prediction, else 'unknown'.
+CREATE OR REPLACE MACRO contact_intent(labelled, predicted) AS coalesce(labelled, predicted, 'unknown');

@@ -18,7 +18,7 @@
 WITH contacts AS (
     SELECT
         s.*,
-        coalesce(s.labelled_intent, p.predicted_intent, 'unknown') AS intent,
+        contact_intent(s.labelled_intent, p.predicted_intent) AS intent,
         s.disposition IS DISTINCT FROM 'resolved' AS is_open
     FROM signals.conversation_signals AS s
     LEFT JOIN signals.intent_predictions AS p USING (conversation_id)

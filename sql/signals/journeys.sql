@@ -15,7 +15,7 @@ WITH contacts AS (
     SELECT
         s.conversation_id, s.customer_key, s.channel, s.disposition, s.started_at, s.ended_at,
         s.escalation_requests,
-        coalesce(s.labelled_intent, p.predicted_intent, 'unknown') AS intent
+        contact_intent(s.labelled_intent, p.predicted_intent) AS intent
     FROM signals.conversation_signals AS s
     LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
     WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
