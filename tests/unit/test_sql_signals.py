@@ -272,3 +272,14 @@ def test_sessionisation_without_session_id_and_across_midnight(con):
     (only,) = sessions.values()
     assert only["n_events"] == 3 and only["session_end"] == late + timedelta(minutes=29)
     assert only["partition_date"] == DAY
+
+
+def test_sessions_of_customers_without_consent_are_left_out_even_when_logged_out(con):
+    insert(con, "raw.conversations", [conversation("c9", consent_analytics=False, customer_key="refuser")])
+    base = ts("2026-10-01 12:00:00")
+    logged_in = event(0, "page_view", base, session="in", anonymous="dev9")
+    logged_in["customer_key"] = "refuser"
+    logged_out = event(1, "page_view", base + timedelta(hours=2), session="out", anonymous="dev9")
+    logged_out["customer_key"] = None
+    someone_else = event(2, "page_view", base, session="other", anonymous="dev1")
+    assert set(friction(con, [logged_in, logged_out, someone_else])) == {"sid:other"}
