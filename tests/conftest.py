@@ -45,3 +45,77 @@ def run_query(
 def ts(text: str) -> datetime:
     """A naive UTC datetime from 'YYYY-MM-DD HH:MM:SS[.fff]'."""
     return datetime.fromisoformat(text)
+
+
+def session_row(
+    session_key: str,
+    start: datetime,
+    end: datetime,
+    customer_key: str | None = "k1",
+    friction_score: float = 0.0,
+    **parts: Any,
+) -> dict[str, Any]:
+    """A signals.session_friction row with every count zero unless given in `parts`."""
+    counts = (
+        "n_events",
+        "page_views",
+        "clicks",
+        "rage_click_bursts",
+        "rage_clicks",
+        "dead_clicks",
+        "error_clicks",
+        "form_errors",
+        "quick_backs",
+        "slow_pages",
+        "crashes",
+        "errors",
+        "help_views",
+        "contact_starts",
+        "purchases",
+    )
+    return {
+        "partition_date": start.date(),
+        "session_key": session_key,
+        "session_id": session_key.removeprefix("sid:") if session_key.startswith("sid:") else None,
+        "anonymous_key": "a1",
+        "customer_key": customer_key,
+        "session_start": start,
+        "session_end": end,
+        "duration_seconds": (end - start).total_seconds(),
+        **dict.fromkeys(counts, 0),
+        "friction_score": friction_score,
+        "had_friction": friction_score >= 3.0,
+        **parts,
+    }
+
+
+def turn_and_score_rows(conversation_id: str, turns: list[tuple]) -> tuple[list[dict], list[dict]]:
+    """raw.turns and signals.turn_sentiment rows from (speaker, start, end or None, text, compound) tuples."""
+    turn_rows, score_rows = [], []
+    for index, (speaker, start, end, text, compound) in enumerate(turns):
+        day = start.date()
+        turn_rows.append(
+            {
+                "partition_date": day,
+                "conversation_id": conversation_id,
+                "turn_index": index,
+                "turn_id": str(index),
+                "speaker": speaker,
+                "ts": start,
+                "end_ts": end,
+                "text": text,
+            }
+        )
+        score_rows.append(
+            {
+                "partition_date": day,
+                "conversation_id": conversation_id,
+                "turn_index": index,
+                "speaker": speaker,
+                "compound": compound,
+                "pos": 0.0,
+                "neu": 1.0,
+                "neg": 0.0,
+            }
+        )
+    return turn_rows, score_rows

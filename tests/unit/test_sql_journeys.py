@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.conftest import insert, run_query, ts
+from tests.conftest import insert, run_query, session_row, ts, turn_and_score_rows
 
 DAY = date(2026, 10, 1)
 T0 = datetime(2026, 10, 1)
@@ -58,37 +58,8 @@ def contact(
 
 def session(key, start, end, customer="k1", friction=True, score=None, **extra):
     """A session_friction row from `start` to `end` ('YYYY-MM-DD HH:MM:SS')."""
-    started = ts(start)
     score = score if score is not None else (4.0 if friction else 0.0)
-    row = {
-        "partition_date": started.date(),
-        "session_key": key,
-        "session_id": key.removeprefix("sid:") if key.startswith("sid:") else None,
-        "anonymous_key": "a1",
-        "customer_key": customer,
-        "session_start": started,
-        "session_end": ts(end),
-        "duration_seconds": (ts(end) - started).total_seconds(),
-        "n_events": 5,
-        "page_views": 1,
-        "clicks": 0,
-        "rage_click_bursts": 0,
-        "rage_clicks": 0,
-        "dead_clicks": 0,
-        "error_clicks": 0,
-        "form_errors": 0,
-        "quick_backs": 0,
-        "slow_pages": 0,
-        "crashes": 0,
-        "errors": 0,
-        "help_views": 0,
-        "contact_starts": 0,
-        "purchases": 0,
-        "friction_score": score,
-        "had_friction": friction,
-    }
-    row.update(extra)
-    return row
+    return {**session_row(key, ts(start), ts(end), customer, score, **extra), "had_friction": friction}
 
 
 def journeys(con, contacts, sessions=(), days=(DAY,), predictions=()):
@@ -264,31 +235,9 @@ def alerts(con, contacts=(), sessions=(), events=(), turn_spec=None, days=(DAY,)
 
 def load_turns(con, cid, spec):
     """spec: (speaker, 'HH:MM:SS' on DAY, text, compound)."""
-    turn_rows, scores = [], []
-    for index, (speaker, clock, text, compound) in enumerate(spec):
-        turn_rows.append(
-            {
-                "partition_date": DAY,
-                "conversation_id": cid,
-                "turn_index": index,
-                "turn_id": str(index),
-                "speaker": speaker,
-                "ts": ts(f"2026-10-01 {clock}"),
-                "text": text,
-            }
-        )
-        scores.append(
-            {
-                "partition_date": DAY,
-                "conversation_id": cid,
-                "turn_index": index,
-                "speaker": speaker,
-                "compound": compound,
-                "pos": 0.0,
-                "neu": 1.0,
-                "neg": 0.0,
-            }
-        )
+    turn_rows, scores = turn_and_score_rows(
+        cid, [(speaker, ts(f"2026-10-01 {clock}"), None, text, compound) for speaker, clock, text, compound in spec]
+    )
     insert(con, "raw.turns", turn_rows)
     insert(con, "signals.turn_sentiment", scores)
 

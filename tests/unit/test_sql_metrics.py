@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from cx_signals.config import load_config
-from tests.conftest import insert, run_query
+from tests.conftest import insert, run_query, session_row
 
 DAY = date(2026, 10, 1)
 COSTS = load_config()["costs"]
@@ -63,31 +63,18 @@ def contact(
 
 def friction_session(customer: str, start: datetime, minutes: int = 5) -> dict:
     """A session of `customer` with one rage burst (friction score 3.0, had_friction) lasting `minutes`."""
-    return {
-        "partition_date": start.date(),
-        "session_key": f"s-{customer}-{start:%H%M}",
-        "customer_key": customer,
-        "session_start": start,
-        "session_end": start + timedelta(minutes=minutes),
-        "duration_seconds": minutes * 60.0,
-        "n_events": 5,
-        "page_views": 1,
-        "clicks": 3,
-        "rage_click_bursts": 1,
-        "rage_clicks": 3,
-        "dead_clicks": 0,
-        "error_clicks": 0,
-        "form_errors": 0,
-        "quick_backs": 0,
-        "slow_pages": 0,
-        "crashes": 0,
-        "errors": 0,
-        "help_views": 0,
-        "contact_starts": 0,
-        "purchases": 0,
-        "friction_score": 3.0,
-        "had_friction": True,
-    }
+    return session_row(
+        f"s-{customer}-{start:%H%M}",
+        start,
+        start + timedelta(minutes=minutes),
+        customer,
+        3.0,
+        n_events=5,
+        page_views=1,
+        clicks=3,
+        rage_click_bursts=1,
+        rage_clicks=3,
+    )
 
 
 def outcomes(con, contacts, sessions=(), days=None):

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import insert, run_query, ts
+from tests.conftest import insert, run_query, ts, turn_and_score_rows
 
 DAY = date(2026, 10, 1)
 
@@ -24,34 +24,10 @@ def conversation(cid, channel="chat", start="2026-10-01 10:00:00", end="2026-10-
 
 
 def turns(cid, spec):
-    """spec: (speaker, start, end or None, text, compound)."""
-    rows, scores = [], []
-    for index, (speaker, start, end, text, compound) in enumerate(spec):
-        rows.append(
-            {
-                "partition_date": DAY,
-                "conversation_id": cid,
-                "turn_index": index,
-                "turn_id": str(index),
-                "speaker": speaker,
-                "ts": ts(start),
-                "end_ts": ts(end) if end else None,
-                "text": text,
-            }
-        )
-        scores.append(
-            {
-                "partition_date": DAY,
-                "conversation_id": cid,
-                "turn_index": index,
-                "speaker": speaker,
-                "compound": compound,
-                "pos": 0.0,
-                "neu": 1.0,
-                "neg": 0.0,
-            }
-        )
-    return rows, scores
+    """spec: (speaker, start, end or None, text, compound), times as 'YYYY-MM-DD HH:MM:SS'."""
+    return turn_and_score_rows(
+        cid, [(sp, ts(start), ts(end) if end else None, text, compound) for sp, start, end, text, compound in spec]
+    )
 
 
 def load(con, conversations, turn_rows, score_rows, events=()):
