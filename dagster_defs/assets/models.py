@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.db import ensure_schema, replace_rows
+from cx_signals.db import ensure_schema
 from cx_signals.models import (
     JOURNEY_COLUMNS,
     SIGNAL_COLUMNS,
@@ -24,10 +24,10 @@ from cx_signals.models import (
     train_repeat_risk,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import audit_days, windowed
+from dagster_defs.assets.signals import windowed, write_rows
 from dagster_defs.assets.triage import model_directory
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import not_trained, partition_days, table_metadata
+from dagster_defs.common import not_trained, partition_days
 from dagster_defs.partitions import daily_partitions, single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
 
@@ -109,14 +109,8 @@ def csat_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, 
         ensure_schema(con)
         signals = con.execute(_SIGNALS_SQL, [min(days), max(days)]).pl()
         rows = csat_predictions_table(model, signals).to_dicts() if model and len(signals) else []
-        con.execute("BEGIN TRANSACTION")
-        written = replace_rows(con, "signals.csat_predictions", days, rows)
-        audit_days(con, context, "signals.csat_predictions", days)
-        con.execute("COMMIT")
-        return dg.MaterializeResult(
-            metadata=table_metadata(
-                con, "signals.csat_predictions", days, written, model_version=model.version if model else "none"
-            )
+        return write_rows(
+            context, con, "signals.csat_predictions", days, rows, model_version=model.version if model else "none"
         )
 
 
@@ -177,14 +171,8 @@ def repeat_risk(context: dg.AssetExecutionContext, duckdb: DuckDBResource, setti
                 model, contacts, day, config["outcomes"]["repeat_window_days"], config["models"]["risk_top_factors"]
             ).to_dicts()
         ]
-        con.execute("BEGIN TRANSACTION")
-        written = replace_rows(con, "metrics.repeat_risk", days, rows)
-        audit_days(con, context, "metrics.repeat_risk", days)
-        con.execute("COMMIT")
-        return dg.MaterializeResult(
-            metadata=table_metadata(
-                con, "metrics.repeat_risk", days, written, model_version=model.version if model else "none"
-            )
+        return write_rows(
+            context, con, "metrics.repeat_risk", days, rows, model_version=model.version if model else "none"
         )
 
 

@@ -1,5 +1,7 @@
 """Signal assets: turn sentiment (VADER, in Python) and the SQL-defined conversation and session signals."""
 
+from typing import Any
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -56,15 +58,7 @@ def turn_sentiment(context: dg.AssetExecutionContext, duckdb: DuckDBResource, se
             }
             for (day, cid, index, speaker, _), s in zip(turns, scores, strict=True)
         ]
-        con.execute("BEGIN TRANSACTION")
-        written = replace_rows(con, "signals.turn_sentiment", days, rows)
-        audit_days(con, context, "signals.turn_sentiment", days)
-        con.execute("COMMIT")
-        return dg.MaterializeResult(
-            metadata=table_metadata(
-                con, "signals.turn_sentiment", days, written, distinct_texts=len({r[4] for r in turns})
-            )
-        )
+        return write_rows(context, con, "signals.turn_sentiment", days, rows, distinct_texts=len({r[4] for r in turns}))
 
 
 def audit_days(con, context: dg.AssetExecutionContext, table: str, days) -> None:
@@ -76,6 +70,17 @@ def audit_days(con, context: dg.AssetExecutionContext, table: str, days) -> None
         ).fetchall()
     )
     record_audit(con, context.run.run_id, table, {d: {"rows_written": counts.get(d, 0)} for d in days}, code_version())
+
+
+def write_rows(
+    context: dg.AssetExecutionContext, con, table: str, days, rows: list[dict], **extra: Any
+) -> dg.MaterializeResult:
+    """Replace the run's `days` of `table` with `rows` and their audit rows in one transaction; report metadata."""
+    con.execute("BEGIN TRANSACTION")
+    written = replace_rows(con, table, days, rows)
+    audit_days(con, context, table, days)
+    con.execute("COMMIT")
+    return dg.MaterializeResult(metadata=table_metadata(con, table, days, written, **extra))
 
 
 def materialise_query(

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.db import ensure_schema, replace_rows
+from cx_signals.db import ensure_schema
 from cx_signals.resources import model_directory as models_beside
 from cx_signals.triage import (
     NotEnoughLabels,
@@ -18,9 +18,9 @@ from cx_signals.triage import (
     train_intent_model,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import audit_days
+from dagster_defs.assets.signals import write_rows
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import not_trained, partition_days, table_metadata
+from dagster_defs.common import not_trained, partition_days
 from dagster_defs.partitions import daily_partitions, single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
 
@@ -122,14 +122,8 @@ def intent_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource
                 texts["conversation_id"], texts["partition_date"], predictions, strict=True
             )
         ]
-        con.execute("BEGIN TRANSACTION")
-        written = replace_rows(con, "signals.intent_predictions", days, rows)
-        audit_days(con, context, "signals.intent_predictions", days)
-        con.execute("COMMIT")
-        return dg.MaterializeResult(
-            metadata=table_metadata(
-                con, "signals.intent_predictions", days, written, model_version=model.version if model else "none"
-            )
+        return write_rows(
+            context, con, "signals.intent_predictions", days, rows, model_version=model.version if model else "none"
         )
 
 
