@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -15,7 +16,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from cx_signals.config import ConfigError, load_config
-from cx_signals.resources import model_directory
+from cx_signals.db import sql_text
+from cx_signals.paths import database_files
 
 app = typer.Typer(
     help="cx-signals: customer-experience signals from transcripts, telemetry and clickstream.",
@@ -29,6 +31,7 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_DB = Path("cx_data/cx_signals.duckdb")
+MAX_IGNORED_SHOWN = 20
 SUMMARY_TABLES = (
     "raw.conversations",
     "raw.turns",
@@ -52,10 +55,24 @@ SUMMARY_TABLES = (
 )
 
 
-def fail(message: str) -> typer.Exit:
-    """Print `message` as an error and return the exit to raise."""
+class ExitCode:
+    """The documented exit codes of every command."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    TOO_MUCH_QUARANTINED = 3
+
+
+def fail(message: str, code: int = ExitCode.FAILED) -> typer.Exit:
+    """Print `message` as an error and return the exit to raise (code 1, or `code`)."""
     err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
+
+
+def usage_error(message: str) -> typer.Exit:
+    """Print `message` as a usage error (bad option, config, path) and return exit code 2."""
+    return fail(message, ExitCode.USAGE)
 
 
 @app.command()
@@ -83,29 +100,75 @@ def generate(
     console.print(f"planted truth (never read by the pipeline): {out / '_truth'}")
 
 
-def _run(landing: Path, db: Path, config: Path | None) -> None:
+def _check_writable(db: Path) -> None:
+    """Refuse, before any work, a database whose folder (or side folder) this user cannot write."""
+    folder = database_files(db).folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for target in (folder, db.parent):
+            probe = target / f".write-probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+    except OSError as exc:
+        raise usage_error(f"cannot write the database folder {exc.filename or folder}: {exc.strerror}") from None
+
+
+def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[dict, list[date]]:
+    """Validate the config, the database folder and the landing folder before any work; return config and days."""
     from cx_signals.ingest import landing_days
-    from cx_signals.landing import LandingPathError, discover
+    from cx_signals.landing import LandingPathError, scan
 
     try:
-        parameters = load_config(config)
-        files = discover(landing)
-    except (ConfigError, LandingPathError) as exc:
-        raise fail(str(exc)) from exc
-    if not files:
-        raise fail(f"no landing files under {landing}/{{transcripts,telemetry,events}}/")
-    days = sorted(landing_days(files, parameters))
-    console.print(f"{len(files)} landing files, {len(days)} days ({days[0]} .. {days[-1]}); running Dagster ...")
+        config = load_config(config_file)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
+    _check_writable(db)
+    try:
+        found = scan(landing)
+    except LandingPathError as exc:
+        raise usage_error(str(exc)) from None
+    for ignored in found.ignored[:MAX_IGNORED_SHOWN]:
+        console.print(f"ignored {ignored.relative}: {ignored.reason}", markup=False, highlight=False)
+    if len(found.ignored) > MAX_IGNORED_SHOWN:
+        console.print(f"... and {len(found.ignored) - MAX_IGNORED_SHOWN} more ignored paths (see audit.runs)")
+    if not found.files:
+        raise usage_error(f"no landing files under {landing}/{{transcripts,telemetry,events}}/")
+    return config, sorted(landing_days(found.files, config))
+
+
+def _report_failure(outcome) -> typer.Exit:
+    lines = "\n".join(f"  {failure}" for failure in outcome.failures) or "  the run failed"
+    return fail(
+        f"run {outcome.run_id} failed; the published database was left as it was.\n{lines}\n"
+        f"  full trace: {outcome.log_file}"
+    )
+
+
+def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> None:
+    config, days = _prepare(landing, db, config_file)
+    console.print(f"landing files hold {len(days)} days ({days[0]} .. {days[-1]}); running Dagster ...")
     from dagster_defs.runner import run_pipeline
 
     started = time.perf_counter()
-    outcome = run_pipeline(landing, db, days[0], days[-1], str(config or ""))
+    outcome = run_pipeline(landing, db, days, config, verbose=verbose)
     if not outcome.success:
-        raise fail(f"run {outcome.run_id} failed:\n{outcome.error}")
-    console.print(f"run {outcome.run_id} succeeded in {time.perf_counter() - started:.0f}s; published {db}")
+        raise _report_failure(outcome)
+    console.print(
+        f"run {', '.join(outcome.run_ids)} succeeded in {time.perf_counter() - started:.0f}s; published {db}"
+    )
     print_summary(db)
+    over = print_quarantine(db, outcome.run_ids, config["ingest"]["max_quarantine_share"])
     if outcome.failed_checks:
-        err.print(f"[yellow]warning:[/] failed data checks: {', '.join(outcome.failed_checks)}")
+        raise fail(f"failed data checks: {', '.join(outcome.failed_checks)} (details: {outcome.log_file})")
+    if over:
+        raise fail(
+            f"{', '.join(over)}: more than {config['ingest']['max_quarantine_share']:.0%} of the records read were "
+            "quarantined (ingest.max_quarantine_share); see the reasons above",
+            ExitCode.TOO_MUCH_QUARANTINED,
+        )
+
+
+_VERBOSE = Annotated[bool, typer.Option("--verbose", help="Show Dagster's own log on the console.")]
 
 
 @app.command()
@@ -113,9 +176,40 @@ def run(
     landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+    verbose: _VERBOSE = False,
 ) -> None:
-    """Validate, load and materialise every asset for every day in LANDING, through Dagster, into DB."""
-    _run(landing, db, config)
+    """Validate, load and materialise every asset for every day in LANDING, through Dagster, into DB.
+
+    Exit codes: 0 ok; 1 the run or a data check failed (the published file is kept as it was); 2 usage error (bad
+    option, config value or path, detected before any work); 3 a source's quarantined share of records exceeded
+    ingest.max_quarantine_share (the rest was loaded and published).
+    """
+    _run(landing, db, config, verbose)
+
+
+@app.command()
+def train(
+    landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
+    db: Annotated[Path, typer.Option(help="Published DuckDB file whose models to retrain.")] = DEFAULT_DB,
+    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+    verbose: _VERBOSE = False,
+) -> None:
+    """Retrain the intent, CSAT and repeat-risk models on the days up to the database's latest day; later runs
+    score with the new versions (runs never retrain a model that exists, so re-running past days changes nothing)."""
+    config_values, _ = _prepare(landing, db, config)
+    if not db.exists():
+        raise usage_error(f"database {db} does not exist: run `cx-signals run` first")
+    with duckdb.connect(str(db), read_only=True) as con:
+        latest = con.execute("SELECT max(partition_date) FROM raw.conversations").fetchone()[0]
+    if latest is None:
+        raise usage_error(f"database {db} holds no conversations to train on")
+    from dagster_defs.runner import run_pipeline
+
+    outcome = run_pipeline(landing, db, [latest], config_values, verbose=verbose, train=True)
+    if not outcome.success:
+        raise _report_failure(outcome)
+    console.print(f"retrained on the days up to {latest} (run {outcome.run_id})")
+    print_model_figures(database_files(db).models)
 
 
 @app.command()
@@ -127,9 +221,9 @@ def demo(
     """Generate a sample (2,000 customers, 14 days), run the pipeline on it and show the headline metrics."""
     landing = db.parent / "landing"
     generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01")
-    _run(landing, db, None)
+    _run(landing, db, None, verbose=False)
     console.print(
-        f"\nReport for CX leaders: {db.with_name('report.html')} (self-contained HTML)\n"
+        f"\nReport for CX leaders: {database_files(db).report} (self-contained HTML)\n"
         "Query it (Python, or the duckdb CLI if you have it: duckdb -readonly FILE):\n"
         f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
         ".sql('FROM metrics.daily_outcomes LIMIT 10'))\"\n"
@@ -138,20 +232,12 @@ def demo(
 
 
 def print_summary(db: Path) -> None:
-    """Print row counts, quarantine reasons and headline metrics per channel from the published file."""
+    """Print row counts and headline metrics per channel from the published file."""
     with duckdb.connect(str(db), read_only=True) as con:
         counts = RichTable("table", "rows", title="tables")
         for table in SUMMARY_TABLES:
             counts.add_row(table, f"{con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,}")
         console.print(counts)
-        rejects = con.execute(
-            "SELECT source, rule, count(*) FROM quarantine.rejects GROUP BY ALL ORDER BY 3 DESC LIMIT 10"
-        ).fetchall()
-        if rejects:
-            quarantine = RichTable("source", "rule", "records", title="quarantined")
-            for source, rule, n in rejects:
-                quarantine.add_row(source, rule, str(n))
-            console.print(quarantine)
         headline = RichTable(
             "channel",
             "contacts",
@@ -178,7 +264,46 @@ def print_summary(db: Path) -> None:
                 *(f"{v:,.2f}" if v is not None else "-" for v in row[6:]),
             )
         console.print(headline)
-    print_model_figures(model_directory(db))
+    print_model_figures(database_files(db).models)
+
+
+def _expected_fields(source: str, rule: str) -> str:
+    from cx_signals.contracts import input_contracts
+
+    contract = input_contracts()[source]
+    if rule == "missing_required":
+        required = [f.name for f in contract.fields if f.required]
+        if contract.one_of_required:
+            required.append(" or ".join(contract.one_of_required))
+        return "the contract requires: " + ", ".join(required)
+    return ""
+
+
+def print_quarantine(db: Path, run_ids: list[str], max_share: float) -> list[str]:
+    """Print, per source, the records these runs read and quarantined and the top reject reasons (with the fields
+    the contract expected and an example file and line); return the sources whose quarantined share exceeds
+    `max_share`."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        shares = con.execute(sql_text("report/run_quarantine"), {"run_ids": run_ids}).fetchall()
+        reasons = con.execute(sql_text("report/run_reject_reasons"), {"run_ids": run_ids}).fetchall()
+    if not any(quarantined for _, _, quarantined, _ in shares):
+        return []
+    table = RichTable("source", "records read", "quarantined", "share", title="quarantine (this run)")
+    over = []
+    for source, read, quarantined, files_rejected in shares:
+        share = (quarantined + files_rejected) / max(read + files_rejected, 1)
+        table.add_row(source, f"{read:,}", f"{quarantined:,} + {files_rejected} files", f"{share:.1%}")
+        if share > max_share:
+            over.append(source)
+    console.print(table)
+    console.print("[bold]top reject reasons[/]")
+    for source, rule, field_name, n, example, reason in reasons:
+        console.print(f"  {source}: {n:,} x {rule}" + (f" ({field_name})" if field_name else ""))
+        expected = _expected_fields(source, rule)
+        if expected:
+            console.print(f"    {expected}")
+        console.print(f"    e.g. {example}: {reason[:200]}", markup=False, highlight=False)
+    return over
 
 
 def _latest_sidecar(directory: Path, prefix: str) -> dict:
@@ -237,13 +362,13 @@ def evaluate(
 ) -> None:
     """Score the output against the planted truth of a generated landing folder: every detector's precision and
     recall, and the outcomes that must match exactly."""
-    from cx_signals.privacy import key_file_for, pseudonym_key
+    from cx_signals.privacy import pseudonym_key
     from cx_signals.truth import detector_scores, outcome_mismatches
 
     truth = landing / "_truth"
     if not truth.is_dir() or not db.exists():
         raise fail(f"need {truth} (from `cx-signals generate`) and {db} (from `cx-signals run`)")
-    key = pseudonym_key(key_file_for(db))
+    key = pseudonym_key(database_files(db).key_file)
     detectors = RichTable("detector", "planted", "found", "false alarms", "precision", "recall", title="detectors")
     for name, result in detector_scores(db, truth, key).items():
         detectors.add_row(
@@ -289,3 +414,46 @@ def bench_sentiment(
     result = benchmark(texts, processes=processes)
     console.print(benchmark_report(result))
     console.print(json.dumps(result, indent=2, default=str))
+
+
+@app.command()
+def erase(
+    customer_id: Annotated[
+        list[str], typer.Option("--customer-id", help="Customer id to erase, as the sources give it; repeatable.")
+    ],
+    db: Annotated[Path, typer.Option(help="Published DuckDB file (its working file is erased too).")] = DEFAULT_DB,
+    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+) -> None:
+    """Erase customers from the working and the published file (quarantine payloads included), record each erasure
+    in audit.erasures by pseudonym only, keep them out of later runs and mark every model for retraining.
+
+    Waits for a running pipeline (run and write locks). Exit codes: 0 ok; 1 failed (run it again: it is
+    idempotent); 2 usage error.
+    """
+    from cx_signals.erasure import erase_customers, requesting_user
+    from cx_signals.locking import LockTimeout
+
+    try:
+        config_values = load_config(config)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
+    if not any(c.strip() for c in customer_id):
+        raise usage_error("--customer-id is empty")
+    _check_writable(db)
+    files = database_files(db)
+    try:
+        erasures = erase_customers(
+            files, customer_id, float(config_values["locks"]["timeout_seconds"]), requesting_user()
+        )
+    except LockTimeout as exc:
+        raise fail(str(exc)) from None
+    removed = RichTable("customer_key", "table", "working", "published", title="rows removed (audit.erasures)")
+    for erasure in erasures:
+        working, published = erasure.rows_removed["working"], erasure.rows_removed.get("published", {})
+        for table in sorted(working.keys() | published.keys()):
+            removed.add_row(erasure.customer_key, table, f"{working.get(table, 0):,}", f"{published.get(table, 0):,}")
+        if not working and not published:
+            removed.add_row(erasure.customer_key, "none (not loaded yet)", "0", "0")
+    console.print(removed)
+    console.print("later runs drop their records from the landing files (audit.runs.records_erased)")
+    console.print(f"models marked for retraining at the next run: {files.models}")

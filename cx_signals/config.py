@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import math
+import re
+from datetime import date
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,30 @@ CONFIG_ENV_VAR = "CX_SIGNALS_CONFIG"
 
 
 class ConfigError(ValueError):
-    """The override file is unreadable or names a parameter the defaults do not have."""
+    """The override file is unreadable, names a parameter the defaults do not have, or gives a value of the wrong
+    type or out of its range."""
+
+
+# Parameters whose default is null, by the kind of value they take instead.
+_NULLABLE = {"partitions.start_date": "date", "retention.*": "days"}
+# Ranges [low, high] by parameter path pattern; the first match applies. Numbers not listed must be >= 0.
+_RANGES: tuple[tuple[str, float, float], ...] = (
+    ("sentiment.*_threshold", -1.0, 1.0),
+    ("outcomes.cwq_min_end_sentiment", -1.0, 1.0),
+    ("alerts.sentiment_drop", -1.0, 1.0),
+    ("*_share", 0.0, 1.0),
+    ("triage.min_confidence", 0.0, 1.0),
+    ("conversation.repetition_min_similarity", 0.0, 1.0),
+    ("priorities.cwq_target", 0.0, 1.0),
+    ("anomalies.min_*_spread", 0.0, 1.0),
+    ("*_days", 1, math.inf),
+    ("*_turns", 1, math.inf),
+    ("*.max_*", 1, math.inf),
+    ("sessions.inactivity_minutes", 1, math.inf),
+    ("locks.timeout_seconds", 0.001, math.inf),
+    ("*", 0.0, math.inf),
+)
+_DATES = ("partitions.start_date", "ingest.min_timestamp")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> dict[str, Any]:
@@ -32,15 +59,96 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> d
     return merged
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _check_type(path: str, value: Any, default: Any) -> None:
+    if default is None:
+        kind = next((k for pattern, k in _NULLABLE.items() if fnmatch(path, pattern)), None)
+        if value is None:
+            return
+        if kind == "days" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"parameter '{path}' must be a whole number of days or null, got {value!r}")
+        if kind == "date" and not isinstance(value, str | date):
+            raise ConfigError(f"parameter '{path}' must be a date (YYYY-MM-DD) or null, got {value!r}")
+        return
+    wrong = (
+        (isinstance(default, bool) and not isinstance(value, bool))
+        or (isinstance(default, int) and not isinstance(default, bool) and (type(value) is not int))
+        or (isinstance(default, float) and (isinstance(value, bool) or not isinstance(value, int | float)))
+        or (isinstance(default, str) and not isinstance(value, str | date))
+        or (isinstance(default, list) and not isinstance(value, list))
+    )
+    if wrong:
+        raise ConfigError(
+            f"parameter '{path}' must be {_kind(default)} like its default {default!r}, got {value!r} ({_kind(value)})"
+        )
+    if isinstance(default, list) and default and any(not isinstance(v, type(default[0])) for v in value):
+        raise ConfigError(f"parameter '{path}' must be a list of {_kind(default[0])} values, got {value!r}")
+
+
+def _check_value(path: str, value: Any) -> None:
+    if value is None:
+        return
+    if path in _DATES:
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"parameter '{path}' must be a date (YYYY-MM-DD), got {value!r}") from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = next((lo, hi) for pattern, lo, hi in _RANGES if fnmatch(path, pattern))
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(f"parameter '{path}' must be between {low:g} and {high:g}, got {value!r}")
+    if path.endswith(("_regex", "_patterns")):
+        for pattern in value if isinstance(value, list) else [value]:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"parameter '{path}' holds an invalid regular expression {pattern!r}: {exc}") from (
+                    None
+                )
+    if path.endswith("_cron") and len(str(value).split()) != 5:
+        raise ConfigError(f"parameter '{path}' must be a cron expression of five fields, got {value!r}")
+
+
+def validate_config(config: dict[str, Any], defaults: dict[str, Any], where: str = "") -> None:
+    """Check every value of `config` against the type of its default and its range; raise ConfigError naming the
+    first bad parameter."""
+    for key, value in config.items():
+        path = f"{where}{key}"
+        default = defaults.get(key)
+        if isinstance(default, dict):
+            validate_config(value, default, f"{path}.")
+            continue
+        _check_type(path, value, default)
+        _check_value(path, value)
+    sentiment = config.get("sentiment")
+    if sentiment and sentiment["negative_threshold"] > sentiment["positive_threshold"]:
+        raise ConfigError("parameter 'sentiment.negative_threshold' must not exceed 'sentiment.positive_threshold'")
+
+
 def default_config_path() -> Path:
     """Path of the bundled defaults file."""
     return project_dir("config") / "defaults.yml"
 
 
 def load_config(override: Path | str | None = None) -> dict[str, Any]:
-    """Return the defaults merged with `override` (a YAML file), as nested dicts."""
+    """Return the defaults merged with `override` (a YAML file), as nested dicts, every value type- and
+    range-checked against its default (ConfigError otherwise)."""
     defaults = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
     if override is None or str(override) == "":
+        validate_config(defaults, defaults)
         return defaults
     path = Path(override)
     try:
@@ -49,7 +157,12 @@ def load_config(override: Path | str | None = None) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     if not isinstance(user, dict):
         raise ConfigError(f"config file {path} must hold a mapping")
-    return _merge(defaults, user)
+    merged = _merge(defaults, user)
+    try:
+        validate_config(merged, defaults)
+    except ConfigError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    return merged
 
 
 def flat_parameters(config: dict[str, Any]) -> dict[str, Any]:

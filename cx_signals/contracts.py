@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from cx_signals.config import load_config
+from cx_signals.landing import parse_json
 from cx_signals.resources import project_dir
 
 DUCKDB_TYPES = {
@@ -30,12 +32,20 @@ DUCKDB_TYPES = {
     "date": "DATE",
     "json": "JSON",
 }
-# Longer strings are rejected ('too_long'): a multi-megabyte paste in one turn would otherwise stall redaction
-# for minutes (a 5 MB log of numbers takes ~150 s). The default is config's ingest.max_text_chars.
-MAX_TEXT_CHARS: int = load_config()["ingest"]["max_text_chars"]
+# What ingest does with a field's value before storing it (`pii:` in the input contracts). Only classed fields are
+# redacted, so every field that can carry free text needs one. identifier: kept, with a keyed pseudonym in its *_key
+# column; free_text: PII-redacted (typed placeholders such as [EMAIL]); json_text: every string of the JSON value
+# PII-redacted; id_text: kept unless it contains PII, then replaced by pii-<keyed pseudonym>.
+PII_CLASSES = frozenset({"identifier", "free_text", "json_text", "id_text"})
 # Item fields unique within their list (a turn id within its conversation). Not the YAML `unique` flag, which
 # means unique across the table and becomes a table-wide expectation.
 ITEM_IDS = {"turn": "turn_id"}
+# Values are read the same way from JSON, CSV and Parquet. A non-finite number (NaN, inf, -inf: a float, or text
+# such as "NaN", "inf", "-Infinity") is never missing: in a number or integer field it is 'wrong_type', so that
+# CSV's "NaN" and Parquet's NaN cannot load as NULL while "-Infinity" is rejected. A string of digits in a timestamp
+# field is an epoch, like a JSON number (seconds below 1e11, else milliseconds); the ISO basic date "20261001" is
+# therefore an epoch too (1970, too old): write 2026-10-01.
+_EPOCH_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
 _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
@@ -54,6 +64,7 @@ class Field:
     not_before: str | None = None
     pii: str | None = None
     item: str | None = None
+    id: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -105,6 +116,10 @@ class Violation:
 def _parse_field(raw: dict[str, Any]) -> Field:
     if raw.get("type") not in (*DUCKDB_TYPES, "list"):
         raise ValueError(f"field {raw.get('name')}: unknown type {raw.get('type')!r}")
+    if raw.get("pii") is not None and raw["pii"] not in PII_CLASSES:
+        raise ValueError(f"field {raw.get('name')}: unknown pii class {raw['pii']!r} (one of {sorted(PII_CLASSES)})")
+    if raw.get("id") and raw["type"] != "string":
+        raise ValueError(f"field {raw.get('name')}: only string fields can be ids")
     return Field(
         name=raw["name"],
         type=raw["type"],
@@ -116,6 +131,7 @@ def _parse_field(raw: dict[str, Any]) -> Field:
         not_before=raw.get("not_before"),
         pii=raw.get("pii"),
         item=raw.get("item"),
+        id=bool(raw.get("id", False)),
     )
 
 
@@ -158,10 +174,13 @@ def table_contracts() -> dict[str, Contract]:
 
 
 def parse_timestamp(value: Any) -> datetime:
-    """Parse an ISO-8601 string, datetime or epoch number (s or ms) to a naive UTC datetime.
+    """Parse an ISO-8601 string, datetime or epoch (s or ms; a number or a string of digits) to naive UTC.
 
     Naive inputs are taken to be UTC already. Raises ValueError when the value is not a timestamp.
     """
+    if isinstance(value, str) and _EPOCH_TEXT.fullmatch(value.strip()):
+        text = value.strip()
+        value = float(text) if "." in text else int(text)
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -195,6 +214,30 @@ def _valid_unicode(text: str) -> str:
     return text
 
 
+def _number(value: Any, integer: bool) -> int | float:
+    """`value` as an integer or a finite number; raises TypeError otherwise."""
+    expected = "an integer" if integer else "a number"
+    if isinstance(value, bool):
+        raise TypeError(f"expected {expected}, got a boolean")
+    if isinstance(value, int):
+        return value if integer else float(value)
+    try:
+        number = float(value) if isinstance(value, float | str | Decimal) else None
+    except ValueError:  # text that is not a number, a signalling Decimal NaN
+        number = None
+    if number is None:
+        raise TypeError(f"expected {expected}, got {value!r}")
+    if not math.isfinite(number):
+        raise TypeError(f"not a finite number: {value!r}")
+    if not integer:
+        return number
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and number.is_integer():
+        return int(number)
+    raise TypeError(f"expected an integer, got {value!r}")
+
+
 def _coerce(f: Field, value: Any) -> Any:
     """Return `value` as the field's type, or raise ValueError/TypeError."""
     kind = f.type
@@ -204,23 +247,8 @@ def _coerce(f: Field, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         raise TypeError(f"expected text, got {type(value).__name__}")
-    if kind == "integer":
-        if isinstance(value, bool):
-            raise TypeError("expected an integer, got a boolean")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value.strip())
-        raise TypeError(f"expected an integer, got {value!r}")
-    if kind == "number":
-        if isinstance(value, bool):
-            raise TypeError("expected a number, got a boolean")
-        number = float(value) if isinstance(value, int | float | str | Decimal) else None
-        if number is None or not math.isfinite(number):
-            raise TypeError(f"expected a finite number, got {value!r}")
-        return number
+    if kind in ("integer", "number"):
+        return _number(value, integer=kind == "integer")
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -233,46 +261,66 @@ def _coerce(f: Field, value: Any) -> Any:
         return parse_timestamp(value)
     if kind == "json":
         if isinstance(value, str):
-            value = json.loads(value)
+            value = parse_json(value)
         if not isinstance(value, dict):
             raise TypeError("expected a JSON object")
         return _valid_unicode(json.dumps(value, sort_keys=True, ensure_ascii=False))
     if kind == "list":
         if isinstance(value, str):
-            value = json.loads(value)
+            value = parse_json(value)
         if not isinstance(value, list):
             raise TypeError(f"expected a list, got {type(value).__name__}")
         return value
     raise TypeError(f"unsupported type {kind}")
 
 
-def _is_missing(value: Any) -> bool:
+def _is_missing(value: Any, f: Field, placeholders: frozenset[str]) -> bool:
+    """Absent, null or blank; for an id field also a placeholder value such as "undefined" or "(not set)"."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return True
     return (
-        value is None
-        or (isinstance(value, str) and value.strip() == "")
-        or (isinstance(value, float) and math.isnan(value))
+        f.id
+        and isinstance(value, str | int)
+        and not isinstance(value, bool)
+        and (str(value).strip().lower() in placeholders)
     )
 
 
 @dataclass(frozen=True)
 class TimeBounds:
-    """Timestamps outside [earliest, latest] are rejected (before the first partition, or in the future)."""
+    """Timestamps outside [earliest, latest] are rejected: implausibly old, or in the future."""
 
     earliest: datetime
     latest: datetime
+    now: datetime | None = None  # the run's time, when the bounds were built around it
 
     @classmethod
-    def around(cls, now: datetime, start_date: date, max_future_skew_hours: float) -> TimeBounds:
-        """Bounds from the first partition's date to `now` plus the allowed clock skew."""
+    def from_config(cls, config: dict[str, Any], now: datetime) -> TimeBounds:
+        """Bounds from `ingest.min_timestamp` to `now` plus `ingest.max_future_skew_hours`."""
+        ingest = config["ingest"]
         return cls(
-            datetime(start_date.year, start_date.month, start_date.day), now + timedelta(hours=max_future_skew_hours)
+            parse_timestamp(ingest["min_timestamp"]),
+            parse_timestamp(now) + timedelta(hours=ingest["max_future_skew_hours"]),
+            parse_timestamp(now),
         )
 
 
 def validate_fields(
-    fields: tuple[Field, ...], record: Any, bounds: TimeBounds, prefix: str = "", max_text_chars: int = MAX_TEXT_CHARS
+    fields: tuple[Field, ...],
+    record: Any,
+    bounds: TimeBounds,
+    prefix: str = "",
+    *,
+    max_text_chars: int,
+    placeholder_ids: Collection[str],
 ) -> tuple[dict[str, Any], list[Violation]]:
-    """Check `record` against `fields`; return its typed values and the rules it breaks."""
+    """Check `record` against `fields`; return its typed values and the rules it breaks.
+
+    Strings longer than `max_text_chars` are rejected ('too_long'): a multi-megabyte paste would otherwise stall
+    redaction for minutes. Id fields are trimmed, and one holding a value of `placeholder_ids` (compared
+    case-insensitively after trimming) is missing.
+    """
+    placeholders = frozenset(p.strip().lower() for p in placeholder_ids)
     if not isinstance(record, dict):
         return {}, [
             Violation("not_an_object", prefix.rstrip(".") or None, f"expected an object, got {type(record).__name__}")
@@ -282,7 +330,7 @@ def validate_fields(
     for f in fields:
         name = f"{prefix}{f.name}"
         value = record.get(f.name)
-        if _is_missing(value):
+        if _is_missing(value, f, placeholders):
             typed[f.name] = None
             if f.required:
                 violations.append(Violation("missing_required", name, "required field is missing or empty"))
@@ -294,10 +342,13 @@ def validate_fields(
         try:
             converted = _coerce(f, value)
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
-            rule = "bad_timestamp" if f.type == "timestamp" else "wrong_type"
+            # JSON text in a cell breaks the same rules as a JSON record: duplicate_key, non_finite_number
+            rule = getattr(exc, "rule", None) or ("bad_timestamp" if f.type == "timestamp" else "wrong_type")
             violations.append(Violation(rule, name, str(exc)[:200]))
             typed[f.name] = None
             continue
+        if f.id:
+            converted = converted.strip()
         if f.allowed is not None and converted not in f.allowed:
             violations.append(Violation("not_allowed", name, f"{converted!r} is not one of {list(f.allowed)}"))
         if f.range is not None and not (f.range[0] <= converted <= f.range[1]):
@@ -324,13 +375,14 @@ def validate_fields(
 
 
 def validate_record(
-    contract: Contract, record: Any, bounds: TimeBounds, max_text_chars: int = MAX_TEXT_CHARS
+    contract: Contract, record: Any, bounds: TimeBounds, *, max_text_chars: int, placeholder_ids: Collection[str]
 ) -> tuple[dict[str, Any], list[Violation]]:
-    """Check a landing record against its input contract, nested lists included.
+    """Check a landing record against its input contract, nested lists included (see `validate_fields`).
 
     Returns the typed record (lists replaced by lists of typed items) and every violation found.
     """
-    typed, violations = validate_fields(contract.fields, record, bounds, max_text_chars=max_text_chars)
+    limits = {"max_text_chars": max_text_chars, "placeholder_ids": placeholder_ids}
+    typed, violations = validate_fields(contract.fields, record, bounds, **limits)
     if contract.one_of_required and all(typed.get(n) is None for n in contract.one_of_required):
         violations.append(
             Violation("missing_required", "|".join(contract.one_of_required), "at least one of these is required")
@@ -343,9 +395,7 @@ def validate_record(
         item_id = ITEM_IDS.get(f.item or "")
         for index, item in enumerate(typed[f.name]):
             prefix = f"{f.name}[{index}]."
-            typed_item, item_violations = validate_fields(
-                contract.items[f.item], item, bounds, prefix, max_text_chars=max_text_chars
-            )
+            typed_item, item_violations = validate_fields(contract.items[f.item], item, bounds, prefix, **limits)
             items.append(typed_item)
             violations.extend(item_violations)
             identity = typed_item.get(item_id) if item_id else None

@@ -1,7 +1,7 @@
 """DuckDB helpers: schema from the contracts, SQL files with parameters, partition replacement, publishing.
 
 Every write replaces whole partitions in one transaction (delete + insert), so re-running is idempotent and
-a crash leaves the previous state. Analysts read a published copy of the working file (see `publish`).
+a crash leaves the previous state. Analysts read a published file built from the working file (see `publish`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -28,10 +28,13 @@ from cx_signals.tables import (
     all_tables,
     comment_statements,
     create_statement,
+    published_table,
     qualified,
 )
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# Run in this order after the tables exist: macros (both files), then the consent views (working file only).
+_SETUP = ("setup/macros", "setup/consent")
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -60,39 +63,56 @@ def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
 @cache
 def schema_fingerprint() -> str:
     """Hash of every table definition, comment and macro: when it changes, ensure_schema has work to do."""
-    parts = [sql_text("setup/macros")]
+    parts = [sql_text(name) for name in _SETUP]
     for table in all_tables().values():
         parts.append(create_statement(table))
         parts.extend(comment_statements(table))
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
+def _create_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> None:
+    """Create every schema and table, add the columns a newer contract added, and (re)write the comments."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns()"
+        " WHERE database_name = current_database()"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {schema}" for schema in SCHEMAS]
+    for table in tables:
+        statements.append(create_statement(table))
+        if table.name in existing:
+            statements.extend(
+                add_column_statement(table, c) for c in table.columns if c.name not in existing[table.name]
+            )
+        statements.extend(comment_statements(table))
+    con.execute(";\n".join(statements))
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:
+    """Column names of `schema.table` in the connection's current database (empty when it does not exist)."""
+    schema, name = table_name.split(".")
+    return [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+            " AND schema_name = ? AND table_name = ? ORDER BY column_index",
+            [schema, name],
+        ).fetchall()
+    ]
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table, column a newer contract added, comment and macro; safe to run repeatedly.
+    """Create every schema, table, column a newer contract added, comment, macro and view; safe to run repeatedly.
 
     Skipped (one query) when the database already has this code's schema, recorded in `main._cx_schema`.
     """
     con.execute("CREATE TABLE IF NOT EXISTS main._cx_schema (fingerprint VARCHAR)")
     if con.execute("SELECT count(*) FROM main._cx_schema WHERE fingerprint = ?", [schema_fingerprint()]).fetchone()[0]:
         return
-    for schema in SCHEMAS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for table in all_tables().values():
-        con.execute(create_statement(table))
-        schema, name = table.name.split(".")
-        existing = {
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-                [schema, name],
-            ).fetchall()
-        }
-        for column in table.columns:
-            if column.name not in existing:
-                con.execute(add_column_statement(table, column))
-        for statement in comment_statements(table):
-            con.execute(statement)
-    con.execute(sql_text("setup/macros"))
+    _create_tables(con, all_tables().values())
+    for name in _SETUP:
+        con.execute(sql_text(name))
     con.execute("DELETE FROM main._cx_schema")
     con.execute("INSERT INTO main._cx_schema VALUES (?)", [schema_fingerprint()])
 
@@ -101,6 +121,13 @@ def arrow_table(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
     """Rows as an Arrow table with the table's column types (missing keys are null)."""
     schema = pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in table.columns])
     return pa.Table.from_pylist([{c.name: row.get(c.name) for c in table.columns} for row in rows], schema=schema)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Append `rows` to `table` (its columns only, missing keys null) in the connection's current database."""
+    if rows:
+        frame = arrow_table(table, rows)  # noqa: F841 - referenced by name in the SQL below
+        con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM frame")
 
 
 def _delete_partitions(
@@ -127,9 +154,7 @@ def replace_rows(
     """Replace the `days` partitions of `table_name` with `rows` (call inside a transaction); return rows written."""
     table = all_tables()[table_name]
     _delete_partitions(con, table, days, where, where_params)
-    if rows:
-        frame = arrow_table(table, rows)  # noqa: F841 - referenced by name in the SQL below
-        con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM frame")
+    insert_rows(con, table, rows)
     return len(rows)
 
 
@@ -176,23 +201,83 @@ def record_audit(
     replace_rows(con, "audit.runs", list(day_rows), rows, " AND run_id = ? AND asset = ?", [run_id, asset])
 
 
-def publish(working: Path, published: Path) -> Path:
-    """Atomically replace `published` with a consistent copy of `working` (call holding the write lock).
+def ensure_published_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the published variant (`published_table`) of every published table, with its comments, and the macros
+    in the connection's current database."""
+    con.execute("BEGIN TRANSACTION")  # one commit instead of one per statement: seconds less
+    _create_tables(con, [v for v in map(published_table, all_tables().values()) if v is not None])
+    con.execute(sql_text("setup/macros"))
+    con.execute("COMMIT")
 
-    The copy is written beside the target and renamed over it, so a reader opening `published` sees either the
-    previous or the new file, never a partial one; readers that already have it open keep their snapshot.
-    """
+
+def belongs_to(columns: Iterable[str], records: str, kinds: set[str]) -> str | None:
+    """SQL condition true for a row (with `columns`) that one of the (id_column, id) pairs of the relation `records`
+    names, such as `customer_records(...)`; `kinds` are the id_column values it holds. None when no column of the
+    row can tell, so that every row stays."""
+    tests = [f"\"{c}\" IN (SELECT id FROM {records} WHERE id_column = '{c}')" for c in columns if c in kinds]
+    return f"coalesce({' OR '.join(tests)}, FALSE)" if tests else None
+
+
+def id_columns(con: duckdb.DuckDBPyConnection, records: str) -> set[str]:
+    """The id_column values the (id_column, id) relation `records` holds."""
+    return {row[0] for row in con.execute(f"SELECT DISTINCT id_column FROM {records}").fetchall()}
+
+
+def staging_path(published: Path) -> Path:
+    """Where a new published file is built, beside `published`, after removing any a killed publisher left there
+    (call holding the write lock)."""
     published.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in published.parent.glob(f".{published.name}.*.publishing"):
-        leftover.unlink()  # from a publisher killed mid-copy; the caller holds the write lock
-    with duckdb.connect(str(working)) as con:
-        con.execute("CHECKPOINT")
-    staging = published.with_name(f".{published.name}.{os.getpid()}.publishing")
-    shutil.copyfile(working, staging)
+    for leftover in published.parent.glob(f".{published.name}.*.publishing*"):
+        leftover.unlink()
+    return published.with_name(f".{published.name}.{os.getpid()}.publishing")
+
+
+def replace_file(staging: Path, published: Path) -> Path:
+    """Make the closed file `staging` durable and rename it over `published` in one step."""
     with open(staging, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(staging, published)
     return published
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish(working: Path, published: Path) -> Path:
+    """Atomically replace `published` with the analysts' file built from `working` (call holding the write lock).
+
+    The analysts' file holds the published variant of every table (`published_table`: no clear customer, agent or
+    device id, no field marked `published: false`, no working-only table), without the rows of customers who refuse
+    analytics consent (`main.refused_records`), with every comment and the macros. It is built with SQL beside the
+    target and renamed over it, so a reader opening `published` sees either the previous or the new file, never a
+    partial one; readers that already have it open keep their snapshot, and a crash leaves the previous file.
+    """
+    staging = staging_path(published)
+    tables = [(table, published_table(table)) for table in all_tables().values()]
+    with duckdb.connect(str(working)) as con:
+        ensure_schema(con)
+        source = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH {_sql_string(str(staging))} AS published")
+        con.execute("USE published")
+        ensure_published_schema(con)
+        con.execute(f'USE "{source}"')
+        con.execute("CREATE OR REPLACE TEMP TABLE _refused AS SELECT * FROM main.refused_records")
+        refused = id_columns(con, "_refused")
+        for table, variant in tables:
+            if variant is None:
+                continue
+            columns = ", ".join(f'"{c}"' for c in variant.column_names)
+            left_out = belongs_to(table.column_names, "_refused", refused)
+            where = f" WHERE NOT {left_out}" if left_out else ""
+            con.execute(
+                f"INSERT INTO published.{qualified(table.name)} ({columns})"
+                f" SELECT {columns} FROM {qualified(table.name)}{where}"
+            )
+        con.execute("DROP TABLE _refused")
+        con.execute("CHECKPOINT published")
+        con.execute("DETACH published")
+    return replace_file(staging, published)
 
 
 def table_checksums(
@@ -210,8 +295,3 @@ def table_checksums(
         )
         for (name,) in tables
     }
-
-
-def working_path(published: Path) -> Path:
-    """The pipeline's private working file for a published database path."""
-    return published.with_name(f".{published.stem}.working{published.suffix or '.duckdb'}")

@@ -1,17 +1,22 @@
 """Landing records to raw rows: validate against the contract, quarantine rejects, deduplicate, redact PII,
-pseudonymise identifiers, and count so that read = loaded + quarantined + duplicates removed."""
+pseudonymise identifiers, and count so that read = loaded + quarantined + duplicates removed.
+
+Every stored text that can carry PII is redacted: fields by their contract's `pii` class, file names
+(`source_file`, the audit's inputs) and quarantine payloads and reasons.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 
 from cx_signals.contracts import (
-    MAX_TEXT_CHARS,
     Contract,
     Field,
     TimeBounds,
@@ -20,12 +25,74 @@ from cx_signals.contracts import (
     validate_fields,
     validate_record,
 )
-from cx_signals.landing import FileRead, LandingFile, read_file
+from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, read_file
 from cx_signals.privacy import pseudonym
 from cx_signals.redact import redact
 from cx_signals.tables import PARTITION_COLUMN, key_column
 
 FILE_LEVEL_RULE = "unreadable_file"
+ID_PII_PREFIX = "pii-"
+# Quarantine texts are redacted this far past their cut, so that a value straddling the cut (a card number) is found
+# whole, and as much is dropped from the end of the redacted window, where a value the window itself cut can sit.
+# Longer than any single value the detector finds (an e-mail address is at most about 730 characters).
+_CUT_MARGIN_CHARS = 2_000
+_MAX_REASON_CHARS = 2_000
+
+
+def _url_decoded(text: str) -> str:
+    """`text` with URL escapes decoded, repeatedly ("%2540" is "@" encoded twice); "+" is a space in a query."""
+    path, mark, query = text.partition("?")
+    decoded = unquote(path) + mark + unquote_plus(query)
+    while decoded != text:
+        text, decoded = decoded, unquote(decoded)
+    return decoded
+
+
+def _redact_text(value: str) -> tuple[str, int]:
+    """`value` PII-redacted, and the number of values replaced.
+
+    URL-encoded PII ("/account?email=jo%40example.com") is found in the decoded text; when decoding finds more,
+    the decoded, redacted text is what is returned.
+    """
+    first = redact(value)
+    decoded = _url_decoded(first.text)
+    if decoded != first.text:
+        second = redact(decoded)
+        if second.found:
+            return second.text, len(first.found) + len(second.found)
+    return first.text, len(first.found)
+
+
+try:
+    from cx_signals.redact import redact_json_value  # type: ignore[attr-defined]
+except ImportError:  # until cx_signals.redact provides it
+
+    def redact_json_value(value: Any) -> tuple[Any, int]:
+        """`value` (parsed JSON) with every string, keys included, PII-redacted; and the number of values replaced.
+
+        Iterative, so that nesting as deep as the JSON parser accepts cannot exhaust Python's stack.
+        """
+        count = 0
+        root = [value]
+        stack: list[tuple[list | dict, Any]] = [(root, 0)]
+        while stack:
+            container, slot = stack.pop()
+            item = container[slot]
+            if isinstance(item, str):
+                container[slot], n = _redact_text(item)
+                count += n
+            elif isinstance(item, list):
+                stack.extend((item, i) for i in range(len(item)))
+            elif isinstance(item, dict):
+                renamed = {}
+                for name, child in item.items():
+                    new_name, n = _redact_text(name)
+                    renamed[new_name] = child
+                    count += n
+                item.clear()
+                item.update(renamed)
+                stack.extend((item, name) for name in item)
+        return root[0], count
 
 
 @dataclass
@@ -54,6 +121,15 @@ class IngestResult:
     inputs: dict[date, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
 
 
+def file_day(file: LandingFile, bounds: TimeBounds) -> date:
+    """The partition of a file's undated records and file-level rejects: the day in its name or its modification
+    time, unless that day is implausible (before the floor or in the future, e.g. a 1970 mtime), then the day of
+    the run, so that one odd file cannot stretch the run over decades."""
+    if bounds.earliest.date() <= file.home_day <= bounds.latest.date():
+        return file.home_day
+    return (bounds.now or bounds.latest).date()
+
+
 def record_day(contract: Contract, typed: dict[str, Any], violations: list[Violation], home_day: date) -> date:
     """The partition a record belongs to: the day of its partition timestamp if that is valid, else the file's."""
     timestamp = typed.get(contract.partition_by) if contract.partition_by else None
@@ -69,53 +145,63 @@ def _content_key(typed: dict[str, Any]) -> str:
 
 
 def _scalar_row(fields: tuple[Field, ...], typed: dict[str, Any], key: bytes) -> tuple[dict[str, Any], int]:
-    """Scalar columns with identifiers pseudonymised and free text redacted; returns the row and redaction count."""
+    """Scalar columns treated by their PII class; returns the row and the number of values redacted."""
     row: dict[str, Any] = {}
     redactions = 0
     for f in fields:
         if f.type == "list":
             continue
         value = typed.get(f.name)
-        if f.pii == "free_text" and value is not None:
-            result = redact(value)
-            value = result.text
-            redactions += len(result.found)
+        if value is not None and f.pii == "free_text":
+            value, n = _redact_text(value)
+            redactions += n
+        elif value is not None and f.pii == "json_text":
+            parsed, n = redact_json_value(json.loads(value))
+            value = json.dumps(parsed, sort_keys=True, ensure_ascii=False)
+            redactions += n
+        elif value is not None and f.pii == "id_text" and _redact_text(value)[1]:
+            # unique and stable like the id, so that joins and deduplication downstream still hold
+            value = ID_PII_PREFIX + pseudonym(value, key)
         row[f.name] = value
         if f.pii == "identifier":
             row[key_column(f)] = pseudonym(value, key)
     return row, redactions
 
 
-def _sorted_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [item for _, item in sorted(enumerate(items), key=lambda pair: (pair[1]["ts"], pair[0]))]
+def _in_time_order(
+    fields: tuple[Field, ...], items: list[dict[str, Any]], start: datetime, end: datetime
+) -> list[tuple[dict[str, Any], bool]]:
+    """`items` sorted by time (equal times keep their order), with their timestamps clamped into [start, end],
+    each with whether any was: a turn stamped before the conversation started would otherwise count as hours of
+    first-response time in a ten-minute conversation."""
+    ordered = [item for _, item in sorted(enumerate(items), key=lambda pair: (pair[1]["ts"], pair[0]))]
+    clamped = []
+    for item in ordered:
+        times = {
+            f.name: min(max(item[f.name], start), end)
+            for f in fields
+            if f.type == "timestamp" and item.get(f.name) is not None
+        }
+        clamped.append(({**item, **times}, any(item[name] != t for name, t in times.items())))
+    return clamped
 
 
 def _transcript_rows(contract: Contract, typed: dict[str, Any], base: dict[str, Any], key: bytes) -> dict[str, list]:
     conversation, _ = _scalar_row(contract.fields, typed, key)
-    turns, events = [], []
-    for index, turn in enumerate(_sorted_items(typed["turns"] or [])):
-        row, redactions = _scalar_row(contract.items["turn"], turn, key)
-        turns.append(
-            {
-                PARTITION_COLUMN: base[PARTITION_COLUMN],
-                "conversation_id": typed["conversation_id"],
-                "turn_index": index,
-                **row,
-                "pii_redactions": redactions,
-            }
-        )
-    for index, event in enumerate(_sorted_items(typed.get("events") or [])):
-        row, _ = _scalar_row(contract.items["conversation_event"], event, key)
-        events.append(
-            {
-                PARTITION_COLUMN: base[PARTITION_COLUMN],
-                "conversation_id": typed["conversation_id"],
-                "event_index": index,
-                **row,
-            }
-        )
+    start, end = typed["started_at"], typed["ended_at"]
+    parent = {PARTITION_COLUMN: base[PARTITION_COLUMN], "conversation_id": conversation["conversation_id"]}
+    turn_fields, event_fields = contract.items["turn"], contract.items["conversation_event"]
+    turns = []
+    for index, (turn, clamped) in enumerate(_in_time_order(turn_fields, typed["turns"] or [], start, end)):
+        row, redactions = _scalar_row(turn_fields, turn, key)
+        turns.append({**parent, "turn_index": index, **row, "ts_clamped": clamped, "pii_redactions": redactions})
+    events = []
+    for index, (event, clamped) in enumerate(_in_time_order(event_fields, typed.get("events") or [], start, end)):
+        row, _ = _scalar_row(event_fields, event, key)
+        events.append({**parent, "event_index": index, **row, "ts_clamped": clamped})
+    clamped_times = sum(row["ts_clamped"] for row in turns + events)
     return {
-        "raw.conversations": [{**base, **conversation, "n_turns": len(turns)}],
+        "raw.conversations": [{**base, **conversation, "n_turns": len(turns), "clamped_times": clamped_times}],
         "raw.turns": turns,
         "raw.conversation_events": events,
     }
@@ -130,29 +216,54 @@ def _raw_rows(contract: Contract, typed: dict[str, Any], base: dict[str, Any], k
     return {f"raw.{contract.name}": [{**base, **row}]}
 
 
+def _redacted_prefix(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, PII-redacted before the cut so that no value survives in part.
+
+    A window `_CUT_MARGIN_CHARS` longer than `limit` is redacted and the redacted window's last `_CUT_MARGIN_CHARS`
+    are dropped. When redaction shrank the window below half of `limit` (a payload of e-mail addresses), the window
+    is redacted again at twice, then four times its size; past that a shorter text is kept.
+    """
+    window = limit + _CUT_MARGIN_CHARS
+    for _ in range(3):
+        redacted = _redact_text(text[:window])[0]
+        if window >= len(text):
+            return redacted[:limit]
+        kept = len(redacted) - _CUT_MARGIN_CHARS
+        if kept >= limit // 2:
+            break
+        window *= 2
+    return redacted[: max(0, min(limit, kept))]
+
+
+def _record_error(record: LandingRecord) -> Violation:
+    """The violation of a record landing could not parse, under landing's rule (duplicate_key, line_too_long, ...)."""
+    return Violation(record.rule, None, record.error or "")
+
+
 def _reject_row(
     source: str,
     day: date,
     file: LandingFile,
+    file_name: str,
     line: int | None,
     violations: list[Violation],
     payload: str,
-    max_payload_chars: int = MAX_TEXT_CHARS,
+    max_payload_chars: int,
 ) -> dict[str, Any]:
-    """A quarantine row. Payload and reason are PII-redacted like every stored text; a payload longer than
-    `max_payload_chars` is cut (the whole record stays in the landing file the row names by path, hash and line)."""
+    """A quarantine row. Payload and reason are PII-redacted like every stored text, then cut: the payload to
+    `max_payload_chars` (the whole record stays in the landing file the row names by path, hash and line)."""
     first = violations[0]
     return {
         PARTITION_COLUMN: day,
         "source": source,
-        "source_file": file.relative,
+        "source_file": file_name,
         "file_sha256": file.sha256,
         "source_line": line,
         "rule": first.rule,
         "field": first.field,
-        "reason": redact("; ".join(str(v) for v in violations)[:2000]).text,
+        "reason": _redacted_prefix("; ".join(str(v) for v in violations), _MAX_REASON_CHARS),
         # a JSON escape such as \\ud800 survives in a .json file's re-serialised payload; DuckDB needs valid UTF-8
-        "payload": redact(payload[:max_payload_chars].encode("utf-8", "backslashreplace").decode("utf-8")).text,
+        "payload": _redacted_prefix(payload.encode("utf-8", "backslashreplace").decode("utf-8"), max_payload_chars),
     }
 
 
@@ -163,13 +274,18 @@ def ingest_source(
     bounds: TimeBounds,
     key: bytes,
     reads: dict[str, FileRead] | None = None,
-    max_text_chars: int = MAX_TEXT_CHARS,
+    *,
+    max_text_chars: int,
+    placeholder_ids: Collection[str],
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> IngestResult:
     """Validate, quarantine, deduplicate, redact and pseudonymise `source` records that fall on `days`.
 
     The first valid record with a given id (by file path, then line) wins, wherever its day: a later copy with the
     same content is a duplicate removed, one with different content is quarantined as 'conflicting_duplicate'.
-    `reads` may hold files already read (by sha256) to avoid reading them twice.
+    `reads` may hold files already read (by sha256) to avoid reading them twice. `max_text_chars` and
+    `placeholder_ids` are config's `ingest.*` (see `validate_fields`); quarantine payloads are cut to
+    `max_text_chars` too.
     """
     contract = input_contracts()[source]
     result = IngestResult(source)
@@ -177,12 +293,19 @@ def ingest_source(
     # which other days it covers
     seen: dict[str, tuple[str, str]] = {}
     for file in files:
-        read = (reads or {}).get(file.sha256) or read_file(file)
+        read = (reads or {}).get(file.sha256) or read_file(
+            file, known_fields=contract_field_names(contract), max_line_bytes=max_line_bytes
+        )
+        file_name = _redact_text(file.relative)[0]
+        home_day = file_day(file, bounds)
+        listed = {"file": file_name, "sha256": file.sha256, "rows": 0}
         for record in read.records:
             if record.error:
-                typed, violations = {}, [Violation("unparseable_record", None, record.error)]
+                typed, violations = {}, [_record_error(record)]
             else:
-                typed, violations = validate_record(contract, record.value, bounds, max_text_chars)
+                typed, violations = validate_record(
+                    contract, record.value, bounds, max_text_chars=max_text_chars, placeholder_ids=placeholder_ids
+                )
             duplicate = False
             if not violations:
                 content = _content_key(typed)
@@ -200,59 +323,59 @@ def ingest_source(
                             f"{identity!r} was first read from {first[1]} with different content",
                         )
                     ]
-            day = record_day(contract, typed, violations, file.home_day)
+            day = record_day(contract, typed, violations, home_day)
             if day not in days:
                 continue
             counts = result.counts[day]
             counts.read += 1
-            result.inputs[day].setdefault(file.relative, {"file": file.relative, "sha256": file.sha256, "rows": 0})
-            result.inputs[day][file.relative]["rows"] += 1
+            result.inputs[day].setdefault(file.relative, dict(listed))["rows"] += 1
             if violations:
                 counts.quarantined += 1
                 result.rejects.append(
-                    _reject_row(source, day, file, record.line, violations, record.payload, max_text_chars)
+                    _reject_row(source, day, file, file_name, record.line, violations, record.payload, max_text_chars)
                 )
                 continue
             if duplicate:
                 counts.duplicates += 1
                 continue
-            base = {PARTITION_COLUMN: day, "source_file": file.relative, "source_line": record.line}
+            base = {PARTITION_COLUMN: day, "source_file": file_name, "source_line": record.line}
             for table, rows in _raw_rows(contract, typed, base, key).items():
                 result.rows[table].extend(rows)
             counts.loaded += 1
-        if read.file_error or not read.records:
+        if home_day in days and (read.file_error or not read.records):
             # an empty file is listed with rows 0 so that the audit shows it was read
-            if file.home_day in days:
-                result.inputs[file.home_day].setdefault(
-                    file.relative, {"file": file.relative, "sha256": file.sha256, "rows": 0}
-                )
-            if read.file_error and file.home_day in days:
+            result.inputs[home_day].setdefault(file.relative, dict(listed))
+            if read.file_error:
+                violation = Violation(FILE_LEVEL_RULE, None, read.file_error)
                 result.rejects.append(
-                    _reject_row(
-                        source, file.home_day, file, None, [Violation(FILE_LEVEL_RULE, None, read.file_error)], ""
-                    )
+                    _reject_row(source, home_day, file, file_name, None, [violation], "", max_text_chars)
                 )
     return result
 
 
+def contract_field_names(contract: Contract) -> frozenset[str]:
+    """The top-level field names of an input contract: what a landing file's CSV header may name."""
+    return frozenset(f.name for f in contract.fields)
+
+
 def landing_days(files: list[LandingFile], config: dict[str, Any], now: datetime | None = None) -> set[date]:
     """The partitions `files` hold: each record's valid timestamp day, or its file's day (bad records, bad files)."""
-    bounds = TimeBounds.around(
-        now or datetime.now(UTC).replace(tzinfo=None),
-        date.fromisoformat(config["partitions"]["start_date"]),
-        config["ingest"]["max_future_skew_hours"],
-    )
+    bounds = TimeBounds.from_config(config, now or datetime.now(UTC).replace(tzinfo=None))
+    limits = {k: config["ingest"][k] for k in ("max_text_chars", "placeholder_ids")}
     days: set[date] = set()
     for file in files:
-        partition_field = input_contracts()[file.source].field(input_contracts()[file.source].partition_by)
-        read = read_file(file)
+        contract = input_contracts()[file.source]
+        partition_field = contract.field(contract.partition_by)
+        read = read_file(
+            file, known_fields=contract_field_names(contract), max_line_bytes=config["ingest"]["max_line_bytes"]
+        )
         if read.file_error:
-            days.add(file.home_day)
+            days.add(file_day(file, bounds))
         for record in read.records:
             typed, violations = (
-                ({}, [Violation("unparseable_record", None, "")])
+                ({}, [_record_error(record)])
                 if record.error
-                else validate_fields((partition_field,), record.value, bounds)
+                else validate_fields((partition_field,), record.value, bounds, **limits)
             )
-            days.add(record_day(input_contracts()[file.source], typed, violations, file.home_day))
+            days.add(record_day(contract, typed, violations, file_day(file, bounds)))
     return days

@@ -489,6 +489,9 @@ def repeat_risk_table(
     latest = open_journeys(known, day, repeat_window_days).select("conversation_id")
     features = journey_risk_features(known).join(latest, on="conversation_id", how="semi", maintain_order="left")
     rows = known.join(latest, on="conversation_id", how="semi", maintain_order="left")
+    # scikit-learn refuses zero samples: a day with no open journey scores nothing
+    risk = score_repeat_risk(model, features) if len(features) else []
+    factors = risk_factors(model, features, top_factors) if len(features) else []
     return (
         rows.select(
             pl.lit(day, dtype=pl.Date).alias("partition_date"),
@@ -500,9 +503,9 @@ def repeat_risk_table(
             pl.col("disposition").alias("last_disposition"),
             (pl.col("ended_at") + timedelta(days=repeat_window_days)).alias("repeat_window_ends_at"),
             pl.col("chain_position").cast(pl.Int64).alias("contacts_so_far"),
-            pl.Series("risk", score_repeat_risk(model, features), dtype=pl.Float64),
+            pl.Series("risk", risk, dtype=pl.Float64),
             pl.lit(model.version).alias("model_version"),
-            pl.Series("top_factors", risk_factors(model, features, top_factors), dtype=pl.String),
+            pl.Series("top_factors", factors, dtype=pl.String),
         )
         .sort(["risk", "journey_id"], descending=[True, False])
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("risk_rank"))

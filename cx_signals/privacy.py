@@ -19,11 +19,6 @@ def pseudonym(value: str | None, key: bytes) -> str | None:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
-def key_file_for(database: Path) -> Path:
-    """The fallback key file kept beside a database: `.<stem>.pseudonym-key`."""
-    return database.with_name(f".{database.stem}.pseudonym-key")
-
-
 def pseudonym_key(key_file: Path) -> bytes:
     """The pseudonymisation key: `$CX_SIGNALS_PSEUDONYM_KEY` if set, else a random key kept in `key_file` (mode 0600).
 

@@ -16,8 +16,3 @@ def project_dir(name: str) -> Path:
     if source.is_dir():
         return source
     raise FileNotFoundError(f"cx-signals cannot find its '{name}' directory (looked in {bundled} and {source})")
-
-
-def model_directory(database: Path) -> Path:
-    """Where model artefacts are kept: `models/` beside the published database."""
-    return database.parent / "models"

@@ -41,8 +41,18 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from cx_signals.config import load_config
 
-DEFAULT_MAX_CHARS: int = load_config()["sentiment"]["max_chars"]
-DEFAULT_MAX_EMOJI: int = load_config()["sentiment"]["max_emoji"]
+
+@cache
+def _default_caps() -> tuple[int, int]:
+    """sentiment.max_chars and sentiment.max_emoji of the bundled defaults, for callers that pass neither."""
+    sentiment = load_config()["sentiment"]
+    return sentiment["max_chars"], sentiment["max_emoji"]
+
+
+def _caps(max_chars: int | None, max_emoji: int | None) -> tuple[int, int]:
+    default_chars, default_emoji = _default_caps()
+    return (default_chars if max_chars is None else max_chars, default_emoji if max_emoji is None else max_emoji)
+
 DEFAULT_BATCH_SIZE = 2000
 # A fork pool costs ~20-50 ms to start and stop and the parent's planning and IPC add more, so
 # below some amount of work one process is faster. VADER spends ~0.5 µs per character of short
@@ -82,9 +92,10 @@ def _emoji_pattern() -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
 
 
-def cap_text(text: str, max_chars: int = DEFAULT_MAX_CHARS, max_emoji: int = DEFAULT_MAX_EMOJI) -> str:
+def cap_text(text: str, max_chars: int | None = None, max_emoji: int | None = None) -> str:
     """Return the prefix of ``text`` that is scored: at most ``max_chars`` characters, cut
-    before the ``max_emoji + 1``-th emoji of VADER's emoji lexicon."""
+    before the ``max_emoji + 1``-th emoji of VADER's emoji lexicon (defaults: the config's caps)."""
+    max_chars, max_emoji = _caps(max_chars, max_emoji)
     if max_chars < 0 or max_emoji < 0:
         raise ValueError(f"max_chars and max_emoji must be >= 0, got {max_chars} and {max_emoji}")
     capped = text[:max_chars]
@@ -170,8 +181,8 @@ def _default_start_method() -> str:
 def score_texts(
     texts: Sequence[str | None],
     processes: int | None = None,
-    max_chars: int = DEFAULT_MAX_CHARS,
-    max_emoji: int = DEFAULT_MAX_EMOJI,
+    max_chars: int | None = None,
+    max_emoji: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     start_method: str | None = None,
 ) -> list[SentimentScore]:
@@ -187,6 +198,7 @@ def score_texts(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    max_chars, max_emoji = _caps(max_chars, max_emoji)
     plan = _plan(texts, max_chars, max_emoji)
     workers = _worker_count(plan.distinct, processes)
     if workers == 1:
@@ -213,8 +225,8 @@ def benchmark(
     texts: Sequence[str],
     processes: int | None = None,
     repeat: int = 1,
-    max_chars: int = DEFAULT_MAX_CHARS,
-    max_emoji: int = DEFAULT_MAX_EMOJI,
+    max_chars: int | None = None,
+    max_emoji: int | None = None,
 ) -> dict[str, float | int | str]:
     """Time a plain VADER loop and :func:`score_texts` on the same texts in this run.
 
@@ -227,6 +239,7 @@ def benchmark(
     """
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
+    max_chars, max_emoji = _caps(max_chars, max_emoji)
     texts = list(texts)
     sia = SentimentIntensityAnalyzer()
     baseline_s = fast_s = math.inf

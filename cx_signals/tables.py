@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import yaml
+
 from cx_signals.contracts import Contract, Field, input_contracts, table_contracts
+from cx_signals.resources import project_dir
 
 SCHEMAS = ("raw", "signals", "metrics", "quarantine", "audit")
 PARTITION_COLUMN = "partition_date"
@@ -46,10 +49,7 @@ def _field_columns(fields: tuple[Field, ...]) -> list[Column]:
     for f in fields:
         if f.type == "list":
             continue
-        description = f.description
-        if f.pii == "free_text":
-            description += " PII-redacted."
-        columns.append(Column(f.name, f.duckdb_type, description))
+        columns.append(Column(f.name, f.duckdb_type, f.description))
         if f.pii == "identifier":
             columns.append(Column(key_column(f), "VARCHAR", f"Keyed pseudonym (HMAC) of {f.name}."))
     return columns
@@ -57,8 +57,15 @@ def _field_columns(fields: tuple[Field, ...]) -> list[Column]:
 
 _PARTITION = Column(PARTITION_COLUMN, "DATE", "Daily (UTC) partition the row belongs to.")
 _LINEAGE = (
-    Column("source_file", "VARCHAR", "Landing file the record came from, relative to the landing root."),
+    Column(
+        "source_file", "VARCHAR", "Landing file the record came from, relative to the landing root; PII in it redacted."
+    ),
     Column("source_line", "BIGINT", "1-based line or row of the record in its file."),
+)
+_TS_CLAMPED = Column(
+    "ts_clamped",
+    "BOOLEAN",
+    "The source's time was outside the conversation [started_at, ended_at] and was clamped into it.",
 )
 
 
@@ -78,6 +85,7 @@ def _raw_tables(contracts: dict[str, Contract]) -> dict[str, Table]:
                 _PARTITION,
                 *_field_columns(transcripts.fields),
                 Column("n_turns", "BIGINT", "Number of turns."),
+                Column("clamped_times", "BIGINT", "Turns and events whose time was clamped into it (ts_clamped)."),
                 *_LINEAGE,
             ),
             checks(transcripts.fields),
@@ -91,6 +99,7 @@ def _raw_tables(contracts: dict[str, Contract]) -> dict[str, Table]:
                 conversation_id,
                 Column("turn_index", "BIGINT", "0-based position of the turn in its conversation, by time."),
                 *_field_columns(turn_fields),
+                _TS_CLAMPED,
                 Column("pii_redactions", "BIGINT", "Number of PII strings replaced by typed placeholders."),
             ),
             (*checks(turn_fields),),
@@ -104,6 +113,7 @@ def _raw_tables(contracts: dict[str, Contract]) -> dict[str, Table]:
                 conversation_id,
                 Column("event_index", "BIGINT", "0-based position of the event in its conversation, by time."),
                 *_field_columns(event_fields),
+                _TS_CLAMPED,
             ),
             checks(event_fields),
             ("conversation_id", "event_index"),
@@ -142,6 +152,42 @@ def all_tables() -> dict[str, Table]:
     tables = _raw_tables(input_contracts())
     tables.update({name: _public_table(c) for name, c in table_contracts().items()})
     return tables
+
+
+@cache
+def _unpublished() -> dict[str, frozenset[str] | None]:
+    """`published: false` marks of the table contracts: None for a whole table, else the marked fields' names.
+
+    Read from the YAML here because cx_signals.contracts does not keep the flag.
+    """
+    marks: dict[str, frozenset[str] | None] = {}
+    for path in sorted((project_dir("data_contracts") / "tables").glob("*.yml")):
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        name = raw.get("table") or raw["name"]
+        if raw.get("published") is False:
+            marks[name] = None
+        else:
+            marks[name] = frozenset(f["name"] for f in raw.get("fields") or [] if f.get("published") is False)
+    return marks
+
+
+def published_table(table: Table) -> Table | None:
+    """The variant of `table` in the analysts' file, or None for a table kept in the working file only.
+
+    It drops the clear value of every `pii: identifier` field (its *_key pseudonym stays) and every field marked
+    `published: false` in its contract.
+    """
+    marked = _unpublished().get(table.name, frozenset())
+    if marked is None:
+        return None
+    hidden = marked | {f.name for f in table.checks if f.pii == "identifier"}
+    return Table(
+        table.name,
+        table.description,
+        tuple(c for c in table.columns if c.name not in hidden),
+        tuple(f for f in table.checks if f.name not in hidden),
+        table.primary_key,
+    )
 
 
 def _quote(identifier: str) -> str:

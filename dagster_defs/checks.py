@@ -67,21 +67,24 @@ def contract_checks(tables: list[str]) -> list[dg.AssetChecksDefinition]:
 
 
 def reconciliation_check(source: str, tables: tuple[str, ...]) -> dg.AssetChecksDefinition:
-    """Check that records read = loaded + quarantined + duplicates for every day this run ingested, and that the
-    loaded and quarantined counts match the rows actually in the raw table and in quarantine."""
+    """Check that records read = loaded + quarantined + duplicates + erased (dropped because their customer was
+    erased) for every day this run ingested, and that the loaded and quarantined counts match the rows actually in
+    the raw table and in quarantine."""
     primary = tables[0]
 
     @dg.asset_check(
         asset=_key(primary),
         name="counts_reconcile",
         pool=WRITER_POOL,
-        description=f"{source}: read = loaded + quarantined + duplicates removed, matching the tables.",
+        blocking=True,
+        description=f"{source}: read = loaded + quarantined + duplicates removed + erased, matching the tables.",
     )
     def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             rows = con.execute(
                 f"""
                 SELECT a.partition_date, a.records_read, a.rows_written, a.records_quarantined, a.duplicates_removed,
+                       coalesce(a.records_erased, 0),
                        (SELECT count(*) FROM {qualified(primary)} AS t WHERE t.partition_date = a.partition_date),
                        (SELECT count(*) FROM quarantine.rejects AS q
                         WHERE q.partition_date = a.partition_date AND q.source = ? AND q.source_line IS NOT NULL)
@@ -92,10 +95,10 @@ def reconciliation_check(source: str, tables: tuple[str, ...]) -> dg.AssetChecks
                 [source, context.run.run_id, primary],
             ).fetchall()
         broken = [
-            f"{day}: read {read} vs loaded {loaded} + quarantined {quarantined} + duplicates {duplicates}; "
-            f"table has {in_table}, quarantine has {in_quarantine}"
-            for day, read, loaded, quarantined, duplicates, in_table, in_quarantine in rows
-            if read != loaded + quarantined + duplicates or loaded != in_table or quarantined != in_quarantine
+            f"{day}: read {read} vs loaded {loaded} + quarantined {quarantined} + duplicates {duplicates} + erased "
+            f"{erased}; table has {in_table}, quarantine has {in_quarantine}"
+            for day, read, loaded, quarantined, duplicates, erased, in_table, in_quarantine in rows
+            if read != loaded + quarantined + duplicates + erased or loaded != in_table or quarantined != in_quarantine
         ]
         return dg.AssetCheckResult(
             passed=bool(rows) and not broken,

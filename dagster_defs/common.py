@@ -10,15 +10,23 @@ import dagster as dg
 import duckdb
 
 import cx_signals
+from cx_signals.db import record_audit
+from cx_signals.model_lifecycle import latest_sidecar, training_reason
 from cx_signals.tables import PARTITION_COLUMN, qualified
+from dagster_defs.partitions import DATA_DAYS_TAG, days_in_spans
 
 PREVIEW_ROWS = 5
+# Run tag: "force" retrains every model (cx-signals train, the weekly training schedule).
+TRAIN_TAG = "cx/train"
 
 
 def partition_days(context: dg.AssetExecutionContext) -> list[date]:
-    """Every day of the run's partition range, in order."""
+    """The days of the run's partition range, in order: all of them, or those the run's data-days tag names."""
     window = context.partition_time_window
     first, end = window.start.date(), window.end.date()
+    spans = context.run.tags.get(DATA_DAYS_TAG)
+    if spans:
+        return sorted(day for day in days_in_spans(spans) if first <= day < end)
     return [first + timedelta(days=offset) for offset in range((end - first).days)]
 
 
@@ -55,7 +63,29 @@ def table_metadata(
     }
 
 
-def not_trained(context: dg.AssetExecutionContext, model: str, reason: Exception) -> dg.MaterializeResult:
-    """Log and report that `model` was not trained (too few labels): the run goes on, scoring skips it."""
-    context.log.warning(f"no {model} trained: {reason}")
-    return dg.MaterializeResult(metadata={"trained": False, "reason": str(reason)})
+def model_not_trained(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, asset: str, day: date, reason: Exception
+) -> dg.MaterializeResult:
+    """Record (log, audit.runs note, metadata) that the model `asset` could not be trained: the run goes on and
+    scoring keeps the current version, if any."""
+    note = f"not trained: {type(reason).__name__}: {reason}"
+    context.log.warning(f"{asset} {note}")
+    record_audit(con, context.run.run_id, asset, {day: {"rows_written": 0, "note": note}}, code_version())
+    return dg.MaterializeResult(metadata={"trained": False, "reason": note})
+
+
+def model_kept(directory: Path, prefix: str) -> dg.MaterializeResult:
+    """Report that the current model version stays (a run trains only a missing or marked model)."""
+    current = latest_sidecar(directory, prefix) or {}
+    return dg.MaterializeResult(
+        metadata={
+            "trained": False,
+            "model_version": current.get("version", "none"),
+            "reason": "current version kept; `cx-signals train` or the weekly training schedule retrains",
+        }
+    )
+
+
+def must_train(context: dg.AssetExecutionContext, directory: Path, prefix: str) -> str | None:
+    """Why this run trains the model with artefact `prefix` (missing, marked, forced by the run's tag), or None."""
+    return training_reason(directory, prefix, forced=context.run.tags.get(TRAIN_TAG) == "force")

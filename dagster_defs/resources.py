@@ -1,4 +1,4 @@
-"""Resources: one DuckDB resource on the pipeline's working file, and the pipeline's settings."""
+"""Resources: one DuckDB resource on the pipeline's working file, and where the pipeline reads and publishes."""
 
 import os
 from collections.abc import Iterator
@@ -10,10 +10,8 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.config import load_config
-from cx_signals.db import working_path
-from cx_signals.locking import exclusive_lock, lock_path
-from cx_signals.privacy import key_file_for
+from cx_signals.locking import exclusive_lock
+from cx_signals.paths import DatabaseFiles, database_files
 
 DEFAULT_DB = "cx_data/cx_signals.duckdb"
 DEFAULT_LANDING = "cx_data/landing"
@@ -24,45 +22,46 @@ class LockedDuckDBResource(DuckDBResource):
     """DuckDBResource whose connections hold the database's write lock, so steps of different runs and
     processes (the UI's multiprocess executor, the CLI) take turns instead of failing on DuckDB's file lock."""
 
+    lock_file: str
+    lock_timeout_seconds: float = 600
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with exclusive_lock(lock_path(Path(self.database), "write")), super().get_connection() as connection:
+        with (
+            exclusive_lock(Path(self.lock_file), self.lock_timeout_seconds),
+            super().get_connection() as connection,
+        ):
             yield connection
 
 
 class CxSettings(dg.ConfigurableResource):
-    """Where the pipeline reads and publishes: landing folder, published database, optional config override."""
+    """Where the pipeline reads and publishes: the landing folder and the published database."""
 
     landing_dir: str
     database: str
-    config_file: str = ""
-
-    def config(self) -> dict[str, Any]:
-        """The merged parameters (defaults + override file)."""
-        return load_config(self.config_file or None)
 
     @property
-    def published_path(self) -> Path:
-        """The database file analysts read."""
-        return Path(self.database)
-
-    @property
-    def key_file(self) -> Path:
-        """Fallback pseudonymisation key file, beside the database."""
-        return key_file_for(self.published_path)
+    def files(self) -> DatabaseFiles:
+        """The published database and its side files (working file, key, models, locks, logs, report)."""
+        return database_files(self.database)
 
 
-def build_resources(database: str, landing_dir: str, config_file: str = "") -> dict[str, Any]:
+def build_resources(database: str, landing_dir: str, config: dict[str, Any]) -> dict[str, Any]:
     """The resources for a database path and landing folder: the working DuckDB file and the settings."""
+    files = database_files(database)
     return {
-        "duckdb": LockedDuckDBResource(database=str(working_path(Path(database)))),
-        "settings": CxSettings(landing_dir=landing_dir, database=database, config_file=config_file),
+        "duckdb": LockedDuckDBResource(
+            database=str(files.working),
+            lock_file=str(files.lock("write")),
+            lock_timeout_seconds=float(config["locks"]["timeout_seconds"]),
+        ),
+        "settings": CxSettings(landing_dir=landing_dir, database=database),
     }
 
 
-def resources_from_environment() -> dict[str, Any]:
-    """Resources configured from CX_SIGNALS_DB, CX_SIGNALS_LANDING and CX_SIGNALS_CONFIG (with local defaults)."""
-    return build_resources(
+def environment_locations() -> tuple[str, str, str]:
+    """Database, landing folder and config override from CX_SIGNALS_DB, CX_SIGNALS_LANDING, CX_SIGNALS_CONFIG."""
+    return (
         os.environ.get("CX_SIGNALS_DB", DEFAULT_DB),
         os.environ.get("CX_SIGNALS_LANDING", DEFAULT_LANDING),
         os.environ.get("CX_SIGNALS_CONFIG", ""),

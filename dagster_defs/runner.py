@@ -1,54 +1,125 @@
-"""Running the pipeline in-process for a range of days, as `cx-signals run` does."""
+"""Running the pipeline in-process for the days that hold data, as `cx-signals run` does.
 
+Dagster's own console output is off by default: the full event log of every run, with the trace of any failure,
+goes to a log file in the database's side folder, and the caller gets a short account of what failed.
+"""
+
+import logging
 import os
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
-from cx_signals.locking import exclusive_lock, lock_path
+from cx_signals.locking import exclusive_lock
+from cx_signals.paths import database_files
 from dagster_defs.checks import RANGE_END, RANGE_START
-from dagster_defs.definitions import all_assets, all_checks
+from dagster_defs.common import TRAIN_TAG
+from dagster_defs.definitions import build_assets, first_partition_day
+from dagster_defs.partitions import DATA_DAYS_TAG, daily_partitions, day_spans, longest_window_days, plan_runs
 from dagster_defs.resources import build_resources
+
+# What to do about a root cause, by its exception class; the default covers everything else.
+_HINTS = {
+    "LockTimeout": "another run holds the database: wait for it to finish or stop it",
+    "PermissionError": "make the database folder writable for this user",
+    "IOException": "check that no other program has the working database open and that the disk has space",
+    "OutOfMemoryException": "free memory or run fewer days at once",
+}
+_DEFAULT_HINT = "fix the cause shown in the log file, then run the same command again (runs are idempotent)"
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """One failed step: the asset (step), the days of the run, the root cause in one line and what to do."""
+
+    step: str
+    days: str
+    root_cause: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.step} ({self.days}): {self.root_cause}\n  what to do: {self.hint}"
 
 
 @dataclass
 class RunOutcome:
-    """What a pipeline run did: success, run id, the failing step's error, and failed checks."""
+    """What a pipeline run did: success, its Dagster run ids, the failed steps and checks, and the last log file."""
 
     success: bool
-    run_id: str
-    error: str | None
-    failed_checks: list[str]
+    run_ids: list[str]
+    failures: list[StepFailure] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    log_file: Path | None = None
+
+    @property
+    def run_id(self) -> str:
+        """The last Dagster run id."""
+        return self.run_ids[-1]
+
+    @property
+    def error(self) -> str | None:
+        """The failures as text, or None when the run succeeded."""
+        return "\n".join(str(f) for f in self.failures) or (None if self.success else "the run failed")
 
 
-def run_pipeline(
-    landing: Path, database: Path, first: date, last: date, config_file: str = "", log_level: str = "WARNING"
-) -> RunOutcome:
-    """Materialise every asset for the days first..last in one Dagster run, then check and publish.
+def _root_cause(error: Any) -> tuple[str, str]:
+    """(class name, first line of the message) of the innermost cause of a Dagster SerializableErrorInfo."""
+    while error.cause is not None:
+        error = error.cause
+    message = (error.message or "").strip()
+    first_line = message.splitlines()[0] if message else ""
+    if first_line.startswith(f"{error.cls_name}:"):
+        first_line = first_line[len(error.cls_name) + 1 :].strip()
+    return error.cls_name or "Error", first_line[:300]
 
-    Uses the Dagster instance of $DAGSTER_HOME when set (so runs show in the UI), else an ephemeral one.
-    """
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with exclusive_lock(lock_path(database, "run")):
-        result = dg.materialize(
-            [*all_assets, *all_checks],
-            resources=build_resources(str(database), str(landing), config_file),
-            tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            raise_on_error=False,
-        )
-    error = None
-    if not result.success:
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        error = (
-            "\n".join(
-                f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
-                for e in failures
-            )
-            or "the run failed (see the Dagster logs above)"
+
+def _write_log(instance: dg.DagsterInstance, run_id: str, log_file: Path) -> None:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w", encoding="utf-8") as out:
+        for entry in instance.all_logs(run_id):
+            stamp = datetime.fromtimestamp(entry.timestamp, tz=UTC).isoformat(timespec="milliseconds")
+            out.write(f"{stamp} {logging.getLevelName(entry.level)} {entry.step_key or '-'} {entry.user_message}\n")
+            event = entry.dagster_event
+            if event is not None and event.event_type_value == "STEP_FAILURE" and event.step_failure_data.error:
+                out.write(f"full trace of the failure of {entry.step_key}:\n")
+                out.write(event.step_failure_data.error.to_string() + "\n")
+
+
+def _materialize_group(
+    assets: list,
+    days: list[date],
+    config: dict[str, Any],
+    resources: dict[str, Any],
+    instance: dg.DagsterInstance,
+    verbose: bool,
+    train: bool,
+) -> tuple[dg.ExecuteInProcessResult, list[StepFailure], list[str]]:
+    tags = {RANGE_START: min(days).isoformat(), RANGE_END: max(days).isoformat(), DATA_DAYS_TAG: day_spans(days)}
+    selection = None
+    if train:
+        tags[TRAIN_TAG] = "force"
+        selection = dg.AssetSelection.groups("models")
+    result = dg.materialize(
+        assets,
+        resources=resources,
+        tags=tags,
+        selection=selection,
+        instance=instance,
+        run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}},
+        raise_on_error=False,
+    )
+    span = f"{min(days)} .. {max(days)}" if len(days) > 1 else str(days[0])
+    failures = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = event.step_failure_data.error
+        cls_name, cause = _root_cause(error) if error else ("Error", "failed")
+        failures.append(
+            StepFailure(event.step_key or "?", span, f"{cls_name}: {cause}", _HINTS.get(cls_name, _DEFAULT_HINT))
         )
     failed_checks = [
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -57,4 +128,41 @@ def run_pipeline(
         )
         if not evaluation.passed
     ]
-    return RunOutcome(result.success, result.run_id, error, failed_checks)
+    return result, failures, failed_checks
+
+
+def run_pipeline(
+    landing: Path,
+    database: Path,
+    days: list[date],
+    config: dict[str, Any],
+    verbose: bool = False,
+    train: bool = False,
+) -> RunOutcome:
+    """Materialise every asset for `days` (the days holding data), then check and publish.
+
+    Days far apart (see `plan_runs`) get one Dagster run each, oldest first; a failed run stops the rest. Uses
+    the Dagster instance of $DAGSTER_HOME when set (so runs show in the UI), else an ephemeral one. `train` runs
+    only the model assets and forces every model to retrain on the days up to the last of `days`; otherwise a
+    run trains only a missing or marked model.
+    """
+    files = database_files(database)
+    partitions = daily_partitions(first_partition_day(config, set(days)))
+    assets, checks = build_assets(config, partitions)
+    resources = build_resources(str(database), str(landing), config)
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    outcome = RunOutcome(success=True, run_ids=[])
+    with exclusive_lock(files.lock("run"), float(config["locks"]["timeout_seconds"])):
+        for group in plan_runs(days, longest_window_days(config)):
+            result, failures, failed_checks = _materialize_group(
+                [*assets, *checks], group, config, resources, instance, verbose, train
+            )
+            outcome.run_ids.append(result.run_id)
+            outcome.log_file = files.logs / f"run-{result.run_id}.log"
+            _write_log(instance, result.run_id, outcome.log_file)
+            outcome.failures.extend(failures)
+            outcome.failed_checks.extend(failed_checks)
+            if not result.success:
+                outcome.success = False
+                break
+    return outcome

@@ -1,17 +1,19 @@
 """Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score."""
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.db import ensure_schema
+from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
 from cx_signals.models import (
     JOURNEY_COLUMNS,
     SIGNAL_COLUMNS,
     CsatModel,
-    NotEnoughLabels,
     RiskModel,
     conversation_features,
     csat_predictions_table,
@@ -24,14 +26,11 @@ from cx_signals.models import (
     train_repeat_risk,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import windowed, write_rows
-from dagster_defs.assets.triage import model_directory
+from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_rows
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import not_trained, partition_days
-from dagster_defs.partitions import daily_partitions, single_run
-from dagster_defs.resources import WRITER_POOL, CxSettings
+from dagster_defs.common import model_kept, model_not_trained, must_train, partition_days
+from dagster_defs.resources import CxSettings
 
-_PARTITIONED = {"partitions_def": daily_partitions, "backfill_policy": single_run, "pool": WRITER_POOL}
 _SIGNALS_SELECT = ", ".join(
     "contact_intent(s.labelled_intent, p.predicted_intent) AS intent" if column == "intent" else f"s.{column}"
     for column in SIGNAL_COLUMNS
@@ -52,129 +51,163 @@ _CONTACTS_SQL = f"""
 """
 
 
-def _model_metadata(model: CsatModel | RiskModel, path) -> dict:
+def _model_metadata(model: CsatModel | RiskModel, path: Path, reason: str) -> dict:
     metrics = model.metadata()["metrics"]
     return {
         "trained": True,
+        "why": reason,
         "artefact": dg.MetadataValue.path(str(path)),
         "model_version": model.version,
         **{k: v for k, v in metrics.items() if isinstance(v, int | float)},
     }
 
 
-def _training_window(days: list[date], settings: CxSettings) -> tuple[date, date]:
-    return max(days) - timedelta(days=settings.config()["models"]["training_days"] - 1), max(days)
-
-
-@dg.asset(
-    key=asset_key("models.csat_model"),
-    deps=[asset_key("signals.conversation_signals"), asset_key("signals.intent_predictions")],
-    group_name="models",
-    kinds={"scikitlearn"},
-    description="Predicted-CSAT model trained on surveyed contacts' signals (models.training_days up to the run's "
-    "last day); held-out MAE against a mean predictor and survey coverage as metadata.",
-    **_PARTITIONED,
-)
-def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    parameters = settings.config()["models"]
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        signals = con.execute(_SIGNALS_SQL, list(_training_window(partition_days(context), settings))).pl()
-    try:
-        model = train_csat_model(
-            conversation_features(signals),
-            signals["csat"],
-            seed=parameters["seed"],
-            held_out_share=parameters["held_out_share"],
-            min_labels=parameters["min_labels"],
-        )
-    except NotEnoughLabels as exc:
-        return not_trained(context, "CSAT model", exc)
-    path = save_model(model, model_directory(settings), created_at=datetime.now(UTC))
-    return dg.MaterializeResult(metadata=_model_metadata(model, path))
-
-
-@dg.asset(
-    key=asset_key("signals.csat_predictions"),
-    deps=[asset_key("models.csat_model")],
-    group_name="signals",
-    kinds={"duckdb"},
-    description="Predicted CSAT (1-5) for every consented contact, beside the surveyed CSAT where there is one.",
-    **_PARTITIONED,
-)
-def csat_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    days = partition_days(context)
-    model = load_latest_model(model_directory(settings), CsatModel)
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        signals = con.execute(_SIGNALS_SQL, [min(days), max(days)]).pl()
-        rows = csat_predictions_table(model, signals).to_dicts() if model and len(signals) else []
-        return write_rows(
-            context, con, "signals.csat_predictions", days, rows, model_version=model.version if model else "none"
-        )
-
-
 def _contacts(con, first: date, last: date) -> pl.DataFrame:
     return con.execute(_CONTACTS_SQL, [first, last]).pl()
 
 
-@dg.asset(
-    key=asset_key("models.repeat_risk_model"),
-    deps=[asset_key("metrics.contact_outcomes")],
-    group_name="models",
-    kinds={"scikitlearn"},
-    description="Repeat-contact risk model trained on contacts whose repeat window has passed; held-out ROC AUC and "
-    "Brier score against the base rate as metadata.",
-    **_PARTITIONED,
-)
-def repeat_risk_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    config = settings.config()
-    first, last = _training_window(partition_days(context), settings)
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        contacts = _contacts(con, first - timedelta(days=config["outcomes"]["chain_lookback_days"]), last)
-    labelled = labelled_contacts(contacts, last, config["outcomes"]["repeat_window_days"])
-    try:
-        model = train_repeat_risk(
-            journey_risk_features(labelled),
-            labelled["repeat_contact"],
-            seed=config["models"]["seed"],
-            held_out_share=config["models"]["held_out_share"],
-            min_labels=config["models"]["min_labels"],
-        )
-    except NotEnoughLabels as exc:
-        return not_trained(context, "repeat-risk model", exc)
-    path = save_model(model, model_directory(settings), created_at=datetime.now(UTC))
-    return dg.MaterializeResult(metadata=_model_metadata(model, path))
+def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[list[dict], dict[date, str]]:
+    """Rows of `score(day)` for every day, and per day why nothing was scored (no model, or the model failed)."""
+    rows: list[dict] = []
+    notes: dict[date, str] = {}
+    for day in days:
+        if model is None:
+            notes[day] = f"no {what} model (see models/)"
+            continue
+        try:
+            rows.extend(score(day))
+        except Exception as exc:  # one day the model cannot score never takes the run down
+            notes[day] = f"not scored: {type(exc).__name__}: {exc}"
+    return rows, notes
 
 
-@dg.asset(
-    key=asset_key("metrics.repeat_risk"),
-    deps=[asset_key("models.repeat_risk_model"), *windowed("metrics.contact_outcomes")],
-    group_name="metrics",
-    kinds={"duckdb"},
-    description="Proactive-service list: open journeys ranked by the risk that the customer contacts again.",
-    **_PARTITIONED,
-)
-def repeat_risk(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    days = partition_days(context)
-    config = settings.config()
-    model = load_latest_model(model_directory(settings), RiskModel)
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        contacts = _contacts(con, min(days) - timedelta(days=config["outcomes"]["chain_lookback_days"]), max(days))
-        rows = [
-            row
-            for day in days
-            if model and len(contacts)
-            for row in repeat_risk_table(
-                model, contacts, day, config["outcomes"]["repeat_window_days"], config["models"]["risk_top_factors"]
-            ).to_dicts()
-        ]
-        return write_rows(
-            context, con, "metrics.repeat_risk", days, rows, model_version=model.version if model else "none"
-        )
+def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+    """Predicted-CSAT and repeat-risk models with the tables they score, and those tables' checks."""
+    models = config["models"]
+    outcomes = config["outcomes"]
+    model_common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
+    signals_common = common_settings(partitions, "signals")
+    metrics_common = common_settings(partitions, "metrics")
+    csat_prefix, risk_prefix = ARTEFACT_PREFIXES["csat"], ARTEFACT_PREFIXES["repeat_risk"]
 
+    def training_window(days: list[date]) -> tuple[date, date]:
+        return max(days) - timedelta(days=models["training_days"] - 1), max(days)
 
-model_assets = [csat_model, csat_predictions, repeat_risk_model, repeat_risk]
-model_checks = contract_checks(["signals.csat_predictions", "metrics.repeat_risk"])
+    @dg.asset(
+        key=asset_key("models.csat_model"),
+        deps=[asset_key("signals.conversation_signals"), asset_key("signals.intent_predictions")],
+        description="Predicted-CSAT model trained on surveyed contacts' signals (models.training_days up to the "
+        "run's last day) when missing, marked for retraining or forced; held-out MAE against a mean predictor and "
+        "survey coverage as metadata.",
+        **model_common,
+    )
+    def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+        days = partition_days(context)
+        directory = settings.files.models
+        reason = must_train(context, directory, csat_prefix)
+        if reason is None:
+            return model_kept(directory, csat_prefix)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            try:
+                signals = con.execute(_SIGNALS_SQL, list(training_window(days))).pl()
+                model = train_csat_model(
+                    conversation_features(signals),
+                    signals["csat"],
+                    seed=models["seed"],
+                    held_out_share=models["held_out_share"],
+                    min_labels=models["min_labels"],
+                )
+            except Exception as exc:  # a model that cannot train never takes the run down
+                return model_not_trained(context, con, "models.csat_model", max(days), exc)
+        path = save_model(model, directory, created_at=datetime.now(UTC))
+        return dg.MaterializeResult(metadata=_model_metadata(model, path, reason))
+
+    @dg.asset(
+        key=asset_key("signals.csat_predictions"),
+        deps=[asset_key("models.csat_model")],
+        description="Predicted CSAT (1-5) for every consented contact, beside the surveyed CSAT where there is one, "
+        "by the current model version (stored per row).",
+        **signals_common,
+    )
+    def csat_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+        days = partition_days(context)
+        model = load_latest_model(settings.files.models, CsatModel)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            signals = con.execute(_SIGNALS_SQL, [min(days), max(days)]).pl()
+
+            def score(day: date) -> list[dict]:
+                of_day = signals.filter(pl.col("partition_date") == day)
+                return csat_predictions_table(model, of_day).to_dicts() if len(of_day) else []
+
+            rows, notes = _score_by_day(days, model, "CSAT", score)
+            return write_rows(
+                context,
+                con,
+                "signals.csat_predictions",
+                days,
+                rows,
+                notes,
+                model_version=model.version if model else "none",
+            )
+
+    @dg.asset(
+        key=asset_key("models.repeat_risk_model"),
+        deps=[asset_key("metrics.contact_outcomes")],
+        description="Repeat-contact risk model trained on contacts whose repeat window has passed, when missing, "
+        "marked for retraining or forced; held-out ROC AUC and Brier score against the base rate as metadata.",
+        **model_common,
+    )
+    def repeat_risk_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+        days = partition_days(context)
+        directory = settings.files.models
+        reason = must_train(context, directory, risk_prefix)
+        if reason is None:
+            return model_kept(directory, risk_prefix)
+        first, last = training_window(days)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            try:
+                contacts = _contacts(con, first - timedelta(days=outcomes["chain_lookback_days"]), last)
+                labelled = labelled_contacts(contacts, last, outcomes["repeat_window_days"])
+                model = train_repeat_risk(
+                    journey_risk_features(labelled),
+                    labelled["repeat_contact"],
+                    seed=models["seed"],
+                    held_out_share=models["held_out_share"],
+                    min_labels=models["min_labels"],
+                )
+            except Exception as exc:  # a model that cannot train never takes the run down
+                return model_not_trained(context, con, "models.repeat_risk_model", last, exc)
+        path = save_model(model, directory, created_at=datetime.now(UTC))
+        return dg.MaterializeResult(metadata=_model_metadata(model, path, reason))
+
+    @dg.asset(
+        key=asset_key("metrics.repeat_risk"),
+        deps=[asset_key("models.repeat_risk_model"), *windowed(chain_window(config), "metrics.contact_outcomes")],
+        description="Proactive-service list: open journeys ranked by the risk that the customer contacts again, by "
+        "the current model version (stored per row).",
+        **metrics_common,
+    )
+    def repeat_risk(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+        days = partition_days(context)
+        model = load_latest_model(settings.files.models, RiskModel)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            contacts = _contacts(con, min(days) - timedelta(days=outcomes["chain_lookback_days"]), max(days))
+
+            def score(day: date) -> list[dict]:
+                if not len(contacts):
+                    return []
+                return repeat_risk_table(
+                    model, contacts, day, outcomes["repeat_window_days"], models["risk_top_factors"]
+                ).to_dicts()
+
+            rows, notes = _score_by_day(days, model, "repeat-risk", score)
+            return write_rows(
+                context, con, "metrics.repeat_risk", days, rows, notes, model_version=model.version if model else "none"
+            )
+
+    assets = [csat_model, csat_predictions, repeat_risk_model, repeat_risk]
+    return assets, contract_checks(["signals.csat_predictions", "metrics.repeat_risk"])

@@ -1,67 +1,102 @@
-"""Publishing: analysts read an atomically replaced copy of the working database, never a half-written one."""
+"""Publishing: retention is enforced on the working file, then analysts get an atomically replaced file built from
+it without clear ids and without customers who refuse analytics consent, never a half-written one."""
 
-from pathlib import Path
+from datetime import UTC, datetime
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.db import publish
-from cx_signals.locking import exclusive_lock, lock_path
+from cx_signals.db import ensure_schema, publish
+from cx_signals.locking import exclusive_lock
 from cx_signals.report import build_report
+from cx_signals.retention import enforce_retention
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.partitions import daily_partitions, single_run
+from dagster_defs.common import code_version
+from dagster_defs.partitions import single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
 
+_PUBLISHED_AFTER = (
+    "metrics.daily_outcomes",
+    "metrics.journey_priorities",
+    "metrics.agent_daily",
+    "metrics.outcome_anomalies",
+    "metrics.repeat_risk",
+    "signals.journeys",
+    "signals.friction_alerts",
+)
 
-@dg.asset(
-    key=asset_key("published.database"),
-    deps=[
-        asset_key(t)
-        for t in (
-            "metrics.daily_outcomes",
-            "metrics.journey_priorities",
-            "metrics.agent_daily",
-            "metrics.outcome_anomalies",
-            "metrics.repeat_risk",
-            "signals.journeys",
-            "signals.friction_alerts",
+
+def build_publish(config: dict, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The retention, published database and HTML report assets."""
+    lock_timeout = float(config["locks"]["timeout_seconds"])
+    retention_days = dict(config["retention"])
+    common = {
+        "partitions_def": partitions,
+        "backfill_policy": single_run,
+        "pool": WRITER_POOL,
+        "group_name": "published",
+    }
+
+    @dg.asset(
+        key=asset_key("published.retention"),
+        deps=[asset_key(t) for t in _PUBLISHED_AFTER],
+        kinds={"duckdb"},
+        description="Deletes the partitions older than retention.<schema> days before today (UTC) from every "
+        "partitioned table of that schema in the working file, so that the published file follows; each table with "
+        "rows removed gets an audit.runs row (asset retention:<table>).",
+        **common,
+    )
+    def retention(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            con.execute("BEGIN TRANSACTION")
+            removals = enforce_retention(
+                con, retention_days, datetime.now(UTC).date(), context.run.run_id, code_version()
+            )
+            con.execute("COMMIT")
+        return dg.MaterializeResult(
+            metadata={
+                "settings": ", ".join(f"{k}={v}" for k, v in retention_days.items()),
+                "rows_removed": sum(r.rows for r in removals),
+                "tables": dg.MetadataValue.md(
+                    "\n".join(f"- {r.table}: {r.rows} rows ({r.note})" for r in removals) or "none"
+                ),
+            }
         )
-    ],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=WRITER_POOL,
-    group_name="published",
-    kinds={"duckdb"},
-    description="Copies the working DuckDB file over the published one in a single rename once every table of "
-    "the run is written.",
-)
-def published_database(duckdb: DuckDBResource, settings: CxSettings) -> dg.MaterializeResult:
-    working = Path(duckdb.database)
-    with exclusive_lock(lock_path(working, "write")):
-        target = publish(working, settings.published_path)
-    return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(target)), "size_bytes": target.stat().st_size}
-    )
 
-
-@dg.asset(
-    key=asset_key("published.report"),
-    deps=[asset_key("published.database")],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=WRITER_POOL,
-    group_name="published",
-    kinds={"html"},
-    description="The self-contained HTML report for CX leaders, written beside the published database.",
-)
-def published_report(settings: CxSettings) -> dg.MaterializeResult:
-    out = settings.published_path.with_name("report.html")
-    summary = build_report(settings.published_path, out)
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(summary.out)),
-            "contacts": summary.contacts,
-            "period": f"{summary.period_start} .. {summary.period_end}",
-            "sections_with_data": ", ".join(k for k, v in summary.sections.items() if v),
-        }
+    @dg.asset(
+        key=asset_key("published.database"),
+        deps=[asset_key("published.retention")],
+        kinds={"duckdb"},
+        description="Builds the analysts' file from the working file (no clear customer, agent or device id, no "
+        "working-only field, no customer who refuses analytics consent) and renames it over the published one once "
+        "every table of the run is written.",
+        **common,
     )
+    def published_database(settings: CxSettings) -> dg.MaterializeResult:
+        files = settings.files
+        with exclusive_lock(files.lock("write"), lock_timeout):
+            target = publish(files.working, files.published)
+        return dg.MaterializeResult(
+            metadata={"path": dg.MetadataValue.path(str(target)), "size_bytes": target.stat().st_size}
+        )
+
+    @dg.asset(
+        key=asset_key("published.report"),
+        deps=[asset_key("published.database")],
+        kinds={"html"},
+        description="The self-contained HTML report for CX leaders, written into the database's side folder.",
+        **common,
+    )
+    def published_report(settings: CxSettings) -> dg.MaterializeResult:
+        summary = build_report(settings.files.published, settings.files.report)
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(summary.out)),
+                "contacts": summary.contacts,
+                "period": f"{summary.period_start} .. {summary.period_end}",
+                "sections_with_data": ", ".join(k for k, v in summary.sections.items() if v),
+            }
+        )
+
+    return [retention, published_database, published_report]

@@ -1,19 +1,21 @@
 """Raw assets: landing files validated against their contracts, deduplicated, redacted and loaded by day."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.contracts import TimeBounds
 from cx_signals.db import ensure_schema, record_audit, replace_rows
+from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
 from cx_signals.ingest import IngestResult, ingest_source
 from cx_signals.landing import discover
 from cx_signals.privacy import pseudonym_key
 from dagster_defs.checks import contract_checks, reconciliation_check
 from dagster_defs.common import code_version, partition_days, table_metadata
-from dagster_defs.partitions import daily_partitions, single_run
+from dagster_defs.partitions import single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
 
 SOURCE_TABLES = {
@@ -28,26 +30,34 @@ def asset_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(table.split("."))
 
 
-def _ingest(context: dg.AssetExecutionContext, source: str, duckdb: DuckDBResource, settings: CxSettings):
+def _ingest(
+    context: dg.AssetExecutionContext,
+    source: str,
+    duckdb: DuckDBResource,
+    settings: CxSettings,
+    config: dict[str, Any],
+):
     days = partition_days(context)
-    config = settings.config()
-    bounds = TimeBounds.around(
-        datetime.now(UTC).replace(tzinfo=None),
-        date.fromisoformat(config["partitions"]["start_date"]),
-        config["ingest"]["max_future_skew_hours"],
-    )
+    bounds = TimeBounds.from_config(config, datetime.now(UTC).replace(tzinfo=None))
     files = [f for f in discover(Path(settings.landing_dir)) if f.source == source]
+    key = pseudonym_key(settings.files.key_file)
     result: IngestResult = ingest_source(
         source,
         files,
         set(days),
         bounds,
-        pseudonym_key(settings.key_file),
+        key,
         max_text_chars=config["ingest"]["max_text_chars"],
+        placeholder_ids=config["ingest"]["placeholder_ids"],
+        max_line_bytes=config["ingest"]["max_line_bytes"],
     )
+    for reject in result.rejects:
+        reject["customer_key"] = reject_customer_key(reject["payload"], key, config["ingest"]["placeholder_ids"])
     tables = SOURCE_TABLES[source]
     with duckdb.get_connection() as con:
         ensure_schema(con)
+        # the landing files still hold erased customers: their records must not come back
+        erased = drop_erased(result, erased_customers(con), key)
         con.execute("BEGIN TRANSACTION")
         written = {table: replace_rows(con, table, days, result.rows.get(table, [])) for table in tables}
         replace_rows(con, "quarantine.rejects", days, result.rejects, " AND source = ?", [source])
@@ -62,6 +72,7 @@ def _ingest(context: dg.AssetExecutionContext, source: str, duckdb: DuckDBResour
                         "records_read": result.counts[day].read,
                         "records_quarantined": result.counts[day].quarantined,
                         "duplicates_removed": result.counts[day].duplicates,
+                        "records_erased": erased.get(day, 0),
                         "rows_written": sum(1 for r in result.rows.get(table, []) if r["partition_date"] == day),
                     }
                     for day in days
@@ -73,6 +84,7 @@ def _ingest(context: dg.AssetExecutionContext, source: str, duckdb: DuckDBResour
             name: sum(getattr(c, name) for c in result.counts.values())
             for name in ("read", "loaded", "quarantined", "duplicates")
         }
+        totals["erased"] = sum(erased.values())
         for table in tables:
             yield dg.MaterializeResult(
                 asset_key=asset_key(table),
@@ -85,12 +97,15 @@ def _ingest(context: dg.AssetExecutionContext, source: str, duckdb: DuckDBResour
                     records_loaded=totals["loaded"],
                     records_quarantined=totals["quarantined"],
                     duplicates_removed=totals["duplicates"],
+                    records_erased=totals["erased"],
                     files_read=len({f for inputs in result.inputs.values() for f in inputs}),
                 ),
             )
 
 
-def _ingest_asset(source: str, description: str) -> dg.AssetsDefinition:
+def _ingest_asset(
+    source: str, description: str, config: dict[str, Any], partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     tables = SOURCE_TABLES[source]
 
     @dg.multi_asset(
@@ -101,29 +116,33 @@ def _ingest_asset(source: str, description: str) -> dg.AssetsDefinition:
                 group_name="raw",
                 kinds={"duckdb"},
                 description=description,
-                partitions_def=daily_partitions,
+                partitions_def=partitions,
             )
             for t in tables
         ],
-        partitions_def=daily_partitions,
+        partitions_def=partitions,
         backfill_policy=single_run,
         pool=WRITER_POOL,
         can_subset=False,
     )
     def ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-        yield from _ingest(context, source, duckdb, settings)
+        yield from _ingest(context, source, duckdb, settings, config)
 
     return ingest
 
 
-ingest_transcripts = _ingest_asset(
-    "transcripts", "Conversations, turns and in-conversation events from landing/transcripts."
-)
-ingest_telemetry = _ingest_asset("telemetry", "Product telemetry from landing/telemetry.")
-ingest_events = _ingest_asset("events", "Behavioural events from landing/events.")
+_DESCRIPTIONS = {
+    "transcripts": "Conversations, turns and in-conversation events from landing/transcripts.",
+    "telemetry": "Product telemetry from landing/telemetry.",
+    "events": "Behavioural events from landing/events.",
+}
 
-raw_assets = [ingest_transcripts, ingest_telemetry, ingest_events]
-raw_checks = [
-    *contract_checks([t for tables in SOURCE_TABLES.values() for t in tables]),
-    *(reconciliation_check(source, tables) for source, tables in SOURCE_TABLES.items()),
-]
+
+def build_raw(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+    """The three ingest assets and their contract and reconciliation checks."""
+    assets = [_ingest_asset(source, _DESCRIPTIONS[source], config, partitions) for source in SOURCE_TABLES]
+    checks = [
+        *contract_checks([t for tables in SOURCE_TABLES.values() for t in tables]),
+        *(reconciliation_check(source, tables) for source, tables in SOURCE_TABLES.items()),
+    ]
+    return assets, checks

@@ -1,182 +1,215 @@
 """Signal assets: turn sentiment (VADER, in Python) and the SQL-defined conversation and session signals."""
 
+from datetime import date
 from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.config import load_config, sql_parameters
+from cx_signals.config import sql_parameters
 from cx_signals.db import ensure_schema, record_audit, replace_from_query, replace_rows
 from cx_signals.sentiment import score_texts
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import code_version, partition_days, table_metadata
-from dagster_defs.partitions import daily_partitions, single_run
-from dagster_defs.resources import WRITER_POOL, CxSettings
-
-_COMMON = {
-    "partitions_def": daily_partitions,
-    "backfill_policy": single_run,
-    "pool": WRITER_POOL,
-    "group_name": "signals",
-    "kinds": {"duckdb"},
-}
+from dagster_defs.partitions import single_run
+from dagster_defs.resources import WRITER_POOL
 
 
-@dg.asset(
-    key=asset_key("signals.turn_sentiment"),
-    deps=[asset_key("raw.turns"), asset_key("raw.conversations")],
-    description="VADER compound, pos, neu, neg for every turn of consented conversations.",
-    **_COMMON,
-)
-def turn_sentiment(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    days = partition_days(context)
-    sentiment = settings.config()["sentiment"]
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        turns = con.execute(
-            """
-            SELECT t.partition_date, t.conversation_id, t.turn_index, t.speaker, t.text
-            FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
-            WHERE t.partition_date BETWEEN ? AND ? AND c.consent_analytics
-            """,
-            [min(days), max(days)],
-        ).fetchall()
-        scores = score_texts(
-            [row[4] for row in turns], max_chars=sentiment["max_chars"], max_emoji=sentiment["max_emoji"]
-        )
-        rows = [
-            {
-                "partition_date": day,
-                "conversation_id": cid,
-                "turn_index": index,
-                "speaker": speaker,
-                "compound": s.compound,
-                "pos": s.pos,
-                "neu": s.neu,
-                "neg": s.neg,
-            }
-            for (day, cid, index, speaker, _), s in zip(turns, scores, strict=True)
-        ]
-        return write_rows(context, con, "signals.turn_sentiment", days, rows, distinct_texts=len({r[4] for r in turns}))
-
-
-def audit_days(con, context: dg.AssetExecutionContext, table: str, days) -> None:
-    """Record in audit.runs the rows this run wrote to `table` on each of `days`."""
+def audit_days(con, context: dg.AssetExecutionContext, table: str, days, notes: dict[date, str] | None = None) -> None:
+    """Record in audit.runs the rows this run wrote to `table` on each of `days`, with any note on why a day is
+    empty."""
     counts = dict(
         con.execute(
             f"SELECT partition_date, count(*) FROM {table} WHERE partition_date BETWEEN ? AND ? GROUP BY ALL",
             [min(days), max(days)],
         ).fetchall()
     )
-    record_audit(con, context.run.run_id, table, {d: {"rows_written": counts.get(d, 0)} for d in days}, code_version())
+    record_audit(
+        con,
+        context.run.run_id,
+        table,
+        {d: {"rows_written": counts.get(d, 0), "note": (notes or {}).get(d)} for d in days},
+        code_version(),
+    )
 
 
 def write_rows(
-    context: dg.AssetExecutionContext, con, table: str, days, rows: list[dict], **extra: Any
+    context: dg.AssetExecutionContext,
+    con,
+    table: str,
+    days,
+    rows: list[dict],
+    notes: dict[date, str] | None = None,
+    **extra: Any,
 ) -> dg.MaterializeResult:
-    """Replace the run's `days` of `table` with `rows` and their audit rows in one transaction; report metadata."""
+    """Replace the run's `days` of `table` with `rows` and their audit rows in one transaction; report metadata.
+
+    `notes` says, per day, why nothing was written (a model that could not score it); it reaches audit.runs and
+    the asset's metadata.
+    """
     con.execute("BEGIN TRANSACTION")
     written = replace_rows(con, table, days, rows)
-    audit_days(con, context, table, days)
+    audit_days(con, context, table, days, notes)
     con.execute("COMMIT")
+    if notes:
+        extra["days_skipped"] = dg.MetadataValue.md("\n".join(f"- {d}: {n}" for d, n in sorted(notes.items())))
     return dg.MaterializeResult(metadata=table_metadata(con, table, days, written, **extra))
 
 
-def materialise_query(
-    context: dg.AssetExecutionContext,
-    duckdb: DuckDBResource,
-    settings: CxSettings,
+def windowed(chain_window: dg.PartitionMapping, *tables: str) -> list[dg.AssetDep]:
+    """Dependencies on `tables` over the repeat-chain window of days around each partition."""
+    return [dg.AssetDep(asset_key(t), partition_mapping=chain_window) for t in tables]
+
+
+def chain_window(config: dict[str, Any]) -> dg.TimeWindowPartitionMapping:
+    """A journey starting on day D takes in contacts up to the chain window after D (and before, to find its
+    start)."""
+    days = config["outcomes"]["chain_lookback_days"]
+    return dg.TimeWindowPartitionMapping(
+        start_offset=-days, end_offset=days, allow_nonexistent_upstream_partitions=True
+    )
+
+
+def query_asset(
     table: str,
     sql_name: str,
+    deps: list,
+    description: str,
+    config: dict[str, Any],
+    common: dict[str, Any],
     views: dict | None = None,
-) -> dg.MaterializeResult:
-    """Replace the run's partitions of `table` with `sql/<sql_name>.sql`, audit them and report metadata.
+) -> dg.AssetsDefinition:
+    """An asset that replaces its partitions of `table` with `sql/<sql_name>.sql`, audits them and reports
+    metadata. `views` maps names to Arrow tables registered for the query (e.g. the cost model from config)."""
+    parameters = sql_parameters(config)
 
-    `views` maps names to Arrow tables registered for the query (e.g. the cost model from config).
-    """
-    days = partition_days(context)
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        for name, data in (views or {}).items():
-            con.register(name, data)
-        con.execute("BEGIN TRANSACTION")
-        written = replace_from_query(con, table, days, sql_name, sql_parameters(settings.config()))
-        audit_days(con, context, table, days)
-        con.execute("COMMIT")
-        return dg.MaterializeResult(metadata=table_metadata(con, table, days, written))
+    @dg.asset(key=asset_key(table), deps=deps, description=description, **common)
+    def materialise(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        days = partition_days(context)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            for name, data in (views or {}).items():
+                con.register(name, data)
+            con.execute("BEGIN TRANSACTION")
+            written = replace_from_query(con, table, days, sql_name, parameters)
+            audit_days(con, context, table, days)
+            con.execute("COMMIT")
+            return dg.MaterializeResult(metadata=table_metadata(con, table, days, written))
 
-
-@dg.asset(
-    key=asset_key("signals.conversation_signals"),
-    deps=[asset_key("signals.turn_sentiment"), asset_key("raw.conversation_events")],
-    description="Per-conversation sentiment, talk, silence, interruption, handoff, escalation and effort "
-    "signals (sql/signals/conversation_signals.sql).",
-    **_COMMON,
-)
-def conversation_signals(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    return materialise_query(context, duckdb, settings, "signals.conversation_signals", "signals/conversation_signals")
+    return materialise
 
 
-@dg.asset(
-    key=asset_key("signals.session_friction"),
-    deps=[asset_key("raw.events"), asset_key("raw.telemetry"), asset_key("raw.conversations")],
-    description="Sessions with rage, dead and error clicks, form errors, quick backs, slow pages, crashes, "
-    "help views and the friction score (sql/signals/session_friction.sql).",
-    **_COMMON,
-)
-def session_friction(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    return materialise_query(context, duckdb, settings, "signals.session_friction", "signals/session_friction")
+def common_settings(partitions: dg.PartitionsDefinition, group: str) -> dict[str, Any]:
+    """Partitions, backfill policy, writer pool, group and kind shared by the DuckDB assets of `group`."""
+    return {
+        "partitions_def": partitions,
+        "backfill_policy": single_run,
+        "pool": WRITER_POOL,
+        "group_name": group,
+        "kinds": {"duckdb"},
+    }
 
 
-_CHAIN_DAYS = load_config()["outcomes"]["chain_lookback_days"]
-# A journey starting on day D takes in contacts up to the chain window after D (and before, to find its start).
-CHAIN_WINDOW = dg.TimeWindowPartitionMapping(
-    start_offset=-_CHAIN_DAYS, end_offset=_CHAIN_DAYS, allow_nonexistent_upstream_partitions=True
-)
+def build_signals(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+    """Turn sentiment, conversation signals, session friction, journeys and friction alerts, with their checks."""
+    common = common_settings(partitions, "signals")
+    sentiment = config["sentiment"]
+    window = chain_window(config)
 
+    @dg.asset(
+        key=asset_key("signals.turn_sentiment"),
+        deps=[asset_key("raw.turns"), asset_key("raw.conversations")],
+        description="VADER compound, pos, neu, neg for every turn of consented conversations.",
+        **common,
+    )
+    def turn_sentiment(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        days = partition_days(context)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            turns = con.execute(
+                """
+                SELECT t.partition_date, t.conversation_id, t.turn_index, t.speaker, t.text
+                FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
+                WHERE t.partition_date BETWEEN ? AND ?
+                  AND c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+                """,
+                [min(days), max(days)],
+            ).fetchall()
+            scores = score_texts(
+                [row[4] for row in turns], max_chars=sentiment["max_chars"], max_emoji=sentiment["max_emoji"]
+            )
+            rows = [
+                {
+                    "partition_date": day,
+                    "conversation_id": cid,
+                    "turn_index": index,
+                    "speaker": speaker,
+                    "compound": s.compound,
+                    "pos": s.pos,
+                    "neu": s.neu,
+                    "neg": s.neg,
+                }
+                for (day, cid, index, speaker, _), s in zip(turns, scores, strict=True)
+            ]
+            return write_rows(
+                context, con, "signals.turn_sentiment", days, rows, distinct_texts=len({r[4] for r in turns})
+            )
 
-def windowed(*tables: str) -> list[dg.AssetDep]:
-    """Dependencies on `tables` over the repeat-chain window of days around each partition."""
-    return [dg.AssetDep(asset_key(t), partition_mapping=CHAIN_WINDOW) for t in tables]
-
-
-@dg.asset(
-    key=asset_key("signals.journeys"),
-    deps=windowed("signals.conversation_signals", "signals.intent_predictions", "signals.session_friction"),
-    description="Each customer's contacts on one issue (a repeat chain) with the sessions and errors before and "
-    "between them, pre-contact friction and channel switches (sql/signals/journeys.sql).",
-    **_COMMON,
-)
-def journeys(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    return materialise_query(context, duckdb, settings, "signals.journeys", "signals/journeys")
-
-
-@dg.asset(
-    key=asset_key("signals.friction_alerts"),
-    deps=windowed(
-        "signals.conversation_signals",
-        "signals.intent_predictions",
-        "signals.session_friction",
-        "signals.turn_sentiment",
-        "raw.turns",
-        "raw.events",
-    ),
-    description="Open conversations, journeys and sessions crossing a threshold, with the reason and the time: "
-    "the list to act on now (sql/signals/friction_alerts.sql).",
-    **_COMMON,
-)
-def friction_alerts(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    return materialise_query(context, duckdb, settings, "signals.friction_alerts", "signals/friction_alerts")
-
-
-signal_assets = [turn_sentiment, conversation_signals, session_friction, journeys, friction_alerts]
-signal_checks = contract_checks(
-    [
-        "signals.turn_sentiment",
-        "signals.conversation_signals",
-        "signals.session_friction",
-        "signals.journeys",
-        "signals.friction_alerts",
+    assets = [
+        turn_sentiment,
+        query_asset(
+            "signals.conversation_signals",
+            "signals/conversation_signals",
+            [asset_key("signals.turn_sentiment"), asset_key("raw.conversation_events")],
+            "Per-conversation sentiment, talk, silence, interruption, handoff, escalation and effort "
+            "signals (sql/signals/conversation_signals.sql).",
+            config,
+            common,
+        ),
+        query_asset(
+            "signals.session_friction",
+            "signals/session_friction",
+            [asset_key("raw.events"), asset_key("raw.telemetry"), asset_key("raw.conversations")],
+            "Sessions with rage, dead and error clicks, form errors, quick backs, slow pages, crashes, "
+            "help views and the friction score (sql/signals/session_friction.sql).",
+            config,
+            common,
+        ),
+        query_asset(
+            "signals.journeys",
+            "signals/journeys",
+            windowed(window, "signals.conversation_signals", "signals.intent_predictions", "signals.session_friction"),
+            "Each customer's contacts on one issue (a repeat chain) with the sessions and errors before and "
+            "between them, pre-contact friction and channel switches (sql/signals/journeys.sql).",
+            config,
+            common,
+        ),
+        query_asset(
+            "signals.friction_alerts",
+            "signals/friction_alerts",
+            windowed(
+                window,
+                "signals.conversation_signals",
+                "signals.intent_predictions",
+                "signals.session_friction",
+                "signals.turn_sentiment",
+                "raw.turns",
+                "raw.events",
+            ),
+            "Open conversations, journeys and sessions crossing a threshold, with the reason and the time: "
+            "the list to act on now (sql/signals/friction_alerts.sql).",
+            config,
+            common,
+        ),
     ]
-)
+    checks = contract_checks(
+        [
+            "signals.turn_sentiment",
+            "signals.conversation_signals",
+            "signals.session_friction",
+            "signals.journeys",
+            "signals.friction_alerts",
+        ]
+    )
+    return assets, checks

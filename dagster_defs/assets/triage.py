@@ -1,16 +1,15 @@
 """Intent triage: a versioned TF-IDF + logistic regression model and its predictions for every conversation."""
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.db import ensure_schema
-from cx_signals.resources import model_directory as models_beside
+from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
 from cx_signals.triage import (
-    NotEnoughLabels,
     first_customer_texts,
     load_latest_model,
     predict_intents,
@@ -18,22 +17,17 @@ from cx_signals.triage import (
     train_intent_model,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import write_rows
+from dagster_defs.assets.signals import common_settings, write_rows
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import not_trained, partition_days
-from dagster_defs.partitions import daily_partitions, single_run
-from dagster_defs.resources import WRITER_POOL, CxSettings
+from dagster_defs.common import model_kept, model_not_trained, must_train, partition_days
+from dagster_defs.resources import CxSettings
 
 _TURNS_SQL = """
     SELECT t.conversation_id, t.turn_index, t.speaker, t.text, c.intent, c.partition_date
     FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
-    WHERE c.consent_analytics AND {where}
+    WHERE c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers) AND {where}
 """
-
-
-def model_directory(settings: CxSettings) -> Path:
-    """Where model artefacts are kept: `models/` beside the published database."""
-    return models_beside(settings.published_path)
+_PREFIX = ARTEFACT_PREFIXES["intent"]
 
 
 def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
@@ -42,90 +36,106 @@ def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
     return first_customer_texts(turns, n_turns=n_turns, order_by=("turn_index",)).join(labels, on="conversation_id")
 
 
-@dg.asset(
-    key=asset_key("models.intent_model"),
-    deps=[asset_key("raw.turns"), asset_key("raw.conversations")],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=WRITER_POOL,
-    group_name="models",
-    kinds={"scikitlearn"},
-    description="Intent triage model trained on the labelled conversations of the triage.training_days days up to "
-    "the run's last day; saved as a versioned artefact with its held-out metrics.",
-)
-def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    days = partition_days(context)
-    triage = settings.config()["triage"]
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        examples = _first_texts(
-            con,
-            "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
-            [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
-            triage["first_customer_turns"],
-        )
-    try:
-        model = train_intent_model(
-            examples["text"].to_list(),
-            examples["intent"].to_list(),
-            test_size=triage["held_out_share"],
-            min_examples_per_intent=triage["min_examples_per_intent"],
-        )
-    except NotEnoughLabels as exc:
-        return not_trained(context, "intent model", exc)
-    path = save_model(model, model_directory(settings), created_at=datetime.now(UTC))
-    metrics = model.metrics
-    return dg.MaterializeResult(
-        metadata={
-            "trained": True,
-            "artefact": dg.MetadataValue.path(str(path)),
-            "model_version": model.version,
-            "held_out_macro_f1": float(metrics["macro_f1"]),
-            "held_out_accuracy": float(metrics["accuracy"]),
-            "n_train": int(metrics["n_train"]),
-            "n_test": int(metrics["n_test"]),
-            "n_intents": int(metrics["n_classes"]),
-            "per_intent_f1": dg.MetadataValue.json(metrics["per_class_f1"]),
-        }
+def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+    """The intent model and intent predictions assets, with the predictions' contract check."""
+    triage = config["triage"]
+    common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
+
+    @dg.asset(
+        key=asset_key("models.intent_model"),
+        deps=[asset_key("raw.turns"), asset_key("raw.conversations")],
+        description="Intent triage model trained on the labelled conversations of the triage.training_days days up "
+        "to the run's last day, when there is no model yet, it is marked for retraining, or the run forces it "
+        "(cx-signals train, weekly schedule); saved as a versioned artefact with its held-out metrics.",
+        **common,
     )
-
-
-@dg.asset(
-    key=asset_key("signals.intent_predictions"),
-    deps=[asset_key("models.intent_model")],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=WRITER_POOL,
-    group_name="signals",
-    kinds={"duckdb"},
-    description="Intent predicted from the customer's first turns for every consented conversation.",
-)
-def intent_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-    days = partition_days(context)
-    triage = settings.config()["triage"]
-    model = load_latest_model(model_directory(settings))
-    with duckdb.get_connection() as con:
-        ensure_schema(con)
-        texts = _first_texts(
-            con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage["first_customer_turns"]
-        )
-        predictions = predict_intents(model, texts["text"].to_list()) if model else [(None, None)] * len(texts)
-        rows = [
-            {
-                "partition_date": day,
-                "conversation_id": cid,
-                "model_version": model.version if model else None,
-                "predicted_intent": intent if confidence and confidence >= triage["min_confidence"] else None,
-                "confidence": confidence,
+    def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+        days = partition_days(context)
+        directory = settings.files.models
+        reason = must_train(context, directory, _PREFIX)
+        if reason is None:
+            return model_kept(directory, _PREFIX)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            try:
+                examples = _first_texts(
+                    con,
+                    "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
+                    [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
+                    triage["first_customer_turns"],
+                )
+                model = train_intent_model(
+                    examples["text"].to_list(),
+                    examples["intent"].to_list(),
+                    test_size=triage["held_out_share"],
+                    min_examples_per_intent=triage["min_examples_per_intent"],
+                )
+            except Exception as exc:  # a model that cannot train never takes the run down
+                return model_not_trained(context, con, "models.intent_model", max(days), exc)
+        path = save_model(model, directory, created_at=datetime.now(UTC))
+        metrics = model.metrics
+        return dg.MaterializeResult(
+            metadata={
+                "trained": True,
+                "why": reason,
+                "artefact": dg.MetadataValue.path(str(path)),
+                "model_version": model.version,
+                "held_out_macro_f1": float(metrics["macro_f1"]),
+                "held_out_accuracy": float(metrics["accuracy"]),
+                "n_train": int(metrics["n_train"]),
+                "n_test": int(metrics["n_test"]),
+                "n_intents": int(metrics["n_classes"]),
+                "per_intent_f1": dg.MetadataValue.json(metrics["per_class_f1"]),
             }
-            for cid, day, (intent, confidence) in zip(
-                texts["conversation_id"], texts["partition_date"], predictions, strict=True
-            )
-        ]
-        return write_rows(
-            context, con, "signals.intent_predictions", days, rows, model_version=model.version if model else "none"
         )
 
+    @dg.asset(
+        key=asset_key("signals.intent_predictions"),
+        deps=[asset_key("models.intent_model")],
+        description="Intent predicted from the customer's first turns for every consented conversation, by the "
+        "current model version (stored per row).",
+        **common_settings(partitions, "signals"),
+    )
+    def intent_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
+        days = partition_days(context)
+        model = load_latest_model(settings.files.models)
+        notes: dict[date, str] = {}
+        rows: list[dict] = []
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            texts = _first_texts(
+                con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage["first_customer_turns"]
+            )
+            for day in days:
+                day_texts = texts.filter(pl.col("partition_date") == day)
+                if model is None:
+                    notes[day] = "no intent model (see models/intent_model)"
+                    continue
+                if day_texts.is_empty():
+                    continue
+                try:
+                    predictions = predict_intents(model, day_texts["text"].to_list())
+                except Exception as exc:  # one day the model cannot score never takes the run down
+                    notes[day] = f"not scored: {type(exc).__name__}: {exc}"
+                    continue
+                rows.extend(
+                    {
+                        "partition_date": day,
+                        "conversation_id": cid,
+                        "model_version": model.version,
+                        "predicted_intent": intent if confidence >= triage["min_confidence"] else None,
+                        "confidence": confidence,
+                    }
+                    for cid, (intent, confidence) in zip(day_texts["conversation_id"], predictions, strict=True)
+                )
+            return write_rows(
+                context,
+                con,
+                "signals.intent_predictions",
+                days,
+                rows,
+                notes,
+                model_version=model.version if model else "none",
+            )
 
-triage_assets = [intent_model, intent_predictions]
-triage_checks = contract_checks(["signals.intent_predictions"])
+    return [intent_model, intent_predictions], contract_checks(["signals.intent_predictions"])

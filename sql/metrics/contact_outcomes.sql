@@ -1,4 +1,5 @@
--- metrics.contact_outcomes: one row per consented conversation started on a day in [$start_date, $end_date].
+-- metrics.contact_outcomes: one row per conversation started on a day in [$start_date, $end_date] of a customer who
+-- has not refused analytics consent (main.refused_customers: signals of earlier days may predate a refusal).
 -- Definitions (docs/metrics.md): contained = bot turns and no agent turn and no handoff; repeat contact =
 -- another conversation of the same customer, any channel, starting within $outcomes_repeat_window_days days
 -- after this one's end with the same intent (or either intent unknown); FCR = not abandoned and no repeat;
@@ -16,6 +17,7 @@ WITH contacts AS (
     LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
     WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
                                AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
+      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
 ),
 costed AS (
     SELECT

@@ -19,3 +19,32 @@ CREATE OR REPLACE MACRO continues_chain(started_at, previous_end, window_days) A
     AND started_at <= previous_end + to_days(CAST(window_days AS INTEGER));
 -- The intent a contact is counted under: the source's label, else the triage model's prediction, else 'unknown'.
 CREATE OR REPLACE MACRO contact_intent(labelled, predicted) AS coalesce(labelled, predicted, 'unknown');
+-- The rows that belong to the customers whose pseudonyms are in the list customer_keys, as (id_column, id) pairs: a
+-- row of any table is theirs when a column named id_column holds id. Their devices are the anonymous ids seen with
+-- their customer_key, their conversations (also journey and alert subjects) and sessions (also alert subjects) are
+-- read from every table that ties them to the customer, so that rows stay found after raw retention. Consent
+-- (main.refused_records), publishing and erasure use it.
+CREATE OR REPLACE MACRO customer_records(customer_keys) AS TABLE
+WITH customers AS (
+    SELECT DISTINCT customer_key FROM (SELECT unnest(customer_keys) AS customer_key) WHERE customer_key IS NOT NULL
+),
+devices AS (
+    SELECT anonymous_key FROM raw.events WHERE customer_key IN (SELECT customer_key FROM customers)
+    UNION SELECT anonymous_key FROM raw.telemetry WHERE customer_key IN (SELECT customer_key FROM customers)
+    UNION SELECT anonymous_key FROM signals.session_friction WHERE customer_key IN (SELECT customer_key FROM customers)
+),
+conversations AS (
+    SELECT conversation_id FROM raw.conversations WHERE customer_key IN (SELECT customer_key FROM customers)
+    UNION SELECT conversation_id FROM signals.conversation_signals
+    WHERE customer_key IN (SELECT customer_key FROM customers)
+    UNION SELECT conversation_id FROM metrics.contact_outcomes WHERE customer_key IN (SELECT customer_key FROM customers)
+),
+sessions AS (
+    SELECT session_key FROM signals.session_friction
+    WHERE customer_key IN (SELECT customer_key FROM customers)
+       OR anonymous_key IN (SELECT anonymous_key FROM devices)
+)
+SELECT 'customer_key' AS id_column, customer_key AS id FROM customers
+UNION ALL SELECT 'anonymous_key', anonymous_key FROM devices WHERE anonymous_key IS NOT NULL
+UNION ALL SELECT unnest(['conversation_id', 'journey_id', 'subject_id']), conversation_id FROM conversations
+UNION ALL SELECT unnest(['session_key', 'subject_id']), session_key FROM sessions;

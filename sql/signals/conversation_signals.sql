@@ -1,4 +1,5 @@
--- signals.conversation_signals: one row per consented conversation started on a day in [$start_date, $end_date].
+-- signals.conversation_signals: one row per conversation started on a day in [$start_date, $end_date] of a customer
+-- who has not refused analytics consent (main.refused_customers, sql/setup/consent.sql).
 -- Sentiment start/end are means of the first/last quarter (ceil(n/4)) of customer turns (Contact Lens scores
 -- quarters); the shift is reliable with >= $sentiment_min_turns_reliable_shift customer turns (Genesys).
 -- Non-talk time (voice) = hold time + silences over $conversation_silence_gap_seconds s outside holds.
@@ -6,7 +7,7 @@ WITH conversations AS (
     SELECT c.*
     FROM raw.conversations AS c
     WHERE c.partition_date BETWEEN $start_date AND $end_date
-      AND c.consent_analytics
+      AND c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
 ),
 turns AS (
     SELECT
@@ -45,11 +46,19 @@ repetitions AS (
     -- a customer turn that restates an earlier one: Jaccard of all word and number tokens >= threshold, both turns
     -- with 3+ tokens. Short words count: "It's order 123" shares the order number, not the request, with
     -- "Where is my order 123?"
+    -- Each turn is compared with at most $conversation_repetition_lookback_turns earlier customer turns, through
+    -- an equi-join on (conversation, position - lag), so the cost is linear in the turns however long a
+    -- conversation is.
     SELECT later.conversation_id, count(DISTINCT later.turn_index) AS repetitions
-    FROM customer_turns AS later
+    FROM (
+        SELECT *, unnest(range(1, $conversation_repetition_lookback_turns + 1)) AS lag
+        FROM customer_turns
+        WHERE len(tokens) >= 3
+    ) AS later
     JOIN customer_turns AS earlier
-      ON earlier.conversation_id = later.conversation_id AND earlier.turn_index < later.turn_index
-    WHERE len(later.tokens) >= 3 AND len(earlier.tokens) >= 3
+      ON earlier.conversation_id = later.conversation_id
+     AND earlier.customer_position = later.customer_position - later.lag
+    WHERE len(earlier.tokens) >= 3
       AND len(list_intersect(later.tokens, earlier.tokens))
           / len(list_distinct(list_concat(later.tokens, earlier.tokens)))
           >= $conversation_repetition_min_similarity

@@ -23,6 +23,7 @@ WITH contacts AS (
     FROM signals.conversation_signals AS s
     LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
     WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)) AND $end_date
+      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
 ),
 chain_numbers AS (
     SELECT *,
@@ -110,6 +111,7 @@ rage_sessions AS (
     WHERE partition_date BETWEEN $start_date - INTERVAL 1 DAY AND $end_date
       AND first_rage_click_at IS NOT NULL
       AND regexp_matches(first_rage_click_page, $alerts_rage_then_help_page_regex)
+      AND session_key NOT IN (SELECT id FROM main.refused_records WHERE id_column = 'session_key')
 ),
 help_and_purchase_events AS (
     SELECT session_id, anonymous_key, event_type, ts, page

@@ -20,6 +20,7 @@ WITH contacts AS (
     LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
     WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
                                AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
+      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
 ),
 chain_links AS (
     SELECT *,
@@ -52,6 +53,7 @@ sessions AS (
     SELECT session_key, customer_key, session_start, session_end, had_friction, rage_click_bursts, errors, crashes
     FROM signals.session_friction
     WHERE customer_key IS NOT NULL
+      AND customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
       AND partition_date BETWEEN CAST($start_date - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
                                       - INTERVAL 1 DAY AS DATE)
                              AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))

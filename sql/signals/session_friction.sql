@@ -171,16 +171,10 @@ scored AS (
             + $w_form_errors * form_errors + $w_quick_backs * quick_backs + $w_slow_pages * slow_pages
             + $w_crashes * crashes + $w_errors * errors + $w_help_views * help_views AS friction_score
     FROM parts
-),
-refused AS (
-    -- customers without analytics consent, and the devices they used in the events read: a session of theirs is
-    -- left out even when they were logged out
-    SELECT customer_key, NULL AS anonymous_key FROM raw.conversations WHERE NOT consent_analytics
-    UNION
-    SELECT NULL, anonymous_key FROM window_events
-    WHERE customer_key IN (SELECT customer_key FROM raw.conversations WHERE NOT consent_analytics)
 )
+-- customers who refuse analytics consent, and the devices they used (main.refused_records): a session of theirs is
+-- left out even when they were logged out
 SELECT *, friction_score >= $friction_session_friction_threshold AS had_friction
 FROM scored
-WHERE coalesce(customer_key NOT IN (SELECT customer_key FROM refused WHERE customer_key IS NOT NULL), TRUE)
-  AND anonymous_key NOT IN (SELECT anonymous_key FROM refused WHERE anonymous_key IS NOT NULL)
+WHERE coalesce(customer_key NOT IN (SELECT customer_key FROM main.refused_customers), TRUE)
+  AND coalesce(anonymous_key NOT IN (SELECT id FROM main.refused_records WHERE id_column = 'anonymous_key'), TRUE)

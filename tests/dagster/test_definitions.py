@@ -1,10 +1,19 @@
+from datetime import date
+
 import dagster as dg
+import pytest
 
-from dagster_defs.definitions import defs
+from cx_signals.config import load_config
+from dagster_defs.definitions import build_definitions, defs, first_partition_day
 
 
-def test_definitions_load_with_every_public_table_as_an_asset():
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+@pytest.fixture(scope="module")
+def built() -> dg.Definitions:
+    return build_definitions(load_config(), date(2017, 10, 1), "cx_data/cx.duckdb", "cx_data/landing")
+
+
+def test_definitions_load_with_every_public_table_as_an_asset(built):
+    keys = {key.to_user_string() for key in built.resolve_asset_graph().get_all_asset_keys()}
     for table in (
         "raw/conversations",
         "raw/turns",
@@ -23,15 +32,42 @@ def test_definitions_load_with_every_public_table_as_an_asset():
         assert table in keys
 
 
-def test_every_step_that_opens_the_database_is_in_the_single_writer_pool():
-    for assets_def in defs.resolve_asset_graph().assets_defs:
+def test_every_step_that_opens_the_database_is_in_the_single_writer_pool(built):
+    for assets_def in built.resolve_asset_graph().assets_defs:
         assert assets_def.op.pool == "cx_duckdb_writer", assets_def.keys or assets_def.check_keys
         if assets_def.keys:
             assert isinstance(assets_def.partitions_def, dg.DailyPartitionsDefinition)
 
 
-def test_schedule_sensor_and_checks_exist():
-    assert defs.resolve_schedule_def("cx_pipeline_schedule")
-    assert defs.resolve_sensor_def("landing_sensor")
-    check_names = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+def test_schedules_sensor_jobs_and_checks_exist(built):
+    assert built.resolve_schedule_def("cx_pipeline_schedule")
+    assert built.resolve_schedule_def("cx_training_schedule")
+    assert built.resolve_sensor_def("landing_sensor")
+    assert built.resolve_job_def("cx_train")
+    check_names = {key.name for key in built.resolve_asset_graph().asset_check_keys}
     assert {"matches_contract", "counts_reconcile"} <= check_names
+
+
+def test_partitions_start_where_the_data_does_and_a_configured_start_never_hides_data(built):
+    partitions = next(a.partitions_def for a in built.resolve_asset_graph().assets_defs if a.partitions_def)
+    assert partitions.get_first_partition_key() == "2017-10-01"
+    config = load_config()
+    assert first_partition_day(config, {date(2011, 3, 4), date(2017, 1, 1)}) == date(2011, 3, 4)
+    config["partitions"]["start_date"] = "2023-01-01"
+    assert first_partition_day(config, {date(2023, 6, 5)}) == date(2023, 1, 1)
+    assert first_partition_day(config, {date(2017, 6, 5)}) == date(2017, 6, 5)
+
+
+def test_the_code_location_reads_its_config_from_the_environment(tmp_path, monkeypatch):
+    override = tmp_path / "my.yml"
+    override.write_text('partitions: {start_date: "2019-05-01"}\noutcomes: {chain_lookback_days: 5}\n')
+    monkeypatch.setenv("CX_SIGNALS_CONFIG", str(override))
+    monkeypatch.setenv("CX_SIGNALS_DB", str(tmp_path / "cx.duckdb"))
+    monkeypatch.setenv("CX_SIGNALS_LANDING", str(tmp_path / "nowhere"))
+    location = defs()
+    graph = location.resolve_asset_graph()
+    partitions = next(a.partitions_def for a in graph.assets_defs if a.partitions_def)
+    assert partitions.get_first_partition_key() == "2019-05-01"
+    journeys = graph.get(dg.AssetKey(["signals", "journeys"]))
+    mapping = journeys.partition_mappings[dg.AssetKey(["signals", "conversation_signals"])]
+    assert (mapping.start_offset, mapping.end_offset) == (-5, 5)

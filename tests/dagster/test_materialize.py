@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cx_signals.config import load_config
 from cx_signals.generate import generate_landing
 from dagster_defs.runner import run_pipeline
 
@@ -22,7 +23,7 @@ def landing(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def published(landing, tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("db") / "cx.duckdb"
-    outcome = run_pipeline(landing, db, FIRST, LAST)
+    outcome = run_pipeline(landing, db, [FIRST, date(2026, 10, 2), LAST], load_config())
     assert outcome.success, outcome.error
     assert outcome.failed_checks == []
     return db
@@ -64,7 +65,7 @@ def test_tables_and_columns_carry_comments_from_the_contracts(published):
 def test_rerunning_a_partition_replaces_it(landing, published, tmp_path):
     with duckdb.connect(str(published), read_only=True) as con:
         before = con.execute("SELECT count(*), sum(cost) FROM metrics.contact_outcomes").fetchone()
-    assert run_pipeline(landing, published, date(2026, 10, 2), date(2026, 10, 2)).success
+    assert run_pipeline(landing, published, [date(2026, 10, 2)], load_config()).success
     with duckdb.connect(str(published), read_only=True) as con:
         after = con.execute("SELECT count(*), sum(cost) FROM metrics.contact_outcomes").fetchone()
     assert after[0] == before[0] and after[1] == pytest.approx(before[1])

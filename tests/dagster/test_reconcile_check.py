@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 import dagster_defs.assets.raw as raw_assets
+from cx_signals.config import load_config
 from cx_signals.ingest import IngestResult, ingest_source
 from dagster_defs.runner import run_pipeline
 
@@ -82,7 +83,7 @@ def evaluations(monkeypatch) -> dict[str, bool]:
 
 
 def reconcile_failures(landing: Path, db: Path) -> list[str]:
-    outcome = run_pipeline(landing, db, DAY, DAY)
+    outcome = run_pipeline(landing, db, [DAY], load_config())
     return sorted(c for c in outcome.failed_checks if c in RECONCILE)
 
 

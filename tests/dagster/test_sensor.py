@@ -3,15 +3,19 @@ from pathlib import Path
 
 import dagster as dg
 
+from cx_signals.config import load_config
 from dagster_defs.checks import RANGE_END, RANGE_START
+from dagster_defs.jobs import build_jobs
+from dagster_defs.partitions import DATA_DAYS_TAG
 from dagster_defs.resources import CxSettings
-from dagster_defs.sensors import landing_sensor
+from dagster_defs.sensors import build_landing_sensor
 
 
 def evaluate(landing: Path, cursor: str | None = None) -> dg.SensorResult:
     settings = CxSettings(landing_dir=str(landing), database=str(landing.parent / "cx.duckdb"))
     with dg.build_sensor_context(cursor=cursor, resources={"settings": settings}) as context:
-        return landing_sensor(context)
+        pipeline, _ = build_jobs()
+        return build_landing_sensor(pipeline, load_config())(context)
 
 
 def telemetry_file(landing: Path, day: str) -> None:
@@ -28,6 +32,7 @@ def test_new_files_start_one_run_over_their_days_and_seen_files_do_not(tmp_path)
     first = evaluate(landing)
     (request,) = first.run_requests
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-10-01", "2026-10-03")
+    assert request.tags[DATA_DAYS_TAG] == "2026-10-01..2026-10-01,2026-10-03..2026-10-03"  # only days with data
 
     again = evaluate(landing, first.cursor)
     assert not again.run_requests and "no new landing files" in again.skip_reason.skip_message

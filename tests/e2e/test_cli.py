@@ -4,7 +4,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from cx_signals.privacy import key_file_for, pseudonym_key
+from cx_signals.paths import database_files
+from cx_signals.privacy import pseudonym_key
 from cx_signals.truth import (
     CONVERSATION_DETECTORS,
     EXACT_OUTCOMES,
@@ -44,7 +45,7 @@ def test_malformed_records_are_quarantined_and_the_rest_of_their_files_load(data
 
 @pytest.fixture(scope="module")
 def detectors(landing, database) -> dict[str, DetectorScore]:
-    return detector_scores(database, landing / "_truth", pseudonym_key(key_file_for(database)))
+    return detector_scores(database, landing / "_truth", pseudonym_key(database_files(database).key_file))
 
 
 @pytest.mark.parametrize("detector", [*SESSION_DETECTORS, *CONVERSATION_DETECTORS])
@@ -55,7 +56,7 @@ def test_every_detector_recovers_the_planted_truth(detectors, detector):
 
 
 def test_rage_click_sessions_match_the_planted_truth(landing, database):
-    sessions = session_comparison(database, landing / "_truth", pseudonym_key(key_file_for(database)))
+    sessions = session_comparison(database, landing / "_truth", pseudonym_key(database_files(database).key_file))
     rage = score(
         sessions.with_columns((pl.col("rage_click_bursts_ours") > 0).alias("detected")), "detected", "has_rage_click"
     )
@@ -78,14 +79,25 @@ def test_containment_repeats_and_chains_match_the_planted_truth_exactly(landing,
 
 def test_run_fails_clearly_on_a_missing_landing_folder(tmp_path):
     result = cx("run", "--landing", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error, found before any work
     assert "does not exist" in result.stderr
+
+
+def test_train_command_retrains_the_models_without_rescoring_any_day(landing, database):
+    with duckdb.connect(str(database), read_only=True) as con:
+        before = con.execute("SELECT count(*), sum(hash(t)::HUGEINT) FROM metrics.contact_outcomes AS t").fetchone()
+    result = cx("train", "--landing", str(landing), "--db", str(database))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "retrained on the days up to 2026-10-12" in result.stdout and "models (held-out)" in result.stdout
+    with duckdb.connect(str(database), read_only=True) as con:
+        after = con.execute("SELECT count(*), sum(hash(t)::HUGEINT) FROM metrics.contact_outcomes AS t").fetchone()
+    assert after == before
 
 
 def test_models_beat_their_naive_baselines_by_the_documented_margins(database):
     from cx_signals.cli import _latest_sidecar
 
-    models = database.parent / "models"
+    models = database_files(database).models
     csat = _latest_sidecar(models, "csat-model")
     assert csat["mae"] <= 0.8 * csat["baseline_mae"]  # docs/metrics.md: at least 20% below the mean predictor
     assert csat["coverage_surveyed"] < 0.25 and csat["coverage_predicted"] == 1.0

@@ -12,7 +12,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from cx_signals.privacy import PSEUDONYM_HEX_CHARS, key_file_for, pseudonym_key
+from cx_signals.paths import database_files
+from cx_signals.privacy import PSEUDONYM_HEX_CHARS, pseudonym_key
 
 PRIVATE_SCHEMAS = ("signals", "metrics")
 
@@ -44,7 +45,7 @@ def test_no_planted_pii_string_reaches_any_table(landing, database):
 
 
 def test_signals_and_metrics_hold_keyed_pseudonyms_never_raw_ids(landing, database):
-    key = pseudonym_key(key_file_for(database))
+    key = pseudonym_key(database_files(database).key_file)
     truth = pl.read_parquet(landing / "_truth" / "conversations.parquet")
     customer_ids = truth["customer_id"].unique().to_list()
     with duckdb.connect(str(database), read_only=True) as con:

@@ -20,14 +20,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cx_signals.contracts import MAX_TEXT_CHARS, TimeBounds
+from cx_signals.config import load_config
+from cx_signals.contracts import TimeBounds
 from cx_signals.db import replace_rows
 from cx_signals.ingest import IngestResult, ingest_source, landing_days
 from cx_signals.landing import SOURCES, discover
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad_input"
 DAY = date(2026, 10, 1)
-BOUNDS = TimeBounds.around(datetime(2026, 11, 1), date(2024, 1, 1), 24)
+CONFIG = load_config()
+BOUNDS = TimeBounds.from_config(CONFIG, datetime(2026, 11, 1))
+LIMITS = {k: CONFIG["ingest"][k] for k in ("max_text_chars", "placeholder_ids")}
 KEY = b"test-key"
 PRIMARY = {"transcripts": "raw.conversations", "telemetry": "raw.telemetry", "events": "raw.events"}
 MARKER = re.compile(rb"_expect\W{1,4}(\w+)")
@@ -37,7 +40,6 @@ FILE_LEVEL = {
     "telemetry/wrong-delimiter-spaces-2026-10-01.csv": "wrong delimiter",
 }
 PARIS = ZoneInfo("Europe/Paris")
-CONFIG = {"partitions": {"start_date": "2024-01-01"}, "ingest": {"max_future_skew_hours": 24}}
 
 
 def corpus_files() -> list[str]:
@@ -64,7 +66,7 @@ def expected(relative: str) -> tuple[dict[int, str], int, set[int]]:
 
 def ingest(root: Path, source: str, days: set[date] | None = None, **kwargs) -> IngestResult:
     files = [f for f in discover(root) if f.source == source]
-    return ingest_source(source, files, days or {DAY}, BOUNDS, KEY, **kwargs)
+    return ingest_source(source, files, days or {DAY}, BOUNDS, KEY, **{**LIMITS, **kwargs})
 
 
 def assert_reconciles(result: IngestResult) -> None:
@@ -462,7 +464,7 @@ def test_a_5mb_turn_is_quarantined_as_too_long_quickly_and_the_rest_of_its_file_
     assert elapsed < 10
     [reject] = result.rejects
     assert (reject["source_line"], reject["rule"], reject["field"]) == (2, "too_long", "turns[1].text")
-    assert f"more than {MAX_TEXT_CHARS}" in reject["reason"]
+    assert f"more than {LIMITS['max_text_chars']}" in reject["reason"]
     assert sorted(r["conversation_id"] for r in result.rows["raw.conversations"]) == ["after", "before"]
     assert_reconciles(result)
 

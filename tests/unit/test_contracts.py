@@ -1,12 +1,22 @@
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cx_signals.contracts import TimeBounds, input_contracts, parse_timestamp, validate_record
+from cx_signals.config import load_config
+from cx_signals.contracts import (
+    PII_CLASSES,
+    TimeBounds,
+    input_contracts,
+    parse_contract,
+    parse_timestamp,
+    validate_record,
+)
 
-BOUNDS = TimeBounds.around(datetime(2026, 11, 1), date(2024, 1, 1), 24)
+CONFIG = load_config()
+BOUNDS = TimeBounds.from_config(CONFIG, datetime(2026, 11, 1))
+LIMITS = {k: CONFIG["ingest"][k] for k in ("max_text_chars", "placeholder_ids")}
 
 
 def conversation(**overrides):
@@ -24,12 +34,12 @@ def conversation(**overrides):
 
 
 def rules(record, source="transcripts"):
-    return [(v.rule, v.field) for v in validate_record(input_contracts()[source], record, BOUNDS)[1]]
+    return [(v.rule, v.field) for v in validate_record(input_contracts()[source], record, BOUNDS, **LIMITS)[1]]
 
 
 def test_valid_conversation_is_typed_in_utc():
     typed, violations = validate_record(
-        input_contracts()["transcripts"], conversation(started_at="2026-10-01T12:00:00+02:00"), BOUNDS
+        input_contracts()["transcripts"], conversation(started_at="2026-10-01T12:00:00+02:00"), BOUNDS, **LIMITS
     )
     assert violations == []
     assert typed["started_at"] == datetime(2026, 10, 1, 10, 0)
@@ -50,7 +60,7 @@ def test_valid_conversation_is_typed_in_utc():
             {"started_at": "2099-01-01T00:00:00Z", "ended_at": "2099-01-01T01:00:00Z"},
             ("future_timestamp", "started_at"),
         ),
-        ({"started_at": "2001-01-01T00:00:00Z"}, ("too_old_timestamp", "started_at")),
+        ({"started_at": "1989-12-31T23:59:59Z"}, ("too_old_timestamp", "started_at")),
         ({"ended_at": "2026-10-01T09:00:00Z"}, ("out_of_order", "ended_at")),
         ({"turns": "not a list"}, ("wrong_type", "turns")),
         (
@@ -82,6 +92,7 @@ def test_csv_strings_are_coerced():
             "duration_ms": "12.5",
         },
         BOUNDS,
+        **LIMITS,
     )
     assert violations == []
     assert typed["status_code"] == 200 and typed["duration_ms"] == 12.5
@@ -115,4 +126,54 @@ def test_iso_round_trip(moment):
 @given(st.one_of(st.text(max_size=30), st.integers(), st.floats(), st.booleans(), st.none(), st.lists(st.integers())))
 def test_validation_never_raises(value):
     for source in input_contracts():
-        validate_record(input_contracts()[source], {"ts": value, "started_at": value, "event_type": value}, BOUNDS)
+        record = {"ts": value, "started_at": value, "event_type": value, "session_id": value}
+        validate_record(input_contracts()[source], record, BOUNDS, **LIMITS)
+
+
+def test_the_time_floor_is_ingest_min_timestamp_not_the_first_partition():
+    # 2011 and 2017 exports used to be rejected as too old because the floor was partitions.start_date (2024)
+    for started in ("2011-03-01T09:00:00Z", "2017-06-30T23:00:00Z"):
+        ended = started.replace(":00:00Z", ":05:00Z")
+        turns = [{"turn_id": "t1", "speaker": "customer", "ts": started, "text": "hi"}]
+        assert rules(conversation(started_at=started, ended_at=ended, turns=turns)) == []
+    assert BOUNDS.earliest == datetime(1990, 1, 1)
+    assert BOUNDS.latest == datetime(2026, 11, 2)
+
+
+def test_bounds_follow_the_config_they_are_built_from():
+    config = {"ingest": {"min_timestamp": "2015-01-01", "max_future_skew_hours": 2}}
+    bounds = TimeBounds.from_config(config, datetime(2026, 11, 1))
+    assert (bounds.earliest, bounds.latest) == (datetime(2015, 1, 1), datetime(2026, 11, 1, 2))
+    assert ("too_old_timestamp", "started_at") in [
+        (v.rule, v.field)
+        for v in validate_record(
+            input_contracts()["transcripts"], conversation(started_at="2011-03-01"), bounds, **LIMITS
+        )[1]
+    ]
+
+
+def test_every_field_with_a_pii_class_says_in_its_description_what_happens_to_it():
+    promise = {
+        "identifier": "pseudonymised",
+        "free_text": "PII-redacted",
+        "json_text": "PII-redacted",
+        "id_text": "pii-",
+    }
+    assert set(promise) == set(PII_CLASSES)
+    for contract in input_contracts().values():
+        for f in (*contract.fields, *(f for item in contract.items.values() for f in item)):
+            if f.pii:
+                assert promise[f.pii].lower() in f.description.lower(), (contract.name, f.name)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ({"name": "page", "type": "string", "pii": "free-text"}, "unknown pii class"),
+        ({"name": "x", "type": "integer", "id": True}, "only string fields can be ids"),
+    ],
+)
+def test_a_contract_with_an_unknown_pii_class_or_a_non_string_id_is_refused(field, message):
+    # a misspelt class would silently store the field unredacted
+    with pytest.raises(ValueError, match=message):
+        parse_contract({"name": "bad", "fields": [field]})

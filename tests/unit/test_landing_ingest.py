@@ -7,11 +7,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cx_signals.config import load_config
 from cx_signals.contracts import TimeBounds
 from cx_signals.ingest import ingest_source, landing_days
 from cx_signals.landing import LandingPathError, discover, read_file
 
-BOUNDS = TimeBounds.around(datetime(2026, 11, 1), date(2024, 1, 1), 24)
+CONFIG = load_config()
+BOUNDS = TimeBounds.from_config(CONFIG, datetime(2026, 11, 1))
+LIMITS = {k: CONFIG["ingest"][k] for k in ("max_text_chars", "placeholder_ids")}
 DAY = date(2026, 10, 1)
 KEY = b"test-key"
 
@@ -44,7 +47,7 @@ def test_good_records_load_and_bad_ones_are_quarantined_with_reasons(tmp_path):
     lines.append(json.dumps(telemetry(9, app="tv")))
     lines.append(json.dumps(telemetry(1)))  # exact duplicate
     write_jsonl(tmp_path / "telemetry" / "t-2026-10-01.jsonl", lines)
-    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY)
+    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY, **LIMITS)
     counts = result.counts[DAY]
     assert (counts.read, counts.loaded, counts.quarantined, counts.duplicates) == (8, 5, 2, 1)
     assert counts.reconciles
@@ -60,7 +63,7 @@ def test_truncated_gzip_keeps_what_was_read_and_quarantines_the_file_tail(tmp_pa
     path = tmp_path / "telemetry" / "t-2026-10-01.jsonl.gz"
     path.parent.mkdir(parents=True)
     path.write_bytes(data[: len(data) // 2])
-    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY)
+    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY, **LIMITS)
     assert result.counts[DAY].loaded > 0
     file_rejects = [r for r in result.rejects if r["source_line"] is None]
     assert len(file_rejects) == 1 and file_rejects[0]["rule"] == "unreadable_file"
@@ -89,11 +92,9 @@ def test_semicolon_csv_and_parquet_are_read(tmp_path):
         events,
     )
     files = discover(tmp_path)
-    assert (
-        ingest_source("telemetry", [f for f in files if f.source == "telemetry"], {DAY}, BOUNDS, KEY).counts[DAY].loaded
-        == 1
-    )
-    result = ingest_source("events", [f for f in files if f.source == "events"], {DAY}, BOUNDS, KEY)
+    telemetry_files = [f for f in files if f.source == "telemetry"]
+    assert ingest_source("telemetry", telemetry_files, {DAY}, BOUNDS, KEY, **LIMITS).counts[DAY].loaded == 1
+    result = ingest_source("events", [f for f in files if f.source == "events"], {DAY}, BOUNDS, KEY, **LIMITS)
     assert (result.counts[DAY].loaded, result.counts[DAY].quarantined) == (1, 1)
 
 
@@ -105,7 +106,7 @@ def test_unsupported_and_invalid_utf8_files(tmp_path):
     bad.write_bytes(json.dumps(telemetry(1)).encode() + b"\n" + b'{"name": "\xff\xfe"}\n')
     files = {f.source: f for f in discover(tmp_path)}
     assert "unsupported file type" in read_file(files["events"]).file_error
-    result = ingest_source("telemetry", [files["telemetry"]], {DAY}, BOUNDS, KEY)
+    result = ingest_source("telemetry", [files["telemetry"]], {DAY}, BOUNDS, KEY, **LIMITS)
     assert [r["reason"] for r in result.rejects if "UTF-8" in r["reason"]]
     assert result.counts[DAY].loaded == 1
 
@@ -120,12 +121,8 @@ def test_records_go_to_the_day_of_their_timestamp_and_bad_timestamps_to_the_file
         ],
     )
     files = discover(tmp_path)
-    assert landing_days(
-        files,
-        {"partitions": {"start_date": "2024-01-01"}, "ingest": {"max_future_skew_hours": 24}},
-        now=datetime(2026, 11, 1),
-    ) == {date(2026, 10, 1), date(2026, 10, 2)}
-    result = ingest_source("telemetry", files, {date(2026, 10, 1), date(2026, 10, 2)}, BOUNDS, KEY)
+    assert landing_days(files, CONFIG, now=datetime(2026, 11, 1)) == {date(2026, 10, 1), date(2026, 10, 2)}
+    result = ingest_source("telemetry", files, {date(2026, 10, 1), date(2026, 10, 2)}, BOUNDS, KEY, **LIMITS)
     assert result.counts[date(2026, 10, 2)].loaded == 1
     assert sorted(r["rule"] for r in result.rejects) == ["bad_timestamp", "future_timestamp"]
     assert {r["partition_date"] for r in result.rejects} == {date(2026, 10, 1)}
@@ -149,7 +146,7 @@ def test_transcripts_split_into_sorted_turns_and_events(tmp_path):
         ],
     }
     write_jsonl(tmp_path / "transcripts" / "c-2026-10-01.jsonl.gz", [json.dumps(record)], gz=True)
-    result = ingest_source("transcripts", discover(tmp_path), {DAY}, BOUNDS, KEY)
+    result = ingest_source("transcripts", discover(tmp_path), {DAY}, BOUNDS, KEY, **LIMITS)
     turns = result.rows["raw.turns"]
     assert [t["turn_id"] for t in turns] == ["a", "b"] and [t["turn_index"] for t in turns] == [0, 1]
     assert "[PHONE]" in turns[0]["text"] and turns[0]["pii_redactions"] == 1
@@ -160,12 +157,19 @@ def test_transcripts_split_into_sorted_turns_and_events(tmp_path):
 
 def test_a_symlink_out_of_the_landing_root_is_refused(tmp_path):
     outside = tmp_path / "secret.jsonl"
-    outside.write_text("{}\n")
+    outside.write_text(json.dumps(telemetry(1)) + "\n")
     root = tmp_path / "landing"
-    (root / "events").mkdir(parents=True)
-    (root / "events" / "link.jsonl").symlink_to(outside)
-    with pytest.raises(LandingPathError, match="outside the landing root"):
-        discover(root)
+    (root / "telemetry").mkdir(parents=True)
+    (root / "telemetry" / "link-2026-10-01.jsonl").symlink_to(outside)
+    write_jsonl(root / "telemetry" / "t-2026-10-01.jsonl", [json.dumps(telemetry(2))])
+    # refused as a file, not for the whole run: the other file loads
+    result = ingest_source("telemetry", discover(root), {DAY}, BOUNDS, KEY, **LIMITS)
+    [reject] = result.rejects
+    assert (reject["source_file"], reject["source_line"]) == ("telemetry/link-2026-10-01.jsonl", None)
+    assert "outside the landing root" in reject["reason"]
+    assert [r["source_file"] for r in result.rows["raw.telemetry"]] == ["telemetry/t-2026-10-01.jsonl"]
+    with pytest.raises(LandingPathError, match="does not exist"):
+        discover(tmp_path / "missing")
 
 
 def test_quarantined_payloads_are_redacted_and_cut(tmp_path):
@@ -177,7 +181,7 @@ def test_quarantined_payloads_are_redacted_and_cut(tmp_path):
             json.dumps(telemetry(2, message=long_message)),
         ],
     )
-    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY, max_text_chars=200)
+    result = ingest_source("telemetry", discover(tmp_path), {DAY}, BOUNDS, KEY, **{**LIMITS, "max_text_chars": 200})
     first, second = sorted(result.rejects, key=lambda r: r["source_line"])
     assert "[PHONE]" in first["payload"] and "[EMAIL]" in first["payload"]
     assert "7946" not in first["payload"] and "jo@example.com" not in first["payload"]

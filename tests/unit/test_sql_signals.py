@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from cx_signals.config import load_config
 from tests.conftest import insert, run_query, ts, turn_and_score_rows
 
 DAY = date(2026, 10, 1)
@@ -134,6 +135,34 @@ def test_repetition_and_handoff(con):
     assert (s["repetitions"], s["handoffs"], s["bot_turns"], s["agent_turns"]) == (1, 1, 1, 1)
     assert s["agent_joined_at"] == ts("2026-10-01 10:00:50")
     assert s["first_response_seconds"] == 2
+
+
+def test_repetition_compares_each_turn_with_a_bounded_window_of_earlier_turns(con):
+    lookback = load_config()["conversation"]["repetition_lookback_turns"]
+    request = "I need to change my delivery address please"
+    fillers = [f"alpha{i} beta{i} gamma{i} delta{i}" for i in range(lookback)]
+    texts = [request, *fillers, request]  # the restatement is lookback + 1 customer turns after the first
+    rows, scores = turns(
+        "c7",
+        [("customer", f"2026-10-01 10:{i // 60:02d}:{i % 60:02d}", None, t, 0.0) for i, t in enumerate(texts)],
+    )
+    load(con, [conversation("c7", end="2026-10-01 11:00:00")], rows, scores)
+    assert signals(con)["c7"]["repetitions"] == 0
+    config = load_config()
+    config["conversation"]["repetition_lookback_turns"] = lookback + 1
+    found = run_query(con, "signals.conversation_signals", "signals/conversation_signals", [DAY], config)
+    assert next(r for r in found if r["conversation_id"] == "c7")["repetitions"] == 1
+
+
+def test_repetition_on_a_20000_turn_conversation_is_linear(con):
+    n = 20_000
+    start = ts("2026-10-01 00:00:00")
+    rows, scores = turn_and_score_rows(
+        "c8", [("customer", start + timedelta(seconds=i), None, "where is my order please", 0.0) for i in range(n)]
+    )
+    load(con, [conversation("c8", start="2026-10-01 00:00:00", end="2026-10-01 23:00:00")], rows, scores)
+    # every turn restates the one before; an all-pairs comparison would build 200 million pairs here
+    assert signals(con)["c8"]["repetitions"] == n - 1
 
 
 def test_non_consented_conversations_are_excluded(con):
