@@ -306,18 +306,20 @@ def print_quarantine(db: Path, run_ids: list[str], max_share: float) -> list[str
     return over
 
 
-def _latest_sidecar(directory: Path, prefix: str) -> dict:
-    sidecars = [json.loads(p.read_text()) for p in directory.glob(f"{prefix}-*.json")]
-    return max(sidecars, key=lambda s: s.get("created_at", ""), default={}).get("metrics", {})
+def model_metrics(directory: Path, kind: str) -> dict:
+    """The held-out metrics of the newest model of `kind` (intent, csat, repeat_risk) in `directory`, or {}."""
+    from cx_signals.model_lifecycle import ARTEFACT_PREFIXES, latest_sidecar
+
+    return (latest_sidecar(directory, ARTEFACT_PREFIXES[kind]) or {}).get("metrics", {})
 
 
 def print_model_figures(directory: Path) -> None:
     """Print each model's held-out figure against its naive baseline, from the newest artefact of each kind."""
     figures = RichTable("model", "held-out figure", "naive baseline", "coverage", title="models (held-out)")
-    intent = _latest_sidecar(directory, "intent-model")
+    intent = model_metrics(directory, "intent")
     if intent:
         figures.add_row("intent triage", f"macro-F1 {intent['macro_f1']:.3f}", "-", f"{intent['n_classes']} intents")
-    csat = _latest_sidecar(directory, "csat-model")
+    csat = model_metrics(directory, "csat")
     if csat:
         figures.add_row(
             "predicted CSAT",
@@ -325,7 +327,7 @@ def print_model_figures(directory: Path) -> None:
             f"MAE {csat['baseline_mae']:.2f} (mean)",
             f"surveyed {csat['coverage_surveyed']:.0%} -> predicted 100%",
         )
-    risk = _latest_sidecar(directory, "repeat-risk-model")
+    risk = model_metrics(directory, "repeat_risk")
     if risk:
         figures.add_row(
             "repeat-contact risk",
@@ -392,7 +394,6 @@ def bench_sentiment(
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: CPU count).")] = None,
 ) -> None:
     """Utterances per second of the batched scorer vs a plain VADER loop, on the same texts, same run."""
-    import json
     import tempfile
 
     from cx_signals.landing import discover, read_file

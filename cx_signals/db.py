@@ -194,7 +194,7 @@ def record_audit(
             "partition_date": day,
             "finished_at": now,
             "code_version": code_version,
-            **{k: (json.dumps(v) if k == "inputs" else v) for k, v in values.items()},
+            **{k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in values.items()},
         }
         for day, values in day_rows.items()
     ]

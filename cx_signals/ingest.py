@@ -14,7 +14,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import unquote, unquote_plus
 
 from cx_signals.contracts import (
     Contract,
@@ -27,7 +26,7 @@ from cx_signals.contracts import (
 )
 from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, read_file
 from cx_signals.privacy import pseudonym
-from cx_signals.redact import redact
+from cx_signals.redact import redact, redact_json_value
 from cx_signals.tables import PARTITION_COLUMN, key_column
 
 FILE_LEVEL_RULE = "unreadable_file"
@@ -39,60 +38,10 @@ _CUT_MARGIN_CHARS = 2_000
 _MAX_REASON_CHARS = 2_000
 
 
-def _url_decoded(text: str) -> str:
-    """`text` with URL escapes decoded, repeatedly ("%2540" is "@" encoded twice); "+" is a space in a query."""
-    path, mark, query = text.partition("?")
-    decoded = unquote(path) + mark + unquote_plus(query)
-    while decoded != text:
-        text, decoded = decoded, unquote(decoded)
-    return decoded
-
-
 def _redact_text(value: str) -> tuple[str, int]:
-    """`value` PII-redacted, and the number of values replaced.
-
-    URL-encoded PII ("/account?email=jo%40example.com") is found in the decoded text; when decoding finds more,
-    the decoded, redacted text is what is returned.
-    """
-    first = redact(value)
-    decoded = _url_decoded(first.text)
-    if decoded != first.text:
-        second = redact(decoded)
-        if second.found:
-            return second.text, len(first.found) + len(second.found)
-    return first.text, len(first.found)
-
-
-try:
-    from cx_signals.redact import redact_json_value  # type: ignore[attr-defined]
-except ImportError:  # until cx_signals.redact provides it
-
-    def redact_json_value(value: Any) -> tuple[Any, int]:
-        """`value` (parsed JSON) with every string, keys included, PII-redacted; and the number of values replaced.
-
-        Iterative, so that nesting as deep as the JSON parser accepts cannot exhaust Python's stack.
-        """
-        count = 0
-        root = [value]
-        stack: list[tuple[list | dict, Any]] = [(root, 0)]
-        while stack:
-            container, slot = stack.pop()
-            item = container[slot]
-            if isinstance(item, str):
-                container[slot], n = _redact_text(item)
-                count += n
-            elif isinstance(item, list):
-                stack.extend((item, i) for i in range(len(item)))
-            elif isinstance(item, dict):
-                renamed = {}
-                for name, child in item.items():
-                    new_name, n = _redact_text(name)
-                    renamed[new_name] = child
-                    count += n
-                item.clear()
-                item.update(renamed)
-                stack.extend((item, name) for name in item)
-        return root[0], count
+    """`value` PII-redacted (URL-encoded PII included, see cx_signals.redact), and the number of values replaced."""
+    result = redact(value)
+    return result.text, len(result.found)
 
 
 @dataclass

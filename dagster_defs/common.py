@@ -12,7 +12,7 @@ import duckdb
 import cx_signals
 from cx_signals.db import record_audit
 from cx_signals.model_lifecycle import latest_sidecar, training_reason
-from cx_signals.tables import PARTITION_COLUMN, qualified
+from cx_signals.tables import PARTITION_COLUMN, all_tables, published_table, qualified
 from dagster_defs.partitions import DATA_DAYS_TAG, days_in_spans
 
 PREVIEW_ROWS = 5
@@ -53,7 +53,12 @@ def table_metadata(
     """Row counts and a Markdown preview of the written partitions of `table`."""
     where = f"WHERE {PARTITION_COLUMN} BETWEEN ? AND ?"
     total = con.execute(f"SELECT count(*) FROM {qualified(table)}").fetchone()[0]
-    preview = con.execute(f"SELECT * FROM {qualified(table)} {where} LIMIT {PREVIEW_ROWS}", [min(days), max(days)]).df()
+    # the preview goes into Dagster's event log: only the columns the analysts' file may hold
+    shown = published_table(all_tables()[table])
+    columns = ", ".join(f'"{c.name}"' for c in shown.columns) if shown else "*"
+    preview = con.execute(
+        f"SELECT {columns} FROM {qualified(table)} {where} LIMIT {PREVIEW_ROWS}", [min(days), max(days)]
+    ).df()
     return {
         "dagster/row_count": total,
         "rows_written": rows_written,

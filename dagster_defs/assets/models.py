@@ -39,6 +39,7 @@ _SIGNALS_SQL = f"""
     SELECT s.partition_date, s.csat, {_SIGNALS_SELECT}
     FROM signals.conversation_signals AS s LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
     WHERE s.partition_date BETWEEN ? AND ?
+      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
     ORDER BY s.conversation_id
 """
 _CONTACTS_SQL = f"""
@@ -47,6 +48,7 @@ _CONTACTS_SQL = f"""
            o.conversation_id, o.intent
     FROM metrics.contact_outcomes AS o JOIN signals.conversation_signals AS s USING (conversation_id)
     WHERE o.partition_date BETWEEN ? AND ?
+      AND o.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
     ORDER BY o.conversation_id
 """
 

@@ -11,8 +11,9 @@ from cx_signals.contracts import TimeBounds
 from cx_signals.db import ensure_schema, record_audit, replace_rows
 from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
 from cx_signals.ingest import IngestResult, ingest_source
-from cx_signals.landing import discover
+from cx_signals.landing import scan
 from cx_signals.privacy import pseudonym_key
+from cx_signals.redact import redact
 from dagster_defs.checks import contract_checks, reconciliation_check
 from dagster_defs.common import code_version, partition_days, table_metadata
 from dagster_defs.partitions import single_run
@@ -39,7 +40,10 @@ def _ingest(
 ):
     days = partition_days(context)
     bounds = TimeBounds.from_config(config, datetime.now(UTC).replace(tzinfo=None))
-    files = [f for f in discover(Path(settings.landing_dir)) if f.source == source]
+    found = scan(Path(settings.landing_dir))
+    files = [f for f in found.files if f.source == source]
+    # every ignored path, redacted like any stored file name, on each raw asset's audit rows
+    ignored = [{"path": redact(i.relative).text, "reason": i.reason} for i in found.ignored]
     key = pseudonym_key(settings.files.key_file)
     result: IngestResult = ingest_source(
         source,
@@ -69,6 +73,7 @@ def _ingest(
                 {
                     day: {
                         "inputs": list(result.inputs[day].values()),
+                        "ignored_paths": ignored,
                         "records_read": result.counts[day].read,
                         "records_quarantined": result.counts[day].quarantined,
                         "duplicates_removed": result.counts[day].duplicates,

@@ -37,7 +37,8 @@ conversations AS (
     SELECT conversation_id FROM raw.conversations WHERE customer_key IN (SELECT customer_key FROM customers)
     UNION SELECT conversation_id FROM signals.conversation_signals
     WHERE customer_key IN (SELECT customer_key FROM customers)
-    UNION SELECT conversation_id FROM metrics.contact_outcomes WHERE customer_key IN (SELECT customer_key FROM customers)
+    UNION SELECT conversation_id FROM metrics.contact_outcomes
+    WHERE customer_key IN (SELECT customer_key FROM customers)
 ),
 sessions AS (
     SELECT session_key FROM signals.session_friction

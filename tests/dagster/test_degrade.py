@@ -1,5 +1,7 @@
 """A model that cannot train or score never takes the run down, and a backfill touches only its days."""
 
+import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -93,3 +95,17 @@ def test_a_backfill_of_two_days_leaves_every_other_day_bit_identical_and_keeps_t
     changed = sorted({key for key in before.keys() | after.keys() if before.get(key) != after.get(key)})
     assert changed == []  # the two days re-scored with the same model versions, every other day untouched
     assert {day for _, day in after} == set(DAYS)
+
+
+def test_ignored_landing_paths_are_listed_in_the_audit(landing, tmp_path):
+    copy = tmp_path / "landing"
+    shutil.copytree(landing, copy)
+    (copy / "events" / "_temporary" / "0").mkdir(parents=True)
+    (copy / "events" / "_temporary" / "0" / "part-0.jsonl").write_text("{}\n")
+    (copy / "notes.txt").write_text("not a landing file")
+    db = tmp_path / "cx.duckdb"
+    assert run_pipeline(copy, db, DAYS[:1], load_config()).success
+    with duckdb.connect(str(db), read_only=True) as con:
+        (listed,) = con.execute("SELECT DISTINCT ignored_paths FROM audit.runs WHERE asset = 'raw.events'").fetchone()
+    paths = {entry["path"]: entry["reason"] for entry in json.loads(listed)}
+    assert "Spark/Hadoop" in paths["events/_temporary/"] and "not under a source folder" in paths["notes.txt"]

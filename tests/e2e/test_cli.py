@@ -95,15 +95,15 @@ def test_train_command_retrains_the_models_without_rescoring_any_day(landing, da
 
 
 def test_models_beat_their_naive_baselines_by_the_documented_margins(database):
-    from cx_signals.cli import _latest_sidecar
+    from cx_signals.cli import model_metrics
 
     models = database_files(database).models
-    csat = _latest_sidecar(models, "csat-model")
+    csat = model_metrics(models, "csat")
     assert csat["mae"] <= 0.8 * csat["baseline_mae"]  # docs/metrics.md: at least 20% below the mean predictor
     assert csat["coverage_surveyed"] < 0.25 and csat["coverage_predicted"] == 1.0
-    risk = _latest_sidecar(models, "repeat-risk-model")
+    risk = model_metrics(models, "repeat_risk")
     assert risk["roc_auc"] >= 0.65 and risk["brier"] < risk["baseline_brier"]
-    assert _latest_sidecar(models, "intent-model")["macro_f1"] >= 0.95
+    assert model_metrics(models, "intent")["macro_f1"] >= 0.95
 
 
 def test_report_command_writes_a_self_contained_file(database, tmp_path):
