@@ -286,7 +286,7 @@ def print_quarantine(db: Path, run_ids: list[str], max_share: float) -> list[str
     with duckdb.connect(str(db), read_only=True) as con:
         shares = con.execute(sql_text("report/run_quarantine"), {"run_ids": run_ids}).fetchall()
         reasons = con.execute(sql_text("report/run_reject_reasons"), {"run_ids": run_ids}).fetchall()
-    if not any(quarantined for _, _, quarantined, _ in shares):
+    if not any(quarantined or files for _, _, quarantined, files in shares):
         return []
     table = RichTable("source", "records read", "quarantined", "share", title="quarantine (this run)")
     over = []

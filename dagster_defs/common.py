@@ -1,6 +1,7 @@
 """Helpers shared by the asset modules: the run's days, metadata with row counts and a Markdown preview."""
 
 import subprocess
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -10,7 +11,7 @@ import dagster as dg
 import duckdb
 
 import cx_signals
-from cx_signals.db import record_audit
+from cx_signals.db import ensure_schema, record_audit
 from cx_signals.model_lifecycle import latest_sidecar, training_reason
 from cx_signals.tables import PARTITION_COLUMN, all_tables, published_table, qualified
 from dagster_defs.partitions import DATA_DAYS_TAG, days_in_spans
@@ -91,6 +92,26 @@ def model_kept(directory: Path, prefix: str) -> dg.MaterializeResult:
     )
 
 
-def must_train(context: dg.AssetExecutionContext, directory: Path, prefix: str) -> str | None:
-    """Why this run trains the model with artefact `prefix` (missing, marked, forced by the run's tag), or None."""
-    return training_reason(directory, prefix, forced=context.run.tags.get(TRAIN_TAG) == "force")
+def train_if_due(
+    context: dg.AssetExecutionContext,
+    database: Any,
+    directory: Path,
+    prefix: str,
+    asset: str,
+    fit: Callable[[duckdb.DuckDBPyConnection, list[date]], tuple[Any, Path | None]],
+    metadata: Callable[[Any, Path, str], dict[str, Any]],
+) -> dg.MaterializeResult:
+    """The training step shared by the model assets: keep the current version unless the model is missing, marked
+    or forced by the run's tag; else `fit(con, days)` (returns the model and its saved artefact). A model that
+    cannot train is recorded (`model_not_trained`) and the run goes on."""
+    days = partition_days(context)
+    reason = training_reason(directory, prefix, forced=context.run.tags.get(TRAIN_TAG) == "force")
+    if reason is None:
+        return model_kept(directory, prefix)
+    with database.get_connection() as con:
+        ensure_schema(con)
+        try:
+            model, path = fit(con, days)
+        except Exception as exc:  # a model that cannot train never takes the run down
+            return model_not_trained(context, con, asset, max(days), exc)
+    return dg.MaterializeResult(metadata=metadata(model, path, reason))

@@ -27,11 +27,14 @@ class LockedDuckDBResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with (
-            exclusive_lock(Path(self.lock_file), self.lock_timeout_seconds),
-            super().get_connection() as connection,
-        ):
-            yield connection
+        # Connects directly: DuckDBResource retries a failed connect ten times with backoff (about two minutes) to
+        # wait out another writer, which the write lock already excludes, so a broken file would only fail late.
+        with exclusive_lock(Path(self.lock_file), self.lock_timeout_seconds):
+            connection = duckdb.connect(self.database, read_only=False, config=self.connection_config)
+            try:
+                yield connection
+            finally:
+                connection.close()
 
 
 class CxSettings(dg.ConfigurableResource):

@@ -39,8 +39,7 @@ def build_landing_sensor(job: AssetJob, config: dict) -> dg.SensorDefinition:
             return dg.SensorResult(skip_reason="new files hold no dated records", cursor=cursor)
         # unreadable files carry a path-based placeholder instead of a content hash, so key on both
         run_key = (
-            "landing:"
-            + hashlib.sha256("\n".join(sorted(f"{f.relative}:{f.sha256}" for f in new)).encode()).hexdigest()
+            "landing:" + hashlib.sha256("\n".join(sorted(f"{f.relative}:{f.sha256}" for f in new)).encode()).hexdigest()
         )
         tags = {RANGE_START: str(days[0]), RANGE_END: str(days[-1]), DATA_DAYS_TAG: day_spans(days)}
         return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key, tags=tags)], cursor=cursor)

@@ -28,7 +28,7 @@ from cx_signals.models import (
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_rows
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import model_kept, model_not_trained, must_train, partition_days
+from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.resources import CxSettings
 
 _SIGNALS_SELECT = ", ".join(
@@ -104,26 +104,20 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         **model_common,
     )
     def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-        days = partition_days(context)
-        directory = settings.files.models
-        reason = must_train(context, directory, csat_prefix)
-        if reason is None:
-            return model_kept(directory, csat_prefix)
-        with duckdb.get_connection() as con:
-            ensure_schema(con)
-            try:
-                signals = con.execute(_SIGNALS_SQL, list(training_window(days))).pl()
-                model = train_csat_model(
-                    conversation_features(signals),
-                    signals["csat"],
-                    seed=models["seed"],
-                    held_out_share=models["held_out_share"],
-                    min_labels=models["min_labels"],
-                )
-            except Exception as exc:  # a model that cannot train never takes the run down
-                return model_not_trained(context, con, "models.csat_model", max(days), exc)
-        path = save_model(model, directory, created_at=datetime.now(UTC))
-        return dg.MaterializeResult(metadata=_model_metadata(model, path, reason))
+        def fit(con, days: list[date]) -> tuple[CsatModel, Path]:
+            signals = con.execute(_SIGNALS_SQL, list(training_window(days))).pl()
+            model = train_csat_model(
+                conversation_features(signals),
+                signals["csat"],
+                seed=models["seed"],
+                held_out_share=models["held_out_share"],
+                min_labels=models["min_labels"],
+            )
+            return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
+
+        return train_if_due(
+            context, duckdb, settings.files.models, csat_prefix, "models.csat_model", fit, _model_metadata
+        )
 
     @dg.asset(
         key=asset_key("signals.csat_predictions"),
@@ -162,28 +156,22 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         **model_common,
     )
     def repeat_risk_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-        days = partition_days(context)
-        directory = settings.files.models
-        reason = must_train(context, directory, risk_prefix)
-        if reason is None:
-            return model_kept(directory, risk_prefix)
-        first, last = training_window(days)
-        with duckdb.get_connection() as con:
-            ensure_schema(con)
-            try:
-                contacts = _contacts(con, first - timedelta(days=outcomes["chain_lookback_days"]), last)
-                labelled = labelled_contacts(contacts, last, outcomes["repeat_window_days"])
-                model = train_repeat_risk(
-                    journey_risk_features(labelled),
-                    labelled["repeat_contact"],
-                    seed=models["seed"],
-                    held_out_share=models["held_out_share"],
-                    min_labels=models["min_labels"],
-                )
-            except Exception as exc:  # a model that cannot train never takes the run down
-                return model_not_trained(context, con, "models.repeat_risk_model", last, exc)
-        path = save_model(model, directory, created_at=datetime.now(UTC))
-        return dg.MaterializeResult(metadata=_model_metadata(model, path, reason))
+        def fit(con, days: list[date]) -> tuple[RiskModel, Path]:
+            first, last = training_window(days)
+            contacts = _contacts(con, first - timedelta(days=outcomes["chain_lookback_days"]), last)
+            labelled = labelled_contacts(contacts, last, outcomes["repeat_window_days"])
+            model = train_repeat_risk(
+                journey_risk_features(labelled),
+                labelled["repeat_contact"],
+                seed=models["seed"],
+                held_out_share=models["held_out_share"],
+                min_labels=models["min_labels"],
+            )
+            return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
+
+        return train_if_due(
+            context, duckdb, settings.files.models, risk_prefix, "models.repeat_risk_model", fit, _model_metadata
+        )
 
     @dg.asset(
         key=asset_key("metrics.repeat_risk"),

@@ -1,6 +1,7 @@
 """Intent triage: a versioned TF-IDF + logistic regression model and its predictions for every conversation."""
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 from cx_signals.db import ensure_schema
 from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
 from cx_signals.triage import (
+    TrainedIntentModel,
     first_customer_texts,
     load_latest_model,
     predict_intents,
@@ -19,7 +21,7 @@ from cx_signals.triage import (
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import common_settings, write_rows
 from dagster_defs.checks import contract_checks
-from dagster_defs.common import model_kept, model_not_trained, must_train, partition_days
+from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.resources import CxSettings
 
 _TURNS_SQL = """
@@ -36,6 +38,22 @@ def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
     return first_customer_texts(turns, n_turns=n_turns, order_by=("turn_index",)).join(labels, on="conversation_id")
 
 
+def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, Any]:
+    metrics = model.metrics
+    return {
+        "trained": True,
+        "why": reason,
+        "artefact": dg.MetadataValue.path(str(path)),
+        "model_version": model.version,
+        "held_out_macro_f1": float(metrics["macro_f1"]),
+        "held_out_accuracy": float(metrics["accuracy"]),
+        "n_train": int(metrics["n_train"]),
+        "n_test": int(metrics["n_test"]),
+        "n_intents": int(metrics["n_classes"]),
+        "per_intent_f1": dg.MetadataValue.json(metrics["per_class_f1"]),
+    }
+
+
 def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """The intent model and intent predictions assets, with the predictions' contract check."""
     triage = config["triage"]
@@ -50,44 +68,22 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         **common,
     )
     def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
-        days = partition_days(context)
-        directory = settings.files.models
-        reason = must_train(context, directory, _PREFIX)
-        if reason is None:
-            return model_kept(directory, _PREFIX)
-        with duckdb.get_connection() as con:
-            ensure_schema(con)
-            try:
-                examples = _first_texts(
-                    con,
-                    "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
-                    [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
-                    triage["first_customer_turns"],
-                )
-                model = train_intent_model(
-                    examples["text"].to_list(),
-                    examples["intent"].to_list(),
-                    test_size=triage["held_out_share"],
-                    min_examples_per_intent=triage["min_examples_per_intent"],
-                )
-            except Exception as exc:  # a model that cannot train never takes the run down
-                return model_not_trained(context, con, "models.intent_model", max(days), exc)
-        path = save_model(model, directory, created_at=datetime.now(UTC))
-        metrics = model.metrics
-        return dg.MaterializeResult(
-            metadata={
-                "trained": True,
-                "why": reason,
-                "artefact": dg.MetadataValue.path(str(path)),
-                "model_version": model.version,
-                "held_out_macro_f1": float(metrics["macro_f1"]),
-                "held_out_accuracy": float(metrics["accuracy"]),
-                "n_train": int(metrics["n_train"]),
-                "n_test": int(metrics["n_test"]),
-                "n_intents": int(metrics["n_classes"]),
-                "per_intent_f1": dg.MetadataValue.json(metrics["per_class_f1"]),
-            }
-        )
+        def fit(con, days: list[date]) -> tuple[TrainedIntentModel, Path]:
+            examples = _first_texts(
+                con,
+                "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
+                [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
+                triage["first_customer_turns"],
+            )
+            model = train_intent_model(
+                examples["text"].to_list(),
+                examples["intent"].to_list(),
+                test_size=triage["held_out_share"],
+                min_examples_per_intent=triage["min_examples_per_intent"],
+            )
+            return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
+
+        return train_if_due(context, duckdb, settings.files.models, _PREFIX, "models.intent_model", fit, _metadata)
 
     @dg.asset(
         key=asset_key("signals.intent_predictions"),

@@ -78,9 +78,11 @@ def test_a_source_whose_every_record_is_quarantined_fails_loudly_with_exit_3(tmp
     # a support export in its own layout: every record lacks the contract's required fields
     with (landing / "transcripts" / "export-2026-10-01.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["tweet_id", "author_id", "inbound", "created_at", "text"])
+        writer.writerow(["tweet_id", "customer_id", "inbound", "created_at", "text"])
         for n in range(50):
             writer.writerow([n, f"user{n}", "True", "Tue Oct 31 22:10:47 +0000 2017", "hello"])
+    # and one without any field the contract knows: quarantined as a file, which counts towards the share too
+    (landing / "telemetry" / "export-2026-10-01.csv").write_text("a,b\n1,2\n")
     for generated in (landing / "transcripts").glob("transcripts-*"):
         generated.unlink()
     result = cx("run", "--landing", str(landing), "--db", str(tmp_path / "cx.duckdb"))
@@ -88,6 +90,7 @@ def test_a_source_whose_every_record_is_quarantined_fails_loudly_with_exit_3(tmp
     assert "missing_required" in result.stdout
     assert "the contract requires: conversation_id" in result.stdout
     assert "transcripts/export-2026-10-01.csv line 2" in result.stdout
+    assert "no header row" in result.stdout and "1 files" in result.stdout
     assert "ingest.max_quarantine_share" in result.stderr
 
 
