@@ -2,29 +2,30 @@
 
 Definitions are built from the parameters, read once and validated: the partitions start where the data does
 (or at `partitions.start_date`), and every window and threshold the assets, checks and SQL use comes from the
-same parameters object.
+same parameters object. Every run, whatever starts it (schedule, sensor, backfill, UI, `dagster asset materialize`,
+`cx-signals run`), executes its steps one after the other in one process: see docs/operations.md.
 """
 
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
 
-from cx_signals.config import load_config
+from cx_signals.config import ConfigError, load_config
 from cx_signals.ingest import landing_days
 from cx_signals.landing import LandingPathError, discover
 from cx_signals.paths import database_files
 from dagster_defs.assets.metrics import build_metrics
 from dagster_defs.assets.models import build_models
 from dagster_defs.assets.publish import build_publish
-from dagster_defs.assets.raw import build_raw
+from dagster_defs.assets.raw import SOURCE_TABLES, asset_key, build_raw
 from dagster_defs.assets.signals import build_signals
 from dagster_defs.assets.triage import build_triage
 from dagster_defs.jobs import build_jobs
-from dagster_defs.partitions import daily_partitions
+from dagster_defs.partitions import daily_partitions, window_reach
 from dagster_defs.resources import build_resources, environment_locations
 from dagster_defs.schedules import build_schedules
 from dagster_defs.sensors import build_landing_sensor
@@ -39,6 +40,29 @@ def first_partition_day(config: dict[str, Any], data_days: set[date]) -> date:
     return min(candidates, default=datetime.now(UTC).date())
 
 
+def freshness_policy(config: dict[str, Any], source: str) -> dg.FreshnessPolicy:
+    """The freshness policy of `source`'s raw assets: warn and fail after `freshness.warn_hours` and
+    `freshness.fail_hours` without a load."""
+    warn, fail = (config["freshness"][kind][source] for kind in ("warn_hours", "fail_hours"))
+    if not 1 / 60 <= warn < fail:  # Dagster's own limits: windows of a minute at least, warning before failing
+        raise ConfigError(
+            f"parameter 'freshness.warn_hours.{source}' ({warn}) must be at least 1/60 and less than "
+            f"'freshness.fail_hours.{source}' ({fail})"
+        )
+    return dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=fail), warn_window=timedelta(hours=warn))
+
+
+def with_freshness(assets: list, config: dict[str, Any]) -> list:
+    """`assets` with each raw asset carrying its source's freshness policy, so that a source that stops arriving
+    shows as late in the UI."""
+    sources = {asset_key(table): source for source, tables in SOURCE_TABLES.items() for table in tables}
+    policies = {source: freshness_policy(config, source) for source in SOURCE_TABLES}
+    return dg.map_asset_specs(
+        lambda spec: dg.apply_freshness_policy(spec, policies[sources[spec.key]]) if spec.key in sources else spec,
+        assets,
+    )
+
+
 def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Every asset and asset check of the pipeline, built from `config`."""
     assets: list = []
@@ -48,11 +72,16 @@ def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         assets.extend(built_assets)
         checks.extend(built_checks)
     assets.extend(build_publish(config, partitions))
-    return assets, checks
+    return with_freshness(assets, config), checks
 
 
 def build_definitions(config: dict[str, Any], first_day: date, database: str, landing: str) -> dg.Definitions:
-    """The code location for one database and landing folder: assets, checks, jobs, schedules, sensor."""
+    """The code location for one database and landing folder: assets, checks, jobs, schedules, sensor.
+
+    Every job, the implicit one of the UI's and `dagster asset materialize`'s asset runs included, uses the
+    in-process executor: the steps write one DuckDB file under one lock, so they run one at a time anyway, and a
+    process per step (the default) spent far longer importing and waiting for the lock than working.
+    """
     partitions = daily_partitions(first_day)
     assets, checks = build_assets(config, partitions)
     pipeline, train = build_jobs()
@@ -61,8 +90,9 @@ def build_definitions(config: dict[str, Any], first_day: date, database: str, la
         asset_checks=checks,
         jobs=[pipeline, train],
         schedules=build_schedules(pipeline, train, config),
-        sensors=[build_landing_sensor(pipeline, config)],
+        sensors=[build_landing_sensor(pipeline, config, window_reach(assets))],
         resources=build_resources(database, landing, config),
+        executor=dg.in_process_executor,
     )
 
 

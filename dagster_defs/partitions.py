@@ -58,3 +58,31 @@ def days_in_spans(spans: str) -> set[date]:
         start, end = date.fromisoformat(first), date.fromisoformat(last or first)
         days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
     return days
+
+
+def window_reach(assets: list[dg.AssetsDefinition]) -> tuple[int, int]:
+    """(days before, days after): how far from a day whose raw data changed the partitions of any asset read it,
+    through the time-window partition mappings of every dependency (repeat chains, priorities, anomalies), so
+    that re-running those days leaves every table as a full run would."""
+    deps = {key: (a, a.asset_deps[key]) for a in assets for key in a.keys}
+    reach: dict[dg.AssetKey, tuple[int, int]] = {}
+
+    def of(key: dg.AssetKey) -> tuple[int, int]:
+        if key not in reach:
+            before, after = 0, 0
+            assets_def, upstream = deps.get(key, (None, set()))
+            for dep in upstream:
+                mapping = assets_def.get_partition_mapping(dep)
+                start, end = (
+                    (mapping.start_offset, mapping.end_offset)
+                    if isinstance(mapping, dg.TimeWindowPartitionMapping)
+                    else (0, 0)
+                )
+                dep_before, dep_after = of(dep)
+                # a partition D reads days D+start..D+end of `dep`, which a change on day T reaches T-before..T+after
+                before, after = max(before, dep_before + end), max(after, dep_after - start)
+            reach[key] = (before, after)
+        return reach[key]
+
+    spans = [of(key) for key in deps]
+    return max((b for b, _ in spans), default=0), max((a for _, a in spans), default=0)

@@ -1,4 +1,4 @@
-"""Running the pipeline in-process for the days that hold data, as `cx-signals run` does.
+"""Running the pipeline's job in this process for the days that hold data, as `cx-signals run` does.
 
 Dagster's own console output is off by default: the full event log of every run, with the trace of any failure,
 goes to a log file in the database's side folder, and the caller gets a short account of what failed.
@@ -17,9 +17,8 @@ from cx_signals.locking import exclusive_lock
 from cx_signals.paths import database_files
 from dagster_defs.checks import RANGE_END, RANGE_START
 from dagster_defs.common import TRAIN_TAG
-from dagster_defs.definitions import build_assets, first_partition_day
-from dagster_defs.partitions import DATA_DAYS_TAG, daily_partitions, day_spans, longest_window_days, plan_runs
-from dagster_defs.resources import build_resources
+from dagster_defs.definitions import build_definitions, first_partition_day
+from dagster_defs.partitions import DATA_DAYS_TAG, day_spans, longest_window_days, plan_runs
 
 # What to do about a root cause, by its exception class; the default covers everything else.
 _HINTS = {
@@ -88,26 +87,19 @@ def _write_log(instance: dg.DagsterInstance, run_id: str, log_file: Path) -> Non
                 out.write(event.step_failure_data.error.to_string() + "\n")
 
 
-def _materialize_group(
-    assets: list,
+def _execute_group(
+    job: dg.JobDefinition,
     days: list[date],
-    config: dict[str, Any],
-    resources: dict[str, Any],
     instance: dg.DagsterInstance,
     verbose: bool,
     train: bool,
 ) -> tuple[dg.ExecuteInProcessResult, list[StepFailure], list[str]]:
     tags = {RANGE_START: min(days).isoformat(), RANGE_END: max(days).isoformat(), DATA_DAYS_TAG: day_spans(days)}
-    selection = None
     if train:
         tags[TRAIN_TAG] = "force"
-        selection = dg.AssetSelection.groups("models")
-    result = dg.materialize(
-        assets,
-        resources=resources,
-        tags=tags,
-        selection=selection,
+    result = job.execute_in_process(
         instance=instance,
+        tags=tags,
         run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}},
         raise_on_error=False,
     )
@@ -139,7 +131,8 @@ def run_pipeline(
     verbose: bool = False,
     train: bool = False,
 ) -> RunOutcome:
-    """Materialise every asset for `days` (the days holding data), then check and publish.
+    """Materialise every asset for `days` (the days holding data), then check and publish: the `cx_pipeline` job
+    (`cx_train` when `train`) of the same definitions the schedule and sensor run, in this process.
 
     Days far apart (see `plan_runs`) get one Dagster run each, oldest first; a failed run stops the rest. Uses
     the Dagster instance of $DAGSTER_HOME when set (so runs show in the UI), else an ephemeral one. `train` runs
@@ -147,16 +140,13 @@ def run_pipeline(
     run trains only a missing or marked model.
     """
     files = database_files(database)
-    partitions = daily_partitions(first_partition_day(config, set(days)))
-    assets, checks = build_assets(config, partitions)
-    resources = build_resources(str(database), str(landing), config)
+    definitions = build_definitions(config, first_partition_day(config, set(days)), str(database), str(landing))
+    job = definitions.resolve_job_def("cx_train" if train else "cx_pipeline")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     outcome = RunOutcome(success=True, run_ids=[])
     with exclusive_lock(files.lock("run"), float(config["locks"]["timeout_seconds"])):
         for group in plan_runs(days, longest_window_days(config)):
-            result, failures, failed_checks = _materialize_group(
-                [*assets, *checks], group, config, resources, instance, verbose, train
-            )
+            result, failures, failed_checks = _execute_group(job, group, instance, verbose, train)
             outcome.run_ids.append(result.run_id)
             outcome.log_file = files.logs / f"run-{result.run_id}.log"
             _write_log(instance, result.run_id, outcome.log_file)

@@ -1,47 +1,133 @@
-"""Sensor on the landing folder: new or changed files trigger one run over the days they hold."""
+"""Sensor on the landing folder: new or changed files trigger a run over the days they touch and the days whose
+windows read those days.
+
+The cursor keys every landing file by path, size and modification time, so a tick that finds nothing new reads no
+file (it only lists the folders and stats their files). It also keeps the days holding data, which bound what a
+run is asked for.
+"""
 
 import hashlib
 import json
+import os
+import stat
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from cx_signals.ingest import landing_days
-from cx_signals.landing import LandingPathError, discover
+from cx_signals.landing import SOURCES, LandingFile, LandingPathError, _landing_file, _outside, _refused, scan
 from dagster_defs.checks import RANGE_END, RANGE_START
 from dagster_defs.jobs import AssetJob
-from dagster_defs.partitions import DATA_DAYS_TAG, day_spans
+from dagster_defs.partitions import DATA_DAYS_TAG, day_spans, days_in_spans, longest_window_days, plan_runs
 from dagster_defs.resources import CxSettings
 
+CURSOR_VERSION = 2
+# relative path -> [size in bytes, modification time in ns]
+Listing = dict[str, list[int]]
 
-def build_landing_sensor(job: AssetJob, config: dict) -> dg.SensorDefinition:
-    """The landing sensor for `job`, reading days with the pipeline's parameters."""
+
+def list_landing(root: Path) -> Listing:
+    """Size and modification time of every regular file `scan` would read, by `os.stat` alone (nothing is opened
+    or hashed): hidden and `_` names are skipped and folder links not followed, as `scan` does."""
+    if not root.is_dir():
+        raise LandingPathError(f"landing folder {root} does not exist or is not a folder")
+    listing: Listing = {}
+    for source in SOURCES:
+        for folder, folders, names in os.walk(root / source):
+            folders[:] = [name for name in folders if not name.startswith((".", "_"))]
+            for name in names:
+                if name.startswith((".", "_")):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    status = os.stat(path)
+                except OSError:  # a dangling link holds no records: the run quarantines it
+                    continue
+                if stat.S_ISREG(status.st_mode):
+                    listing[os.path.relpath(path, root)] = [status.st_size, status.st_mtime_ns]
+    return listing
+
+
+def _landing_files(root: Path, relatives: list[str]) -> Iterator[LandingFile]:
+    """The LandingFile of each of `relatives`, built as `scan` builds it (a link out of the root is refused, never
+    opened), hashing only these files."""
+    resolved_root = Path(os.path.realpath(root))
+    for relative in relatives:
+        path = root / relative
+        source = Path(relative).parts[0]
+        resolved = Path(os.path.realpath(path))
+        if _outside(resolved_root, resolved):
+            yield _refused(resolved_root, source, path, resolved, relative)
+        else:
+            yield _landing_file(source, path, resolved, relative)
+
+
+def _migrate(root: Path, hashes: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """A version 2 cursor from the first one (the SHA-256 of every file seen): hashes the landing files once to
+    tell the seen ones, and reads them once for the days holding data."""
+    seen = set(hashes)
+    found = scan(root).files
+    listing = list_landing(root)
+    known = {f.relative: listing[f.relative] for f in found if f.sha256 in seen and f.relative in listing}
+    return {"version": CURSOR_VERSION, "files": known, "days": day_spans(sorted(landing_days(found, config)))}
+
+
+def read_cursor(cursor: str | None, root: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """The sensor's cursor: {"version": 2, "files": Listing, "days": DATA_DAYS_TAG spans of the days holding data}."""
+    state = json.loads(cursor) if cursor else {}
+    if isinstance(state, list):
+        return _migrate(root, state, config)
+    return {"version": CURSOR_VERSION, "files": state.get("files", {}), "days": state.get("days", "")}
+
+
+def requested_days(touched: set[date], data_days: set[date], reach: tuple[int, int], today: date) -> list[date]:
+    """The days a run must redo: every day within `reach` (days before, after) of a touched day, among the days
+    holding data, none after today."""
+    before, after = reach
+    around = {day + timedelta(days=offset) for day in touched for offset in range(-before, after + 1)}
+    return sorted(day for day in around & data_days if day <= today)
+
+
+def build_landing_sensor(job: AssetJob, config: dict[str, Any], reach: tuple[int, int]) -> dg.SensorDefinition:
+    """The landing sensor for `job`, reading days with the pipeline's parameters; `reach` is `window_reach` of the
+    pipeline's assets."""
+    window_days = longest_window_days(config)
 
     @dg.sensor(
         job=job,
         name="landing_sensor",
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Starts a run for the days covered by landing files it has not seen (by SHA-256).",
+        description="Starts a run for the days touched by landing files that are new or changed (by path, size and "
+        "modification time), and the days whose windows read them.",
     )
     def landing_sensor(context: dg.SensorEvaluationContext, settings: CxSettings) -> dg.SensorResult:
-        seen = set(json.loads(context.cursor)) if context.cursor else set()
+        root = Path(settings.landing_dir)
         try:
-            files = discover(Path(settings.landing_dir))
+            state = read_cursor(context.cursor, root, config)
+            listing = list_landing(root)
         except LandingPathError as exc:
             return dg.SensorResult(skip_reason=str(exc))
-        new = [f for f in files if f.sha256 not in seen]
-        if not new:
-            return dg.SensorResult(skip_reason="no new landing files")
-        days = sorted(landing_days(new, config))
-        cursor = json.dumps(sorted(seen | {f.sha256 for f in new}))
+        changed = sorted(relative for relative, seen in listing.items() if state["files"].get(relative) != seen)
+        # deleted files are forgotten; their days stay among the days holding data
+        cursor = {"version": CURSOR_VERSION, "files": listing, "days": state["days"]}
+        if not changed:
+            return dg.SensorResult(skip_reason="no new or changed landing files", cursor=json.dumps(cursor))
+        touched = landing_days(list(_landing_files(root, changed)), config)
+        data_days = days_in_spans(state["days"]) | touched
+        cursor["days"] = day_spans(sorted(data_days))
+        days = requested_days(touched, data_days, reach, datetime.now(UTC).date())
         if not days:
-            return dg.SensorResult(skip_reason="new files hold no dated records", cursor=cursor)
-        # unreadable files carry a path-based placeholder instead of a content hash, so key on both
-        run_key = (
-            "landing:" + hashlib.sha256("\n".join(sorted(f"{f.relative}:{f.sha256}" for f in new)).encode()).hexdigest()
-        )
-        tags = {RANGE_START: str(days[0]), RANGE_END: str(days[-1]), DATA_DAYS_TAG: day_spans(days)}
-        return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key, tags=tags)], cursor=cursor)
+            return dg.SensorResult(skip_reason="new files hold no dated records", cursor=json.dumps(cursor))
+        files_key = "\n".join(f"{relative}:{listing[relative][0]}:{listing[relative][1]}" for relative in changed)
+        requests = []
+        for group in plan_runs(days, window_days):
+            tags = {RANGE_START: str(group[0]), RANGE_END: str(group[-1]), DATA_DAYS_TAG: day_spans(group)}
+            run_key = hashlib.sha256(f"{files_key}\n{group[0]}".encode()).hexdigest()
+            requests.append(dg.RunRequest(run_key=f"landing:{run_key}", tags=tags))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
 
     return landing_sensor

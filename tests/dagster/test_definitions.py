@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
 
-from cx_signals.config import load_config
+from cx_signals.config import ConfigError, load_config
 from dagster_defs.definitions import build_definitions, defs, first_partition_day
 
 
@@ -71,3 +71,33 @@ def test_the_code_location_reads_its_config_from_the_environment(tmp_path, monke
     journeys = graph.get(dg.AssetKey(["signals", "journeys"]))
     mapping = journeys.partition_mappings[dg.AssetKey(["signals", "conversation_signals"])]
     assert (mapping.start_offset, mapping.end_offset) == (-5, 5)
+
+
+def test_raw_assets_carry_a_freshness_policy_with_the_configured_windows(tmp_path):
+    override = tmp_path / "my.yml"
+    override.write_text("freshness: {warn_hours: {telemetry: 2.5}, fail_hours: {telemetry: 6}}\n")
+    config = load_config(override)
+    graph = build_definitions(config, date(2017, 10, 1), "cx_data/cx.duckdb", "cx_data/landing").resolve_asset_graph()
+    windows = {}
+    for key in graph.get_all_asset_keys():
+        policy = graph.get(key).freshness_policy
+        if policy is not None:
+            windows[key.to_user_string()] = (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta())
+    day, two_days = timedelta(hours=26), timedelta(hours=50)
+    assert windows == {
+        "raw/conversations": (day, two_days),
+        "raw/turns": (day, two_days),
+        "raw/conversation_events": (day, two_days),
+        "raw/telemetry": (timedelta(hours=2.5), timedelta(hours=6)),
+        "raw/events": (day, two_days),
+    }
+
+
+def test_a_warning_window_not_shorter_than_the_failure_window_is_a_config_error(tmp_path):
+    override = tmp_path / "my.yml"
+    override.write_text("freshness: {warn_hours: {events: 50.0}}\n")
+    with pytest.raises(ConfigError, match=r"freshness\.warn_hours\.events"):
+        build_definitions(load_config(override), date(2017, 10, 1), "cx_data/cx.duckdb", "cx_data/landing")
+    override.write_text("freshness: {fail_hours: {events: two}}\n")
+    with pytest.raises(ConfigError, match=r"freshness\.fail_hours\.events"):
+        load_config(override)
