@@ -23,7 +23,9 @@ class ConfigError(ValueError):
 
 
 # Parameters whose default is null, by the kind of value they take instead.
-_NULLABLE = {"partitions.start_date": "date", "retention.*": "days"}
+_NULLABLE = {"partitions.start_date": "date", "retention.*": "days", "storage.*": "text"}
+# Parameters that take one of a few words.
+_CHOICES = {"storage.mode": ("duckdb", "ducklake")}
 # Ranges [low, high] by parameter path pattern; the first match applies. Numbers not listed must be >= 0.
 _RANGES: tuple[tuple[str, float, float], ...] = (
     ("sentiment.*_threshold", -1.0, 1.0),
@@ -82,6 +84,8 @@ def _check_type(path: str, value: Any, default: Any) -> None:
             raise ConfigError(f"parameter '{path}' must be a whole number of days or null, got {value!r}")
         if kind == "date" and not isinstance(value, str | date):
             raise ConfigError(f"parameter '{path}' must be a date (YYYY-MM-DD) or null, got {value!r}")
+        if kind == "text" and not isinstance(value, str):
+            raise ConfigError(f"parameter '{path}' must be text or null, got {value!r}")
         return
     wrong = (
         (isinstance(default, bool) and not isinstance(value, bool))
@@ -101,6 +105,8 @@ def _check_type(path: str, value: Any, default: Any) -> None:
 def _check_value(path: str, value: Any) -> None:
     if value is None:
         return
+    if path in _CHOICES and value not in _CHOICES[path]:
+        raise ConfigError(f"parameter '{path}' must be one of {', '.join(_CHOICES[path])}, got {value!r}")
     if path in _DATES:
         try:
             date.fromisoformat(str(value))
@@ -136,6 +142,12 @@ def validate_config(config: dict[str, Any], defaults: dict[str, Any], where: str
     sentiment = config.get("sentiment")
     if sentiment and sentiment["negative_threshold"] > sentiment["positive_threshold"]:
         raise ConfigError("parameter 'sentiment.negative_threshold' must not exceed 'sentiment.positive_threshold'")
+    storage = config.get("storage")
+    if storage and storage["mode"] == "ducklake":
+        if not str(storage["catalog"] or "").startswith("postgres:"):
+            raise ConfigError("parameter 'storage.catalog' must name a PostgreSQL catalog: 'postgres:dbname=...'")
+        if not storage["data_path"]:
+            raise ConfigError("parameter 'storage.data_path' must name the folder of the DuckLake's Parquet files")
 
 
 def default_config_path() -> Path:

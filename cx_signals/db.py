@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
+import time
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -20,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from cx_signals.resources import project_dir
+from cx_signals.storage import is_conflict
 from cx_signals.tables import (
     PARTITION_COLUMN,
     SCHEMAS,
@@ -28,6 +32,7 @@ from cx_signals.tables import (
     all_tables,
     comment_statements,
     create_statement,
+    partition_statement,
     published_table,
     qualified,
 )
@@ -35,6 +40,8 @@ from cx_signals.tables import (
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Run in this order after the tables exist: macros (both files), then the consent views (working file only).
 _SETUP = ("setup/macros", "setup/consent")
+# Writers that build a new DuckLake's schema at once conflict (two creates of one name): the loser tries again.
+_SCHEMA_ATTEMPTS = 5
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -70,14 +77,25 @@ def schema_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
+def _is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the connection's current database is an attached DuckLake."""
+    return con.execute(
+        "SELECT type = 'ducklake' FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+
+
 def _create_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> None:
-    """Create every schema and table, add the columns a newer contract added, and (re)write the comments."""
+    """Create every schema and table, add the columns a newer contract added, and (re)write the comments.
+
+    In a DuckLake a new table is also partitioned by day, so each day's rows are Parquet files of their own.
+    """
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
         "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns()"
         " WHERE database_name = current_database()"
     ).fetchall():
         existing.setdefault(table, set()).add(column)
+    lake = _is_lake(con)
     statements = [f"CREATE SCHEMA IF NOT EXISTS {schema}" for schema in SCHEMAS]
     for table in tables:
         statements.append(create_statement(table))
@@ -85,6 +103,8 @@ def _create_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> N
             statements.extend(
                 add_column_statement(table, c) for c in table.columns if c.name not in existing[table.name]
             )
+        elif lake and PARTITION_COLUMN in table.column_names:
+            statements.append(partition_statement(table))
         statements.extend(comment_statements(table))
     con.execute(";\n".join(statements))
 
@@ -102,11 +122,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:
     ]
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table, column a newer contract added, comment, macro and view; safe to run repeatedly.
-
-    Skipped (one query) when the database already has this code's schema, recorded in `main._cx_schema`.
-    """
+def _build_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS main._cx_schema (fingerprint VARCHAR)")
     if con.execute("SELECT count(*) FROM main._cx_schema WHERE fingerprint = ?", [schema_fingerprint()]).fetchone()[0]:
         return
@@ -115,6 +131,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql_text(name))
     con.execute("DELETE FROM main._cx_schema")
     con.execute("INSERT INTO main._cx_schema VALUES (?)", [schema_fingerprint()])
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema, table, column a newer contract added, comment, macro and view; safe to run repeatedly.
+
+    Skipped (one query) when the database already has this code's schema, recorded in `main._cx_schema`. Built in
+    one transaction; on a DuckLake, one that conflicts with another writer building it too is tried again.
+    """
+    for attempt in range(_SCHEMA_ATTEMPTS):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _build_schema(con)
+            con.execute("COMMIT")
+            return
+        except duckdb.Error as exc:
+            with suppress(duckdb.TransactionException):  # a failed COMMIT has rolled back already
+                con.execute("ROLLBACK")
+            if not is_conflict(exc) or attempt == _SCHEMA_ATTEMPTS - 1:
+                raise
+        time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
 
 
 def arrow_table(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
@@ -245,7 +281,15 @@ def _sql_string(text: str) -> str:
 
 
 def publish(working: Path, published: Path) -> Path:
-    """Atomically replace `published` with the analysts' file built from `working` (call holding the write lock).
+    """Atomically replace `published` with the analysts' file built from the working file `working` (call holding
+    the write lock); see `publish_from`."""
+    with duckdb.connect(str(working)) as con:
+        return publish_from(con, published)
+
+
+def publish_from(con: duckdb.DuckDBPyConnection, published: Path) -> Path:
+    """Atomically replace `published` with the analysts' file built from the connection's current database (the
+    working file or the DuckLake; call holding the write lock, which also keeps publishers of one file apart).
 
     The analysts' file holds the published variant of every table (`published_table`: no clear customer, agent or
     device id, no field marked `published: false`, no working-only table), without the rows of customers who refuse
@@ -255,28 +299,30 @@ def publish(working: Path, published: Path) -> Path:
     """
     staging = staging_path(published)
     tables = [(table, published_table(table)) for table in all_tables().values()]
-    with duckdb.connect(str(working)) as con:
-        ensure_schema(con)
-        source = con.execute("SELECT current_database()").fetchone()[0]
-        con.execute(f"ATTACH {_sql_string(str(staging))} AS published")
-        con.execute("USE published")
-        ensure_published_schema(con)
-        con.execute(f'USE "{source}"')
-        con.execute("CREATE OR REPLACE TEMP TABLE _refused AS SELECT * FROM main.refused_records")
-        refused = id_columns(con, "_refused")
-        for table, variant in tables:
-            if variant is None:
-                continue
-            columns = ", ".join(f'"{c}"' for c in variant.column_names)
-            left_out = belongs_to(table.column_names, "_refused", refused)
-            where = f" WHERE NOT {left_out}" if left_out else ""
-            con.execute(
-                f"INSERT INTO published.{qualified(table.name)} ({columns})"
-                f" SELECT {columns} FROM {qualified(table.name)}{where}"
-            )
-        con.execute("DROP TABLE _refused")
-        con.execute("CHECKPOINT published")
-        con.execute("DETACH published")
+    ensure_schema(con)
+    source = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute(f"ATTACH {_sql_string(str(staging))} AS published")
+    con.execute("USE published")
+    ensure_published_schema(con)
+    con.execute(f'USE "{source}"')
+    # one snapshot of the source for every table, so that a DuckLake written meanwhile publishes consistently
+    con.execute("BEGIN TRANSACTION")
+    con.execute("CREATE OR REPLACE TEMP TABLE _refused AS SELECT * FROM main.refused_records")
+    refused = id_columns(con, "_refused")
+    for table, variant in tables:
+        if variant is None:
+            continue
+        columns = ", ".join(f'"{c}"' for c in variant.column_names)
+        left_out = belongs_to(table.column_names, "_refused", refused)
+        where = f" WHERE NOT {left_out}" if left_out else ""
+        con.execute(
+            f"INSERT INTO published.{qualified(table.name)} ({columns})"
+            f" SELECT {columns} FROM {qualified(table.name)}{where}"
+        )
+    con.execute("DROP TABLE _refused")
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT published")
+    con.execute("DETACH published")
     return replace_file(staging, published)
 
 

@@ -205,9 +205,19 @@ def _literal(text: str) -> str:
 
 
 def create_statement(table: Table) -> str:
-    """CREATE TABLE IF NOT EXISTS for `table`."""
+    """CREATE TABLE IF NOT EXISTS for `table`, in both DuckDB and DuckLake.
+
+    Columns and types only: DuckLake has no PRIMARY KEY, UNIQUE or index, so `primary_key` is enforced by the
+    contract checks (cx_signals/quality.py) and by writes that replace whole partitions, not by the table.
+    """
     columns = ",\n  ".join(f"{_quote(c.name)} {c.type}" for c in table.columns)
     return f"CREATE TABLE IF NOT EXISTS {qualified(table.name)} (\n  {columns}\n)"
+
+
+def partition_statement(table: Table) -> str:
+    """DuckLake only: partition `table`'s Parquet files by day, so that replacing or expiring a day touches only
+    that day's files."""
+    return f"ALTER TABLE {qualified(table.name)} SET PARTITIONED BY ({_quote(PARTITION_COLUMN)})"
 
 
 def add_column_statement(table: Table, column: Column) -> str:

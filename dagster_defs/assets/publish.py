@@ -1,12 +1,15 @@
-"""Publishing: retention is enforced on the working file, then analysts get an atomically replaced file built from
-it without clear ids and without customers who refuse analytics consent, never a half-written one."""
+"""Publishing: retention is enforced on the working tables, then analysts get an atomically replaced file built from
+them without clear ids and without customers who refuse analytics consent, never a half-written one.
+
+The working tables are the working file or, with `storage.mode: ducklake`, the DuckLake: the analysts' file is a
+local DuckDB file in both modes (the lake holds clear ids and is never given to analysts)."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.db import ensure_schema, publish
+from cx_signals.db import ensure_schema, publish_from
 from cx_signals.locking import exclusive_lock
 from cx_signals.report import build_report
 from cx_signals.retention import enforce_retention
@@ -68,15 +71,16 @@ def build_publish(config: dict, partitions: dg.PartitionsDefinition) -> list[dg.
         key=asset_key("published.database"),
         deps=[asset_key("published.retention")],
         kinds={"duckdb"},
-        description="Builds the analysts' file from the working file (no clear customer, agent or device id, no "
+        description="Builds the analysts' file from the working tables (no clear customer, agent or device id, no "
         "working-only field, no customer who refuses analytics consent) and renames it over the published one once "
         "every table of the run is written.",
         **common,
     )
-    def published_database(settings: CxSettings) -> dg.MaterializeResult:
+    def published_database(settings: CxSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         files = settings.files
-        with exclusive_lock(files.lock("write"), lock_timeout):
-            target = publish(files.working, files.published)
+        # the write lock also keeps apart the publishers of one file on a DuckLake, where writers take no lock
+        with exclusive_lock(files.lock("write"), lock_timeout), duckdb.get_connection() as con:
+            target = publish_from(con, files.published)
         return dg.MaterializeResult(
             metadata={"path": dg.MetadataValue.path(str(target)), "size_bytes": target.stat().st_size}
         )
