@@ -28,7 +28,7 @@ from dagster_defs.jobs import build_jobs
 from dagster_defs.partitions import daily_partitions, window_reach
 from dagster_defs.resources import build_resources, environment_locations
 from dagster_defs.schedules import build_schedules
-from dagster_defs.sensors import build_landing_sensor
+from dagster_defs.sensors import build_landing_sensor, landing_asset_key
 
 
 def first_partition_day(config: dict[str, Any], data_days: set[date]) -> date:
@@ -41,8 +41,8 @@ def first_partition_day(config: dict[str, Any], data_days: set[date]) -> date:
 
 
 def freshness_policy(config: dict[str, Any], source: str) -> dg.FreshnessPolicy:
-    """The freshness policy of `source`'s raw assets: warn and fail after `freshness.warn_hours` and
-    `freshness.fail_hours` without a load."""
+    """The freshness policy of `source`: warn and fail after `freshness.warn_hours` and `freshness.fail_hours`
+    without new files (its landing asset) or without a load (its raw assets)."""
     warn, fail = (config["freshness"][kind][source] for kind in ("warn_hours", "fail_hours"))
     if not 1 / 60 <= warn < fail:  # Dagster's own limits: windows of a minute at least, warning before failing
         raise ConfigError(
@@ -52,15 +52,34 @@ def freshness_policy(config: dict[str, Any], source: str) -> dg.FreshnessPolicy:
     return dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=fail), warn_window=timedelta(hours=warn))
 
 
-def with_freshness(assets: list, config: dict[str, Any]) -> list:
-    """`assets` with each raw asset carrying its source's freshness policy, so that a source that stops arriving
-    shows as late in the UI."""
+def landing_assets(config: dict[str, Any]) -> list[dg.AssetSpec]:
+    """One external asset per source: the landing sensor reports a materialisation of it when files of the source
+    are new or changed, so its freshness policy warns when the source stops arriving."""
+    return [
+        dg.AssetSpec(
+            landing_asset_key(source),
+            group_name="landing",
+            description=f"The files under landing/{source}/, as the landing sensor sees them arrive.",
+            freshness_policy=freshness_policy(config, source),
+        )
+        for source in SOURCE_TABLES
+    ]
+
+
+def with_sources(assets: list, config: dict[str, Any]) -> list:
+    """`assets` with each raw asset depending on its source's landing asset and carrying its freshness policy, so
+    that a source that is not loaded shows as late too (the schedule alone, without the sensor)."""
     sources = {asset_key(table): source for source, tables in SOURCE_TABLES.items() for table in tables}
     policies = {source: freshness_policy(config, source) for source in SOURCE_TABLES}
-    return dg.map_asset_specs(
-        lambda spec: dg.apply_freshness_policy(spec, policies[sources[spec.key]]) if spec.key in sources else spec,
-        assets,
-    )
+
+    def attach(spec: dg.AssetSpec) -> dg.AssetSpec:
+        if spec.key not in sources:
+            return spec
+        source = sources[spec.key]
+        with_dep = spec.merge_attributes(deps=[landing_asset_key(source)])
+        return dg.apply_freshness_policy(with_dep, policies[source])
+
+    return dg.map_asset_specs(attach, assets)
 
 
 def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
@@ -72,7 +91,7 @@ def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         assets.extend(built_assets)
         checks.extend(built_checks)
     assets.extend(build_publish(config, partitions))
-    return with_freshness(assets, config), checks
+    return with_sources(assets, config), checks
 
 
 def build_definitions(config: dict[str, Any], first_day: date, database: str, landing: str) -> dg.Definitions:
@@ -86,7 +105,7 @@ def build_definitions(config: dict[str, Any], first_day: date, database: str, la
     assets, checks = build_assets(config, partitions)
     pipeline, train = build_jobs()
     return dg.Definitions(
-        assets=assets,
+        assets=[*landing_assets(config), *assets],
         asset_checks=checks,
         jobs=[pipeline, train],
         schedules=build_schedules(pipeline, train, config),

@@ -1,5 +1,5 @@
 """Sensor on the landing folder: new or changed files trigger a run over the days they touch and the days whose
-windows read those days.
+windows read those days, and are reported as a materialisation of their source's landing asset.
 
 The cursor keys every landing file by path, size and modification time, so a tick that finds nothing new reads no
 file (it only lists the folders and stats their files). It also keeps the days holding data, which bound what a
@@ -27,6 +27,27 @@ from dagster_defs.resources import CxSettings
 CURSOR_VERSION = 2
 # relative path -> [size in bytes, modification time in ns]
 Listing = dict[str, list[int]]
+
+
+def landing_asset_key(source: str) -> dg.AssetKey:
+    """The external asset standing for the files of `source` (see `definitions.landing_assets`)."""
+    return dg.AssetKey(["landing", source])
+
+
+def arrivals(listing: Listing, changed: list[str]) -> list[dg.AssetMaterialization]:
+    """A materialisation of each source's landing asset with the number and size of its new or changed files (not
+    their names, which may hold personal data)."""
+    by_source: dict[str, list[str]] = {}
+    for relative in changed:
+        by_source.setdefault(Path(relative).parts[0], []).append(relative)
+    return [
+        dg.AssetMaterialization(
+            landing_asset_key(source),
+            description="new or changed landing files",
+            metadata={"files": len(files), "bytes": sum(listing[f][0] for f in files)},
+        )
+        for source, files in sorted(by_source.items())
+    ]
 
 
 def list_landing(root: Path) -> Listing:
@@ -120,14 +141,17 @@ def build_landing_sensor(job: AssetJob, config: dict[str, Any], reach: tuple[int
         data_days = days_in_spans(state["days"]) | touched
         cursor["days"] = day_spans(sorted(data_days))
         days = requested_days(touched, data_days, reach, datetime.now(UTC).date())
+        arrived = arrivals(listing, changed)
         if not days:
-            return dg.SensorResult(skip_reason="new files hold no dated records", cursor=json.dumps(cursor))
+            return dg.SensorResult(
+                skip_reason="new files hold no dated records", cursor=json.dumps(cursor), asset_events=arrived
+            )
         files_key = "\n".join(f"{relative}:{listing[relative][0]}:{listing[relative][1]}" for relative in changed)
         requests = []
         for group in plan_runs(days, window_days):
             tags = {RANGE_START: str(group[0]), RANGE_END: str(group[-1]), DATA_DAYS_TAG: day_spans(group)}
             run_key = hashlib.sha256(f"{files_key}\n{group[0]}".encode()).hexdigest()
             requests.append(dg.RunRequest(run_key=f"landing:{run_key}", tags=tags))
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor), asset_events=arrived)
 
     return landing_sensor

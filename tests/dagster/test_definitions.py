@@ -34,6 +34,8 @@ def test_definitions_load_with_every_public_table_as_an_asset(built):
 
 def test_every_step_that_opens_the_database_is_in_the_single_writer_pool(built):
     for assets_def in built.resolve_asset_graph().assets_defs:
+        if not assets_def.is_executable:  # the landing assets the sensor reports
+            continue
         assert assets_def.op.pool == "cx_duckdb_writer", assets_def.keys or assets_def.check_keys
         if assets_def.keys:
             assert isinstance(assets_def.partitions_def, dg.DailyPartitionsDefinition)
@@ -73,7 +75,7 @@ def test_the_code_location_reads_its_config_from_the_environment(tmp_path, monke
     assert (mapping.start_offset, mapping.end_offset) == (-5, 5)
 
 
-def test_raw_assets_carry_a_freshness_policy_with_the_configured_windows(tmp_path):
+def test_landing_and_raw_assets_carry_their_source_freshness_policy_with_the_configured_windows(tmp_path):
     override = tmp_path / "my.yml"
     override.write_text("freshness: {warn_hours: {telemetry: 2.5}, fail_hours: {telemetry: 6}}\n")
     config = load_config(override)
@@ -85,12 +87,17 @@ def test_raw_assets_carry_a_freshness_policy_with_the_configured_windows(tmp_pat
             windows[key.to_user_string()] = (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta())
     day, two_days = timedelta(hours=26), timedelta(hours=50)
     assert windows == {
+        "landing/transcripts": (day, two_days),
+        "landing/telemetry": (timedelta(hours=2.5), timedelta(hours=6)),
+        "landing/events": (day, two_days),
         "raw/conversations": (day, two_days),
         "raw/turns": (day, two_days),
         "raw/conversation_events": (day, two_days),
         "raw/telemetry": (timedelta(hours=2.5), timedelta(hours=6)),
         "raw/events": (day, two_days),
     }
+    assert graph.get(dg.AssetKey(["raw", "turns"])).parent_keys == {dg.AssetKey(["landing", "transcripts"])}
+    assert not graph.get(dg.AssetKey(["landing", "events"])).is_executable
 
 
 def test_a_warning_window_not_shorter_than_the_failure_window_is_a_config_error(tmp_path):

@@ -74,9 +74,12 @@ def test_new_files_start_one_run_over_their_days(tmp_path):
     landing = tmp_path / "landing"
     telemetry_file(landing, "2026-10-01")
     telemetry_file(landing, "2026-10-03")
-    (request,) = evaluate(landing).run_requests
+    first = evaluate(landing)
+    (request,) = first.run_requests
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-10-01", "2026-10-03")
     assert request.tags[DATA_DAYS_TAG] == "2026-10-01..2026-10-01,2026-10-03..2026-10-03"  # only days with data
+    (arrival,) = first.asset_events  # the source's landing asset, whose freshness policy watches arrivals
+    assert arrival.asset_key == dg.AssetKey(["landing", "telemetry"]) and arrival.metadata["files"].value == 2
 
 
 def test_a_second_tick_with_nothing_new_requests_nothing_and_reads_no_file(twelve_days, request):
@@ -84,6 +87,7 @@ def test_a_second_tick_with_nothing_new_requests_nothing_and_reads_no_file(twelv
     request.getfixturevalue("no_reading")
     again = evaluate(twelve_days, first.cursor)
     assert not again.run_requests and "no new or changed landing files" in again.skip_reason.skip_message
+    assert not again.asset_events
     assert json.loads(again.cursor) == json.loads(first.cursor)
 
 
