@@ -125,34 +125,43 @@ def drop_erased(result: IngestResult, erased: ErasedCustomers, key: bytes) -> di
     dropped: dict[date, int] = defaultdict(int)
     if not erased:
         return dropped
-    customers = erased.customer_keys
+    con, tables = result.con, list(result.staged)
+    primary = result.staged[tables[0]]
+    columns = {row[0] for row in con.execute(f"DESCRIBE {primary}").fetchall()}
+    customers = sorted(erased.customer_keys)
     devices = set(erased.device_keys)
-    for rows in result.rows.values():
+    if {"customer_key", "anonymous_key"} <= columns:
         devices.update(
-            r["anonymous_key"] for r in rows if r.get("customer_key") in customers and r.get("anonymous_key")
+            device
+            for (device,) in con.execute(
+                f"SELECT DISTINCT anonymous_key FROM {primary} WHERE customer_key IN (SELECT unnest(?::VARCHAR[]))",
+                [customers],
+            ).fetchall()
+            if device
         )
-    conversations = set()
-    for table, rows in result.rows.items():
-        kept = []
-        for row in rows:
-            if "conversation_id" in row and "customer_key" not in row:
-                kept.append(row)  # turns and conversation events follow their conversation, below
-                continue
-            if row.get("customer_key") in customers or row.get("anonymous_key") in devices:
-                dropped[row["partition_date"]] += 1
-                result.counts[row["partition_date"]].loaded -= 1
-                if "conversation_id" in row:
-                    conversations.add(row["conversation_id"])
-                continue
-            kept.append(row)
-        result.rows[table] = kept
-    for table, rows in result.rows.items():
-        result.rows[table] = [r for r in rows if "customer_key" in r or r["conversation_id"] not in conversations]
-    keys = customers | devices
+    matches = ["customer_key IN (SELECT unnest($customers::VARCHAR[]))"]
+    parameters: dict[str, Any] = {"customers": customers}
+    if "anonymous_key" in columns:
+        matches.append("anonymous_key IN (SELECT unnest($devices::VARCHAR[]))")
+        parameters["devices"] = sorted(devices)
+    conversation = "conversation_id" if "conversation_id" in columns else "NULL"
+    gone = con.execute(
+        f"DELETE FROM {primary} WHERE {' OR '.join(matches)} RETURNING partition_date, {conversation}", parameters
+    ).fetchall()
+    for day, _ in gone:
+        dropped[day] += 1
+        result.counts[day].loaded -= 1
+    conversations = sorted({c for _, c in gone if c is not None})
+    for table in tables[1:]:  # turns and conversation events follow their conversation
+        con.execute(
+            f"DELETE FROM {result.staged[table]} WHERE conversation_id IN (SELECT unnest(?::VARCHAR[]))",
+            [conversations],
+        )
+    keys = set(customers) | devices
     kept_rejects = []
     for reject in result.rejects:
         found = {pseudonym(v, key) for v in payload_values(reject["payload"])}
-        if reject.get("customer_key") in customers or keys & found:
+        if reject.get("customer_key") in erased.customer_keys or keys & found:
             if reject["source_line"] is not None:  # a file rejected whole is not a record read
                 dropped[reject["partition_date"]] += 1
                 result.counts[reject["partition_date"]].quarantined -= 1

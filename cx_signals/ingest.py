@@ -1,5 +1,12 @@
-"""Landing records to raw rows: validate against the contract, quarantine rejects, deduplicate, redact PII,
-pseudonymise identifiers, and count so that read = loaded + quarantined + duplicates removed.
+"""Landing records to raw rows, set-based in DuckDB: validate against the contract, quarantine rejects, deduplicate,
+redact PII, pseudonymise identifiers, and count so that read = loaded + quarantined + duplicates removed.
+
+Landing files are read by DuckDB where its readers see what Python's would (UTF-8 JSON Lines, Parquet), by
+`cx_signals.landing` otherwise (CSV, JSON arrays, UTF-16, damaged files). Records are typed and checked in SQL
+generated from the contract (`cx_signals.ingest_sql`); the few that SQL does not vouch for (the bad ones, and good
+ones in an unusual form) are validated in Python, which names the rule each breaks. Deduplication, partitioning,
+counting, pseudonyms (HMAC-SHA256 in SQL) and the raw rows are SQL; the redactor runs once per distinct text that may
+hold PII. The result is held in temporary tables of the connection, written by `write_rows`.
 
 Every stored text that can carry PII is redacted: fields by their contract's `pii` class, file names
 (`source_file`, the audit's inputs) and quarantine payloads and reasons.
@@ -7,13 +14,15 @@ Every stored text that can carry PII is redacted: fields by their contract's `pi
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+
+import duckdb
+import pyarrow as pa
 
 from cx_signals.contracts import (
     Contract,
@@ -24,10 +33,11 @@ from cx_signals.contracts import (
     validate_fields,
     validate_record,
 )
-from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, read_file
-from cx_signals.privacy import pseudonym
+from cx_signals.ingest_sql import may_hold_pii, timestamp_sql, typed_select
+from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, json_record, read_file
+from cx_signals.privacy import PSEUDONYM_HEX_CHARS, pseudonym
 from cx_signals.redact import redact, redact_json_value
-from cx_signals.tables import PARTITION_COLUMN, key_column
+from cx_signals.tables import PARTITION_COLUMN, all_tables, key_column, qualified
 
 FILE_LEVEL_RULE = "unreadable_file"
 ID_PII_PREFIX = "pii-"
@@ -36,6 +46,25 @@ ID_PII_PREFIX = "pii-"
 # Longer than any single value the detector finds (an e-mail address is at most about 730 characters).
 _CUT_MARGIN_CHARS = 2_000
 _MAX_REASON_CHARS = 2_000
+SOURCE_TABLES = {
+    "transcripts": ("raw.conversations", "raw.turns", "raw.conversation_events"),
+    "telemetry": ("raw.telemetry",),
+    "events": ("raw.events",),
+}
+_ITEM_TABLES = {"turns": ("raw.turns", "turn_index"), "events": ("raw.conversation_events", "event_index")}
+_ARROW = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+_RECORDS_SCHEMA = pa.schema(
+    [("file_index", pa.int32()), ("line", pa.int64()), ("payload", pa.string()), ("python", pa.bool_())]
+)
+_HMAC_BLOCK_BYTES = 64
 
 
 def _redact_text(value: str) -> tuple[str, int]:
@@ -61,13 +90,29 @@ class DayCounts:
 
 @dataclass
 class IngestResult:
-    """Rows for the raw tables and quarantine, counts and inputs per day, for one source."""
+    """One source's ingest: the raw rows in temporary tables of `con` (`staged`: raw table -> its temporary table),
+    the quarantine rows, and counts and inputs per day."""
 
     source: str
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    con: duckdb.DuckDBPyConnection
+    staged: dict[str, str] = field(default_factory=dict)
     rejects: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[date, DayCounts] = field(default_factory=lambda: defaultdict(DayCounts))
     inputs: dict[date, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+
+    @property
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """The staged rows as dicts, by raw table (for inspection and tests: large results stay in DuckDB)."""
+        return {
+            table: self.con.execute(f"SELECT * FROM {temp}").to_arrow_table().to_pylist()
+            for table, temp in self.staged.items()
+        }
+
+    def rows_written(self, table: str) -> dict[date, int]:
+        """Staged rows of `table` per day."""
+        return dict(
+            self.con.execute(f"SELECT {PARTITION_COLUMN}, count(*) FROM {self.staged[table]} GROUP BY ALL").fetchall()
+        )
 
 
 def file_day(file: LandingFile, bounds: TimeBounds) -> date:
@@ -86,83 +131,6 @@ def record_day(contract: Contract, typed: dict[str, Any], violations: list[Viola
     if isinstance(timestamp, datetime) and not bad_timestamp:
         return timestamp.date()
     return home_day
-
-
-def _content_key(typed: dict[str, Any]) -> str:
-    canonical = json.dumps(typed, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
-
-
-def _scalar_row(fields: tuple[Field, ...], typed: dict[str, Any], key: bytes) -> tuple[dict[str, Any], int]:
-    """Scalar columns treated by their PII class; returns the row and the number of values redacted."""
-    row: dict[str, Any] = {}
-    redactions = 0
-    for f in fields:
-        if f.type == "list":
-            continue
-        value = typed.get(f.name)
-        if value is not None and f.pii == "free_text":
-            value, n = _redact_text(value)
-            redactions += n
-        elif value is not None and f.pii == "json_text":
-            parsed, n = redact_json_value(json.loads(value))
-            value = json.dumps(parsed, sort_keys=True, ensure_ascii=False)
-            redactions += n
-        elif value is not None and f.pii == "id_text" and _redact_text(value)[1]:
-            # unique and stable like the id, so that joins and deduplication downstream still hold
-            value = ID_PII_PREFIX + pseudonym(value, key)
-        row[f.name] = value
-        if f.pii == "identifier":
-            row[key_column(f)] = pseudonym(value, key)
-    return row, redactions
-
-
-def _in_time_order(
-    fields: tuple[Field, ...], items: list[dict[str, Any]], start: datetime, end: datetime
-) -> list[tuple[dict[str, Any], bool]]:
-    """`items` sorted by time (equal times keep their order), with their timestamps clamped into [start, end],
-    each with whether any was: a turn stamped before the conversation started would otherwise count as hours of
-    first-response time in a ten-minute conversation."""
-    ordered = [item for _, item in sorted(enumerate(items), key=lambda pair: (pair[1]["ts"], pair[0]))]
-    clamped = []
-    for item in ordered:
-        times = {
-            f.name: min(max(item[f.name], start), end)
-            for f in fields
-            if f.type == "timestamp" and item.get(f.name) is not None
-        }
-        clamped.append(({**item, **times}, any(item[name] != t for name, t in times.items())))
-    return clamped
-
-
-def _transcript_rows(contract: Contract, typed: dict[str, Any], base: dict[str, Any], key: bytes) -> dict[str, list]:
-    conversation, _ = _scalar_row(contract.fields, typed, key)
-    start, end = typed["started_at"], typed["ended_at"]
-    parent = {PARTITION_COLUMN: base[PARTITION_COLUMN], "conversation_id": conversation["conversation_id"]}
-    turn_fields, event_fields = contract.items["turn"], contract.items["conversation_event"]
-    turns = []
-    for index, (turn, clamped) in enumerate(_in_time_order(turn_fields, typed["turns"] or [], start, end)):
-        row, redactions = _scalar_row(turn_fields, turn, key)
-        turns.append({**parent, "turn_index": index, **row, "ts_clamped": clamped, "pii_redactions": redactions})
-    events = []
-    for index, (event, clamped) in enumerate(_in_time_order(event_fields, typed.get("events") or [], start, end)):
-        row, _ = _scalar_row(event_fields, event, key)
-        events.append({**parent, "event_index": index, **row, "ts_clamped": clamped})
-    clamped_times = sum(row["ts_clamped"] for row in turns + events)
-    return {
-        "raw.conversations": [{**base, **conversation, "n_turns": len(turns), "clamped_times": clamped_times}],
-        "raw.turns": turns,
-        "raw.conversation_events": events,
-    }
-
-
-def _raw_rows(contract: Contract, typed: dict[str, Any], base: dict[str, Any], key: bytes) -> dict[str, list]:
-    if contract.name == "transcripts":
-        return _transcript_rows(contract, typed, base, key)
-    row, _ = _scalar_row(contract.fields, typed, key)
-    if contract.name == "telemetry":
-        row = {"record_key": _content_key(typed), **row}
-    return {f"raw.{contract.name}": [{**base, **row}]}
 
 
 def _redacted_prefix(text: str, limit: int) -> str:
@@ -189,11 +157,20 @@ def _record_error(record: LandingRecord) -> Violation:
     return Violation(record.rule, None, record.error or "")
 
 
+@dataclass(frozen=True)
+class _File:
+    """A landing file as ingest uses it: its position in read order, redacted name and day for undated rejects."""
+
+    index: int
+    file: LandingFile
+    name: str
+    home_day: date
+
+
 def _reject_row(
     source: str,
     day: date,
-    file: LandingFile,
-    file_name: str,
+    file: _File,
     line: int | None,
     violations: list[Violation],
     payload: str,
@@ -205,8 +182,8 @@ def _reject_row(
     return {
         PARTITION_COLUMN: day,
         "source": source,
-        "source_file": file_name,
-        "file_sha256": file.sha256,
+        "source_file": file.name,
+        "file_sha256": file.file.sha256,
         "source_line": line,
         "rule": first.rule,
         "field": first.field,
@@ -214,6 +191,384 @@ def _reject_row(
         # a JSON escape such as \\ud800 survives in a .json file's re-serialised payload; DuckDB needs valid UTF-8
         "payload": _redacted_prefix(payload.encode("utf-8", "backslashreplace").decode("utf-8"), max_payload_chars),
     }
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable(text: str) -> str:
+    """`text` as valid UTF-8: a JSON escape such as \\ud800 leaves a lone surrogate in a parsed file's payload."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _arrow_type(f: Field, contract: Contract) -> pa.DataType:
+    if f.type == "list":
+        return pa.list_(pa.struct([(i.name, _arrow_type(i, contract)) for i in contract.items[f.item or ""]]))
+    return _ARROW[f.type]
+
+
+def _typed_schema(contract: Contract) -> pa.Schema:
+    """The Arrow schema of typed records: file_index, line, plain, then every contract field."""
+    fields = [(f.name, _arrow_type(f, contract)) for f in contract.fields]
+    return pa.schema([("file_index", pa.int32()), ("line", pa.int64()), ("plain", pa.bool_()), *fields])
+
+
+class _Staging:
+    """Landing records of one source in temporary tables of a connection: `_records_<source>` (every record read,
+    as text) and `_typed_<source>` (every valid record, typed), with the Python-found rejects beside them."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        bounds: TimeBounds,
+        max_text_chars: int,
+        placeholder_ids: Collection[str],
+        max_line_bytes: int,
+    ) -> None:
+        self.con, self.source, self.bounds = con, source, bounds
+        self.contract = input_contracts()[source]
+        self.limits = {"max_text_chars": max_text_chars, "placeholder_ids": placeholder_ids}
+        self.max_line_bytes = max_line_bytes
+        self.records, self.typed = f"_records_{source}", f"_typed_{source}"
+        self.files: list[_File] = []
+        self.reads: dict[int, FileRead] = {}
+        # records Python found invalid: (file index, line, day, violations, payload)
+        self.invalid: list[tuple[int, int, date, list[Violation], str]] = []
+        self._python_valid: list[dict[str, Any]] = []
+        self.record_days: set[date] = set()
+        self.parquet_rows: dict[int, int] = {}  # rows DuckDB read from each deferred Parquet file
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.records} "
+            "(file_index INTEGER, line BIGINT, payload VARCHAR, python BOOLEAN)"
+        )
+
+    def stage(self, files: list[LandingFile], reads: dict[str, FileRead] | None, typed: bool = True) -> None:
+        """Read `files` (in order: the first copy of a record wins), type and check every record (with `typed`;
+        else only read them, with the Python-read records validated: see `days`)."""
+        known = contract_field_names(self.contract)
+        sql_lines: list[tuple[int, int, str, bool]] = []
+        for index, file in enumerate(files):
+            entry = _File(index, file, _redact_text(file.relative)[0], file_day(file, self.bounds))
+            self.files.append(entry)
+            read = (reads or {}).get(file.sha256) or read_file(
+                file, known_fields=known, max_line_bytes=self.max_line_bytes, defer=True
+            )
+            if read.deferred and not self._load_parquet(entry):
+                read = read_file(file, known_fields=known, max_line_bytes=self.max_line_bytes)
+            self.reads[index] = read
+            python_records = []
+            for record in read.records:
+                if record.error is None and record.value is None:
+                    sql_lines.append((index, record.line, record.payload, False))
+                else:
+                    python_records.append(record)
+            self._insert_records([(index, r.line, _storable(r.payload), True) for r in python_records])
+            if typed:
+                self._validate_in_python(entry, python_records)
+            else:
+                self._day_in_python(entry, python_records)
+            if len(sql_lines) > 20_000:
+                self._insert_records(sql_lines)
+                sql_lines = []
+        self._insert_records(sql_lines)
+        if typed:
+            self._type_in_sql()
+
+    def _insert_records(self, rows: list[tuple[int, int, str, bool]]) -> None:
+        if not rows:
+            return
+        batch = pa.table([list(column) for column in zip(*rows, strict=True)], schema=_RECORDS_SCHEMA)  # noqa: F841
+        self.con.execute(f"INSERT INTO {self.records} SELECT * FROM batch")
+
+    def _load_parquet(self, entry: _File) -> bool:
+        """Load a Parquet file's rows as JSON text with DuckDB's reader; False if it cannot read the file."""
+        if not str(entry.file.path).isprintable() or not _is_utf8(str(entry.file.path)):
+            return False  # DuckDB opens paths by UTF-8 name
+        try:
+            self.con.execute(
+                f"""INSERT INTO {self.records}
+                SELECT ?, file_row_number + 1, to_json(struct_pack(*COLUMNS(* EXCLUDE (file_row_number)))), false
+                FROM read_parquet(?, file_row_number = true)""",
+                [entry.index, str(entry.file.path)],
+            )
+        except (duckdb.Error, UnicodeError):
+            self.con.execute(f"DELETE FROM {self.records} WHERE file_index = ?", [entry.index])
+            return False
+        self.parquet_rows[entry.index] = self.con.execute(
+            f"SELECT count(*) FROM {self.records} WHERE file_index = ?", [entry.index]
+        ).fetchone()[0]
+        return True
+
+    def _validate_in_python(self, entry: _File, records: list[LandingRecord]) -> None:
+        for record in records:
+            if record.error:
+                typed, violations = {}, [_record_error(record)]
+            else:
+                typed, violations = validate_record(self.contract, record.value, self.bounds, **self.limits)
+            if violations:
+                day = record_day(self.contract, typed, violations, entry.home_day)
+                self.invalid.append((entry.index, record.line, day, violations, record.payload))
+            else:
+                self._python_valid.append({"file_index": entry.index, "line": record.line, "plain": True, **typed})
+
+    def _type_in_sql(self) -> None:
+        sql = typed_select(
+            self.contract,
+            f"(SELECT file_index, line, payload FROM {self.records} WHERE NOT python)",
+            self.limits["max_text_chars"],
+            tuple(p.strip().lower() for p in self.limits["placeholder_ids"]),
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {sql}",
+            {"earliest": self.bounds.earliest, "latest": self.bounds.latest},
+        )
+        doubted = self.con.execute(
+            f"""SELECT t.file_index, t.line, r.payload FROM {self.typed} AS t
+            JOIN {self.records} AS r USING (file_index, line) WHERE NOT t.plain ORDER BY ALL"""
+        ).fetchall()
+        self.con.execute(f"DELETE FROM {self.typed} WHERE NOT plain")
+        by_file: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for index, line, payload in doubted:
+            by_file[index].append((line, payload))
+        for index, lines in by_file.items():
+            entry = self.files[index]
+            if self.reads[index].deferred:  # Parquet: Python reads the file itself, for its own values
+                wanted = {line for line, _ in lines}
+                read = read_file(entry.file, contract_field_names(self.contract), self.max_line_bytes)
+                records = [r for r in read.records if r.line in wanted]
+            else:
+                records = [json_record(line, payload) for line, payload in lines]
+            self._validate_in_python(entry, records)
+        rows = self._python_valid
+        if rows:
+            schema = _typed_schema(self.contract)
+            batch = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 - in SQL
+            json_fields = [f.name for f in self.contract.fields if f.type == "json"]
+            replace = ", ".join(f'json("{name}") AS "{name}"' for name in json_fields)
+            select = f"SELECT * REPLACE ({replace}) FROM batch" if replace else "SELECT * FROM batch"
+            self.con.execute(f"INSERT INTO {self.typed} BY NAME {select}")
+        self._python_valid = []
+
+    def _day_in_python(self, entry: _File, records: list[LandingRecord]) -> None:
+        partition = (self.contract.field(self.contract.partition_by),)
+        for record in records:
+            if record.error:
+                typed, violations = {}, [_record_error(record)]
+            else:
+                typed, violations = validate_fields(partition, record.value, self.bounds, **self.limits)
+            self.record_days.add(record_day(self.contract, typed, violations, entry.home_day))
+
+    def days(self) -> set[date]:
+        """Every partition the records read by `stage(..., typed=False)` fall on: the day of a record's partition
+        timestamp where it is valid, else its file's day (as `record_day`); a file that cannot be read, its day."""
+        timestamp = timestamp_sql(f"json_extract_string(payload, '$.\"{self.contract.partition_by}\"')")
+        rows = self.con.execute(
+            f"""SELECT CAST(ts AS DATE), file_index, line, payload FROM (
+                SELECT file_index, line, payload, CASE WHEN json_valid(payload) THEN {timestamp} END AS ts
+                FROM {self.records} WHERE NOT python)
+            WHERE ts IS NULL OR ts NOT BETWEEN $earliest AND $latest OR file_index IS NULL
+            UNION ALL SELECT DISTINCT CAST(ts AS DATE), NULL, NULL, NULL FROM (
+                SELECT CASE WHEN json_valid(payload) THEN {timestamp} END AS ts FROM {self.records} WHERE NOT python)
+            WHERE ts BETWEEN $earliest AND $latest""",
+            {"earliest": self.bounds.earliest, "latest": self.bounds.latest},
+        ).fetchall()
+        days = {day for day, index, _, _ in rows if index is None}
+        for _, index, line, payload in rows:
+            if index is not None:
+                self._day_in_python(self.files[index], [json_record(line, payload)])
+        days |= self.record_days
+        days |= {entry.home_day for entry in self.files if self.reads[entry.index].file_error}
+        return days
+
+
+def _hmac_pads(key: bytes) -> dict[str, str]:
+    """HMAC-SHA256's inner and outer padded keys as hex, for `_pseudonym_sql`."""
+    if len(key) > _HMAC_BLOCK_BYTES:
+        import hashlib
+
+        key = hashlib.sha256(key).digest()
+    block = key.ljust(_HMAC_BLOCK_BYTES, b"\0")
+    return {"ipad": bytes(b ^ 0x36 for b in block).hex(), "opad": bytes(b ^ 0x5C for b in block).hex()}
+
+
+def _pseudonym_sql(expression: str) -> str:
+    """SQL for `cx_signals.privacy.pseudonym` of a text: HMAC-SHA256 with the pads $ipad and $opad, cut."""
+    inner = f"unhex(sha256(unhex($ipad) || encode({expression})))"
+    return f"left(sha256(unhex($opad) || {inner}), {PSEUDONYM_HEX_CHARS})"
+
+
+class _Redactions:
+    """Lookup tables of the redacted form of every distinct text that may hold PII, by PII class."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
+        self.con, self.key = con, key
+        self.tables = {cls: f"_redacted_{cls}_{source}" for cls in ("free_text", "json_text", "id_text")}
+
+    def build(self, texts_by_class: dict[str, list[str]]) -> None:
+        """Redact each class's candidate texts (queries giving one column `v`) into its lookup table."""
+        for cls, table in self.tables.items():
+            queries = texts_by_class.get(cls) or ["SELECT NULL::VARCHAR AS v WHERE false"]
+            union = " UNION ".join(f"({q})" for q in queries)
+            texts = [v for (v,) in self.con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").fetchall()]
+            rows = [self._redacted(cls, text) for text in texts]
+            rows = [r for r in rows if r[2]]  # unchanged texts need no entry
+            batch = pa.table(  # noqa: F841 - in SQL
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+                schema=pa.schema([("text", pa.string()), ("redacted", pa.string()), ("n", pa.int64())]),
+            )
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM batch")
+
+    def _redacted(self, cls: str, text: str) -> tuple[str, str, int]:
+        if cls == "free_text":
+            redacted, n = _redact_text(text)
+            return text, redacted, n
+        if cls == "json_text":
+            value, n = redact_json_value(json.loads(text))
+            return text, json.dumps(value, ensure_ascii=False, separators=(",", ":")), n
+        n = _redact_text(text)[1]
+        # unique and stable like the id, so that joins and deduplication downstream still hold
+        return text, (ID_PII_PREFIX + (pseudonym(text, self.key) or "")) if n else text, n
+
+
+def _scalar_columns(
+    fields: tuple[Field, ...], source: str, redactions: _Redactions, joins: list[str], alias_prefix: str
+) -> tuple[list[str], str]:
+    """Select-list expressions storing `fields` of the relation `source` by their PII class, adding the lookups they
+    need to `joins`; and the SQL sum of redactions made in the free and JSON texts."""
+    columns, counts = [], []
+    for f in fields:
+        if f.type == "list":
+            continue
+        value = f'{source}."{f.name}"'
+        if f.pii in ("free_text", "json_text", "id_text"):
+            alias = f"{alias_prefix}_{f.name}"
+            joins.append(f"LEFT JOIN {redactions.tables[f.pii]} AS {alias} ON {alias}.text = {value}")
+            columns.append(f'coalesce({alias}.redacted, {value}) AS "{f.name}"')
+            if f.pii != "id_text":
+                counts.append(f"coalesce({alias}.n, 0)")
+        else:
+            columns.append(f'{value} AS "{f.name}"')
+        if f.pii == "identifier":
+            columns.append(f'{_pseudonym_sql(value)} AS "{key_column(f)}"')
+    return columns, " + ".join(counts) or "0"
+
+
+def _candidates(fields: tuple[Field, ...], relation: str) -> dict[str, list[str]]:
+    """Per PII class, queries of the texts of `fields` in `relation` that may hold PII."""
+    queries: dict[str, list[str]] = defaultdict(list)
+    for f in fields:
+        if f.pii in ("free_text", "json_text", "id_text"):
+            value = f'"{f.name}"'
+            queries[f.pii].append(f"SELECT {value} AS v FROM {relation} WHERE {may_hold_pii(value, f)}")
+    return queries
+
+
+class _Output:
+    """The raw rows of the loaded records of the run's days, built in SQL from `_loaded_<source>`."""
+
+    def __init__(self, staging: _Staging, key: bytes) -> None:
+        self.staging, self.con, self.contract = staging, staging.con, staging.contract
+        self.source = staging.source
+        self.loaded = f"_loaded_{self.source}"
+        self.redactions = _Redactions(self.con, self.source, key)
+        self.parameters = _hmac_pads(key)
+
+    def build(self) -> dict[str, str]:
+        """Create the temporary tables of the raw rows; return raw table -> temporary table."""
+        contract = self.contract
+        queries = _candidates(contract.fields, self.loaded)
+        for f in contract.fields:
+            if f.type == "list":
+                relation = f'(SELECT unnest("{f.name}", recursive := true) FROM {self.loaded})'
+                for cls, more in _candidates(contract.items[f.item or ""], relation).items():
+                    queries[cls].extend(more)
+        self.redactions.build(queries)
+        files = f"_files_{self.source}"
+        names = pa.table(  # noqa: F841 - in SQL
+            {"file_index": [e.index for e in self.staging.files], "source_file": [e.name for e in self.staging.files]}
+        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {files} AS SELECT * FROM names")
+        staged = {}
+        joins: list[str] = [f"JOIN {files} AS f USING (file_index)"]
+        columns, _ = _scalar_columns(contract.fields, "v", self.redactions, joins, "r")
+        lineage = ["f.source_file", "v.line AS source_line", f"v.day AS {PARTITION_COLUMN}"]
+        if self.source == "transcripts":
+            clamped = []
+            for f in contract.fields:
+                if f.type == "list":
+                    table, counts = self._items(f)
+                    staged[table] = f"_out_{table.replace('.', '_')}"
+                    alias = f"clamped_{f.name}"
+                    joins.append(f"LEFT JOIN {counts} AS {alias} USING (file_index, line)")
+                    clamped.append(f"coalesce({alias}.n, 0)")
+            extra = ['coalesce(len(v."turns"), 0) AS n_turns', f"({' + '.join(clamped)}) AS clamped_times"]
+        elif self.source == "telemetry":
+            extra = ["left(v.content_key, 32) AS record_key"]
+        else:
+            extra = []
+        primary = SOURCE_TABLES[self.source][0]
+        temp = f"_out_{primary.replace('.', '_')}"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {temp} AS
+            SELECT {", ".join([*columns, *extra, *lineage])} FROM {self.loaded} AS v {" ".join(joins)}
+            ORDER BY v.file_index, v.line""",
+            self.parameters,
+        )
+        staged = {primary: temp, **staged}
+        return staged
+
+    def _items(self, f: Field) -> tuple[str, str]:
+        """Build the rows of a list field (turns, conversation events) in time order, clamped into their
+        conversation; return the raw table and a table of the clamped rows per record (file_index, line, n)."""
+        table, index_column = _ITEM_TABLES[f.name]
+        fields = self.contract.items[f.item or ""]
+        temp, exploded = f"_out_{table.replace('.', '_')}", f"_items_{f.name}_{self.source}"
+        items = []
+        changed = []
+        for i in fields:
+            if i.type == "timestamp":
+                value = f'i."{i.name}"'
+                clamped = f"CASE WHEN {value} IS NOT NULL THEN least(greatest({value}, v.started_at), v.ended_at) END"
+                items.append(f'{clamped} AS "{i.name}"')
+                changed.append(f'coalesce(i."{i.name}" <> {clamped}, false)')
+            else:
+                items.append(f'i."{i.name}" AS "{i.name}"')
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {exploded} AS
+            SELECT file_index, line, day, "conversation_id",
+                   row_number() OVER (PARTITION BY file_index, line ORDER BY i."ts", position) - 1 AS {index_column},
+                   {", ".join(items)}, ({" OR ".join(changed) or "false"}) AS ts_clamped
+            FROM (SELECT v.*, unnest(range(len(v."{f.name}"))) AS position, unnest(v."{f.name}") AS i
+                  FROM {self.loaded} AS v) AS v"""
+        )
+        joins = [f'LEFT JOIN {self.redactions.tables["id_text"]} AS rc ON rc.text = x."conversation_id"']
+        columns, redactions = _scalar_columns(fields, "x", self.redactions, joins, "ri")
+        select = [
+            f"x.day AS {PARTITION_COLUMN}",
+            'coalesce(rc.redacted, x."conversation_id") AS conversation_id',
+            f"x.{index_column}",
+            *columns,
+            "x.ts_clamped",
+        ]
+        if table == "raw.turns":
+            select.append(f"({redactions}) AS pii_redactions")
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {temp} AS SELECT {", ".join(select)} FROM {exploded} AS x {" ".join(joins)}
+            ORDER BY x.file_index, x.line, x.{index_column}""",
+            self.parameters,
+        )
+        counts = f"_clamped_{f.name}_{self.source}"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {counts} AS
+            SELECT file_index, line, count(*) FILTER (ts_clamped) AS n FROM {exploded} GROUP BY ALL"""
+        )
+        return table, counts
 
 
 def ingest_source(
@@ -227,6 +582,7 @@ def ingest_source(
     max_text_chars: int,
     placeholder_ids: Collection[str],
     max_line_bytes: int = MAX_LINE_BYTES,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> IngestResult:
     """Validate, quarantine, deduplicate, redact and pseudonymise `source` records that fall on `days`.
 
@@ -234,72 +590,104 @@ def ingest_source(
     same content is a duplicate removed, one with different content is quarantined as 'conflicting_duplicate'.
     `reads` may hold files already read (by sha256) to avoid reading them twice. `max_text_chars` and
     `placeholder_ids` are config's `ingest.*` (see `validate_fields`); quarantine payloads are cut to
-    `max_text_chars` too.
+    `max_text_chars` too. The rows are staged in temporary tables of `con` (a new in-memory database if None).
     """
-    contract = input_contracts()[source]
-    result = IngestResult(source)
-    # identity -> (content key, where first seen); across all days, so that a run's result does not depend on
-    # which other days it covers
-    seen: dict[str, tuple[str, str]] = {}
-    for file in files:
-        read = (reads or {}).get(file.sha256) or read_file(
-            file, known_fields=contract_field_names(contract), max_line_bytes=max_line_bytes
+    con = con or duckdb.connect()
+    staging = _Staging(con, source, bounds, max_text_chars, placeholder_ids, max_line_bytes)
+    staging.stage(files, reads)
+    result = IngestResult(source, con)
+    contract = staging.contract
+    identity = f'"{contract.record_id}"' if contract.record_id else "content_key"
+    scalar = [f'"{f.name}"' for f in contract.fields]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _valid_{source} AS
+        SELECT *, CASE WHEN copy = 1 THEN 'loaded' WHEN content_key = first_content THEN 'duplicate'
+                       ELSE 'conflicting' END AS status
+        FROM (
+            SELECT *, row_number() OVER w AS copy, first_value(content_key) OVER w AS first_content,
+                   first_value(file_index) OVER w AS first_file, first_value(line) OVER w AS first_line
+            FROM (SELECT *, md5(to_json(struct_pack({", ".join(scalar)}))) AS content_key,
+                         CAST("{contract.partition_by}" AS DATE) AS day
+                  FROM _typed_{source})
+            WINDOW w AS (PARTITION BY {identity} ORDER BY file_index, line)
         )
-        file_name = _redact_text(file.relative)[0]
-        home_day = file_day(file, bounds)
-        listed = {"file": file_name, "sha256": file.sha256, "rows": 0}
-        for record in read.records:
-            if record.error:
-                typed, violations = {}, [_record_error(record)]
-            else:
-                typed, violations = validate_record(
-                    contract, record.value, bounds, max_text_chars=max_text_chars, placeholder_ids=placeholder_ids
-                )
-            duplicate = False
-            if not violations:
-                content = _content_key(typed)
-                identity = typed[contract.record_id] if contract.record_id else content
-                first = seen.get(identity)
-                if first is None:
-                    seen[identity] = (content, f"{file.relative} line {record.line}")
-                elif first[0] == content:
-                    duplicate = True
-                else:
-                    violations = [
-                        Violation(
-                            "conflicting_duplicate",
-                            contract.record_id,
-                            f"{identity!r} was first read from {first[1]} with different content",
-                        )
-                    ]
-            day = record_day(contract, typed, violations, home_day)
-            if day not in days:
-                continue
-            counts = result.counts[day]
-            counts.read += 1
-            result.inputs[day].setdefault(file.relative, dict(listed))["rows"] += 1
-            if violations:
-                counts.quarantined += 1
-                result.rejects.append(
-                    _reject_row(source, day, file, file_name, record.line, violations, record.payload, max_text_chars)
-                )
-                continue
-            if duplicate:
-                counts.duplicates += 1
-                continue
-            base = {PARTITION_COLUMN: day, "source_file": file_name, "source_line": record.line}
-            for table, rows in _raw_rows(contract, typed, base, key).items():
-                result.rows[table].extend(rows)
-            counts.loaded += 1
-        if home_day in days and (read.file_error or not read.records):
+        WHERE day IN (SELECT unnest($days::DATE[]))""",
+        {"days": sorted(days)},
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _loaded_{source} AS SELECT * FROM _valid_{source} WHERE status = 'loaded'"
+    )
+    _count(result, staging, days)
+    result.staged = _Output(staging, key).build()
+    return result
+
+
+def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
+    """Counts, inputs and quarantine rows per day, from the staged records and the Python-found rejects."""
+    source, con, contract = result.source, result.con, staging.contract
+    limit = staging.limits["max_text_chars"]
+    rows = con.execute(f"SELECT day, file_index, status, count(*) FROM _valid_{source} GROUP BY ALL").fetchall()
+    per_file: dict[tuple[date, int], int] = defaultdict(int)
+    for day, index, status, n in rows:
+        counts = result.counts[day]
+        counts.read += n
+        per_file[(day, index)] += n
+        if status == "loaded":
+            counts.loaded += n
+        elif status == "duplicate":
+            counts.duplicates += n
+        else:
+            counts.quarantined += n
+    conflicts = con.execute(
+        f"""SELECT v.day, v.file_index, v.line, v."{contract.record_id or "content_key"}", v.first_file, v.first_line,
+                   r.payload
+        FROM _valid_{source} AS v JOIN _records_{source} AS r USING (file_index, line)
+        WHERE v.status = 'conflicting' ORDER BY v.file_index, v.line"""
+    ).fetchall()
+    for day, index, line, identity, first_file, first_line, payload in conflicts:
+        where = f"{staging.files[first_file].file.relative} line {first_line}"
+        violation = Violation(
+            "conflicting_duplicate",
+            contract.record_id,
+            f"{identity!r} was first read from {where} with different content",
+        )
+        result.rejects.append(_reject_row(source, day, staging.files[index], line, [violation], payload, limit))
+    for index, line, day, violations, payload in sorted(staging.invalid, key=lambda r: (r[0], r[1])):
+        if day not in days:
+            continue
+        result.counts[day].read += 1
+        result.counts[day].quarantined += 1
+        per_file[(day, index)] += 1
+        result.rejects.append(_reject_row(source, day, staging.files[index], line, violations, payload, limit))
+    for (day, index), n in sorted(per_file.items()):
+        entry = staging.files[index]
+        listed = result.inputs[day].setdefault(entry.file.relative, _listing(entry))
+        listed["rows"] += n
+    for entry in staging.files:
+        read = staging.reads[entry.index]
+        empty = staging.parquet_rows.get(entry.index) == 0 if read.deferred else not read.records
+        if entry.home_day in days and (read.file_error or empty):
             # an empty file is listed with rows 0 so that the audit shows it was read
-            result.inputs[home_day].setdefault(file.relative, dict(listed))
+            result.inputs[entry.home_day].setdefault(entry.file.relative, _listing(entry))
             if read.file_error:
                 violation = Violation(FILE_LEVEL_RULE, None, read.file_error)
-                result.rejects.append(
-                    _reject_row(source, home_day, file, file_name, None, [violation], "", max_text_chars)
-                )
-    return result
+                result.rejects.append(_reject_row(source, entry.home_day, entry, None, [violation], "", limit))
+
+
+def _listing(entry: _File) -> dict[str, Any]:
+    return {"file": entry.name, "sha256": entry.file.sha256, "rows": 0}
+
+
+def write_rows(con: duckdb.DuckDBPyConnection, result: IngestResult, days: list[date]) -> dict[str, int]:
+    """Replace the `days` partitions of the source's raw tables with the staged rows (call inside a transaction,
+    on the connection the result was staged in); return rows written per table."""
+    written = {}
+    for table, temp in result.staged.items():
+        columns = ", ".join(f'"{c}"' for c in all_tables()[table].column_names)
+        con.execute(f"DELETE FROM {qualified(table)} WHERE {PARTITION_COLUMN} IN (SELECT unnest(?::DATE[]))", [days])
+        con.execute(f"INSERT INTO {qualified(table)} ({columns}) SELECT {columns} FROM {temp}")
+        written[table] = con.execute(f"SELECT count(*) FROM {temp}").fetchone()[0]
+    return written
 
 
 def contract_field_names(contract: Contract) -> frozenset[str]:
@@ -310,21 +698,16 @@ def contract_field_names(contract: Contract) -> frozenset[str]:
 def landing_days(files: list[LandingFile], config: dict[str, Any], now: datetime | None = None) -> set[date]:
     """The partitions `files` hold: each record's valid timestamp day, or its file's day (bad records, bad files)."""
     bounds = TimeBounds.from_config(config, now or datetime.now(UTC).replace(tzinfo=None))
-    limits = {k: config["ingest"][k] for k in ("max_text_chars", "placeholder_ids")}
+    ingest = config["ingest"]
     days: set[date] = set()
-    for file in files:
-        contract = input_contracts()[file.source]
-        partition_field = contract.field(contract.partition_by)
-        read = read_file(
-            file, known_fields=contract_field_names(contract), max_line_bytes=config["ingest"]["max_line_bytes"]
+    con = duckdb.connect()
+    for source in input_contracts():
+        source_files = [f for f in files if f.source == source]
+        if not source_files:
+            continue
+        staging = _Staging(
+            con, source, bounds, ingest["max_text_chars"], ingest["placeholder_ids"], ingest["max_line_bytes"]
         )
-        if read.file_error:
-            days.add(file_day(file, bounds))
-        for record in read.records:
-            typed, violations = (
-                ({}, [_record_error(record)])
-                if record.error
-                else validate_fields((partition_field,), record.value, bounds, **limits)
-            )
-            days.add(record_day(contract, typed, violations, file_day(file, bounds)))
+        staging.stage(source_files, None, typed=False)
+        days |= staging.days()
     return days

@@ -101,6 +101,7 @@ class FileRead:
     records: list[LandingRecord] = field(default_factory=list)
     file_error: str | None = None
     read_as: str = "not read"
+    deferred: bool = False  # a Parquet file left to DuckDB's reader (see `read_file`'s `defer`)
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,8 @@ def _lines(stream: io.BufferedIOBase, limit: int) -> Iterator[tuple[int, bytes, 
             yield number, content, False
 
 
-def _json_record(number: int, text: str) -> LandingRecord:
+def json_record(number: int, text: str) -> LandingRecord:
+    """Line `number` of a JSON Lines file parsed strictly (see `parse_json`): its value, or its error and rule."""
     record = LandingRecord(number, text)
     try:
         record.value = parse_json(text)
@@ -408,7 +410,7 @@ def _json_record(number: int, text: str) -> LandingRecord:
     return record
 
 
-def _read_jsonl(read: FileRead, stream: io.BufferedIOBase, limit: int) -> None:
+def _read_jsonl(read: FileRead, stream: io.BufferedIOBase, limit: int, parse: bool = True) -> None:
     for number, raw, too_long in _lines(stream, limit):
         text, error = _decode(raw)
         if too_long:
@@ -418,7 +420,7 @@ def _read_jsonl(read: FileRead, stream: io.BufferedIOBase, limit: int) -> None:
         elif error:
             read.records.append(LandingRecord(number, text, error=error))
         else:
-            read.records.append(_json_record(number, text))
+            read.records.append(json_record(number, text) if parse else LandingRecord(number, text))
 
 
 def _json_element(text: str, start: int) -> tuple[int, Any, JsonRuleError | None]:
@@ -666,6 +668,7 @@ def _read_content(
     gzipped: bool,
     known_fields: frozenset[str] | None,
     limit: int,
+    defer: bool,
 ) -> None:
     fmt, encoding = _detect(read.file, stream.peek(_HEAD_BYTES)[:_HEAD_BYTES])
     read.read_as = _describe(read.file, fmt, encoding, gzipped)
@@ -678,14 +681,18 @@ def _read_content(
         read.file_error = f"unsupported file type '{name}': binary content that is neither Parquet nor gzip"
     elif fmt == "parquet" and gzipped:
         read.file_error = "a gzipped Parquet file cannot be streamed: store Parquet uncompressed (it compresses itself)"
+    elif fmt == "parquet" and defer:
+        read.deferred = True
     elif fmt == "parquet":
         _read_parquet(read, stream)
     elif fmt != "empty":  # empty like an empty text file, not a broken Parquet file
         text = io.BufferedReader(_Utf16AsUtf8(stream)) if encoding == "utf-16" else stream
         if fmt == "csv":
             _read_csv(read, text, known_fields, limit)
+        elif fmt == "jsonl":
+            _read_jsonl(read, text, limit, parse=not (defer and encoding == "utf-8"))
         else:
-            {"jsonl": _read_jsonl, "json": _read_json_array}[fmt](read, text, limit)
+            _read_json_array(read, text, limit)
 
 
 def _after(read: FileRead) -> str:
@@ -693,7 +700,10 @@ def _after(read: FileRead) -> str:
 
 
 def read_file(
-    file: LandingFile, known_fields: frozenset[str] | None = None, max_line_bytes: int = MAX_LINE_BYTES
+    file: LandingFile,
+    known_fields: frozenset[str] | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    defer: bool = False,
 ) -> FileRead:
     """Read every record of `file` by what its content is (see `FileRead.read_as`); an unreadable file or tail comes
     back as `file_error`, never raised.
@@ -701,6 +711,9 @@ def read_file(
     `known_fields` (the source's field names) maps CSV header names to them ignoring case and rejects a CSV whose
     first row names none of them (no header row). A JSON Lines or CSV line longer than `max_line_bytes` becomes one
     rejected record, without being held in memory; a larger .json file is a file error.
+
+    `defer` leaves the parsing to DuckDB where its readers see what Python would: UTF-8 JSON Lines records come back
+    as text (`value` and `error` None), and a Parquet file is not read at all (`deferred`).
     """
     read = FileRead(file)
     if file.path_error:
@@ -710,9 +723,9 @@ def read_file(
         with file.path.open("rb") as raw:
             if raw.peek(len(_GZIP_MAGIC)).startswith(_GZIP_MAGIC):
                 with gzip.GzipFile(fileobj=raw) as unzipped:
-                    _read_content(read, unzipped, True, known_fields, max_line_bytes)
+                    _read_content(read, unzipped, True, known_fields, max_line_bytes, defer)
             else:
-                _read_content(read, raw, False, known_fields, max_line_bytes)
+                _read_content(read, raw, False, known_fields, max_line_bytes, defer)
     except (OSError, EOFError, zlib.error, ValueError, csv.Error, pa.ArrowException) as exc:
         message = f"unreadable file{_after(read)}: {type(exc).__name__}: {exc}"[:500]
         read.file_error = message.encode("utf-8", "backslashreplace").decode("utf-8")  # stored: valid UTF-8 only

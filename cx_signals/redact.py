@@ -248,6 +248,7 @@ _IBAN_LENGTHS = {
     "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
     "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
+IBAN_COUNTRIES = tuple(sorted(_IBAN_LENGTHS))
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})\d{2}(?=[ .-]{0,3}[A-Za-z0-9])")
 _ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _GROUP_SEPARATORS = frozenset(" .-")

@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from cx_signals.contracts import TimeBounds
 from cx_signals.db import ensure_schema, record_audit, replace_rows
 from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
-from cx_signals.ingest import IngestResult, ingest_source
+from cx_signals.ingest import SOURCE_TABLES, ingest_source, write_rows
 from cx_signals.landing import scan
 from cx_signals.privacy import pseudonym_key
 from cx_signals.redact import redact
@@ -18,12 +18,6 @@ from dagster_defs.checks import contract_checks, reconciliation_check
 from dagster_defs.common import code_version, partition_days, table_metadata
 from dagster_defs.partitions import single_run
 from dagster_defs.resources import WRITER_POOL, CxSettings
-
-SOURCE_TABLES = {
-    "transcripts": ("raw.conversations", "raw.turns", "raw.conversation_events"),
-    "telemetry": ("raw.telemetry",),
-    "events": ("raw.events",),
-}
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -45,25 +39,27 @@ def _ingest(
     # every ignored path, redacted like any stored file name, on each raw asset's audit rows
     ignored = [{"path": redact(i.relative).text, "reason": i.reason} for i in found.ignored]
     key = pseudonym_key(settings.files.key_file)
-    result: IngestResult = ingest_source(
-        source,
-        files,
-        set(days),
-        bounds,
-        key,
-        max_text_chars=config["ingest"]["max_text_chars"],
-        placeholder_ids=config["ingest"]["placeholder_ids"],
-        max_line_bytes=config["ingest"]["max_line_bytes"],
-    )
-    for reject in result.rejects:
-        reject["customer_key"] = reject_customer_key(reject["payload"], key, config["ingest"]["placeholder_ids"])
     tables = SOURCE_TABLES[source]
     with duckdb.get_connection() as con:
         ensure_schema(con)
+        result = ingest_source(
+            source,
+            files,
+            set(days),
+            bounds,
+            key,
+            max_text_chars=config["ingest"]["max_text_chars"],
+            placeholder_ids=config["ingest"]["placeholder_ids"],
+            max_line_bytes=config["ingest"]["max_line_bytes"],
+            con=con,
+        )
+        for reject in result.rejects:
+            reject["customer_key"] = reject_customer_key(reject["payload"], key, config["ingest"]["placeholder_ids"])
         # the landing files still hold erased customers: their records must not come back
         erased = drop_erased(result, erased_customers(con), key)
+        per_day = {table: result.rows_written(table) for table in tables}
         con.execute("BEGIN TRANSACTION")
-        written = {table: replace_rows(con, table, days, result.rows.get(table, [])) for table in tables}
+        written = write_rows(con, result, days)
         replace_rows(con, "quarantine.rejects", days, result.rejects, " AND source = ?", [source])
         for table in tables:
             record_audit(
@@ -78,7 +74,7 @@ def _ingest(
                         "records_quarantined": result.counts[day].quarantined,
                         "duplicates_removed": result.counts[day].duplicates,
                         "records_erased": erased.get(day, 0),
-                        "rows_written": sum(1 for r in result.rows.get(table, []) if r["partition_date"] == day),
+                        "rows_written": per_day[table].get(day, 0),
                     }
                     for day in days
                 },

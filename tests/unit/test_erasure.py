@@ -10,6 +10,7 @@ import time
 from datetime import date, datetime
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from cx_signals.db import ensure_schema, publish, replace_rows
@@ -52,14 +53,29 @@ def test_a_reject_gets_the_key_of_its_json_customer_id():
     assert reject_customer_key('["C1"]', KEY, placeholders) is None
 
 
+def staged(source: str, rows: dict[str, list[dict]]) -> IngestResult:
+    """An ingest result whose raw rows are staged in temporary tables, as ingest leaves them."""
+    result = IngestResult(source, duckdb.connect())
+    for table, table_rows in rows.items():
+        temp = f"_out_{table.replace('.', '_')}"
+        frame = pa.Table.from_pylist(table_rows)  # noqa: F841 - in SQL
+        result.con.execute(f"CREATE TEMP TABLE {temp} AS SELECT * FROM frame")
+        result.staged[table] = temp
+    return result
+
+
 def ingest_result() -> IngestResult:
-    result = IngestResult("events")
     base = {"partition_date": DAY, "ts": MOMENT}
-    result.rows["raw.events"] = [
-        {**base, "event_id": "e1", "customer_key": k("C1"), "anonymous_key": k("dev1")},
-        {**base, "event_id": "e2", "customer_key": None, "anonymous_key": k("dev1")},  # logged out, same device
-        {**base, "event_id": "e3", "customer_key": k("C2"), "anonymous_key": k("dev2")},
-    ]
+    result = staged(
+        "events",
+        {
+            "raw.events": [
+                {**base, "event_id": "e1", "customer_key": k("C1"), "anonymous_key": k("dev1")},
+                {**base, "event_id": "e2", "customer_key": None, "anonymous_key": k("dev1")},  # logged out
+                {**base, "event_id": "e3", "customer_key": k("C2"), "anonymous_key": k("dev2")},
+            ]
+        },
+    )
     result.rejects = [
         {"partition_date": DAY, "source_line": 4, "customer_key": None, "payload": "x-1,C1,dev9,teleport"},
         {"partition_date": DAY, "source_line": 5, "customer_key": None, "payload": '{"anonymous_id": "dev1"}'},
@@ -81,13 +97,17 @@ def test_ingest_drops_erased_customers_their_devices_and_their_quarantine_rows_a
 
 
 def test_ingest_drops_a_conversation_of_an_erased_customer_with_its_turns_and_events():
-    result = IngestResult("transcripts")
-    result.rows["raw.conversations"] = [
-        {"partition_date": DAY, "conversation_id": cid, "customer_key": k(customer)}
-        for cid, customer in (("c1", "C1"), ("c2", "C2"))
-    ]
-    result.rows["raw.turns"] = [{"partition_date": DAY, "conversation_id": c, "agent_key": None} for c in ("c1", "c2")]
-    result.rows["raw.conversation_events"] = [{"partition_date": DAY, "conversation_id": "c1", "agent_key": None}]
+    result = staged(
+        "transcripts",
+        {
+            "raw.conversations": [
+                {"partition_date": DAY, "conversation_id": cid, "customer_key": k(customer)}
+                for cid, customer in (("c1", "C1"), ("c2", "C2"))
+            ],
+            "raw.turns": [{"partition_date": DAY, "conversation_id": c, "agent_key": None} for c in ("c1", "c2")],
+            "raw.conversation_events": [{"partition_date": DAY, "conversation_id": "c1", "agent_key": None}],
+        },
+    )
     result.counts[DAY].read = result.counts[DAY].loaded = 2
     assert drop_erased(result, ErasedCustomers(frozenset({k("C1")})), KEY) == {DAY: 1}
     assert {table: [r["conversation_id"] for r in rows] for table, rows in result.rows.items()} == {

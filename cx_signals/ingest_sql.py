@@ -1,0 +1,250 @@
+"""SQL derived from the input contracts for set-based ingest: the typing and validation of landing records in DuckDB.
+
+Landing records reach DuckDB as JSON text. `typed_select` types every contract field of a record in SQL and decides
+whether the record is in the plain form SQL can vouch for: valid JSON that Python's strict reader would accept the
+same way, every field of its JSON type (a string for a string, a number for a number, an ISO-8601 string for a
+timestamp), inside its allowed values, range and time bounds, with no text over the limit. Such a record is typed
+here; any other record (a quarantine candidate, or a valid record written in a form SQL does not vouch for, such as
+an epoch timestamp or "yes" for true) is validated by the Python validator (`cx_signals.contracts`), which gives the
+reasons quarantine shows. The plain test may send a valid record to Python, never an invalid one to the tables.
+
+`may_hold_pii` mirrors the redactor's own early exits (`cx_signals.redact`): a text it is false for is one the
+redactor leaves unchanged, so only the distinct texts it is true for are redacted, in Python.
+"""
+
+from __future__ import annotations
+
+from cx_signals.contracts import ITEM_IDS, Contract, Field
+from cx_signals.redact import IBAN_COUNTRIES
+
+# Python's str.isspace() characters: what `strip()` removes and what makes a text blank (missing).
+_PY_SPACE = (
+    r"\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+)
+NOT_BLANK = f"[^{_PY_SPACE}]"
+# An id SQL vouches for: printable ASCII without surrounding spaces (Python trims ids; SQL sends those to it).
+PLAIN_ID = r"[!-~](?:[ -~]*[!-~])?"
+_LOCAL_TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
+NAIVE_TIMESTAMP = _LOCAL_TIME
+ZONED_TIMESTAMP = _LOCAL_TIME + r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
+# Text Python's strict JSON reader rejects or reads otherwise but DuckDB's accepts: NaN/Infinity, trailing commas,
+# and NUL escapes.
+_LENIENT_JSON = r"[:,\[]\s*-?(?:NaN|Infinity|inf)|,\s*[}\]]|\\u0000"
+# The redactor's early exits: an ASCII text without '%', tab or '=' is read as written; without '@', the word 'dot'
+# and any digit no detector runs.
+MAY_HOLD_PII = r"[^\x{00}-\x{7f}]|[%\t=@0-9]|(?i:dot)"
+# Ids (no spaces) also need one of a detector's shapes: seven digits in a phone-like run that no letter touches
+# (phonenumbers' matcher takes no candidate next to a letter), thirteen digits (cards, French NIR), an SSN, a UK
+# National Insurance number, a Corsican NIR, an id word (SSN, BSN), an IBAN's start, an upper-case UK postcode, a
+# Dutch or German street with its number.
+_ID_SHAPES = (
+    r"(?:^|[^A-Za-z0-9])[0-9](?:[ ().\-/\[\]x]{0,3}[0-9]){6,}(?:[^A-Za-z0-9]|$)",
+    r"[0-9](?:[ .\-]{0,3}[0-9]){12,}",
+    r"[0-9]{3}[- ]{1,3}[0-9]{2}[- ]{1,3}[0-9]{4}",
+    r"(?:^|[^A-Za-z0-9])(?i:[A-Z]{2}(?:[ -]{0,3}[0-9]{2}){3}[ -]{0,3}[A-D])(?:[^A-Za-z0-9]|$)",
+    r"(?:^|[^0-9.])[12][ .\-]{0,3}[0-9]{2}[ .\-]{0,3}[0-9]{2}[ .\-]{0,3}2[AaBb]",
+    r"(?i:ssn|ss#|social|bsn|burgerservicenummer|sofinummer)",
+    rf"(?:^|[^A-Za-z0-9])(?i:{'|'.join(IBAN_COUNTRIES)})[0-9]{{2}}",
+    r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}",
+    r"[A-Z][a-z]+(?:stra|str\.|weg|allee|platz|gasse|damm|ufer|laan|plein|gracht|kade|singel|dijk|dreef|hof|steeg)",
+    r"[A-Z][a-z]+-(?:Stra|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer)",
+)
+ID_MAY_HOLD_PII = rf"[^\x{{00}}-\x{{7f}}]|[%\t=@\s]|(?i:dot)|{'|'.join(_ID_SHAPES)}"
+
+
+def sql_string(text: str) -> str:
+    """`text` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def may_hold_pii(expression: str, field: Field) -> str:
+    """SQL true when the text `expression` may hold PII the redactor would find (false: it surely holds none)."""
+    pattern = ID_MAY_HOLD_PII if field.pii == "id_text" else MAY_HOLD_PII
+    return f"regexp_matches({expression}, {sql_string(pattern)})"
+
+
+def timestamp_sql(text: str) -> str:
+    """The naive UTC TIMESTAMP of an ISO-8601 `text` (naive: UTC already; else its offset applied), NULL if `text`
+    has another form (an epoch, a lower-case 'z') or is no real time."""
+    return (
+        f"CASE WHEN regexp_full_match({text}, {sql_string(NAIVE_TIMESTAMP)}) THEN try_cast({text} AS TIMESTAMP)"
+        f" WHEN regexp_full_match({text}, {sql_string(ZONED_TIMESTAMP)})"
+        f" THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) END"
+    )
+
+
+def _literals(values: tuple[str, ...]) -> str:
+    return ", ".join(sql_string(v) for v in values)
+
+
+class _FieldSql:
+    """The typed value and plain-form test of one field, from its JSON type `t` and its text `s`."""
+
+    def __init__(self, f: Field, t: str, s: str, raw: str) -> None:
+        self.f, self.t, self.s, self.raw = f, t, s, raw
+
+    def missing(self, placeholders: tuple[str, ...]) -> str:
+        blank = f"({self.t} = 'VARCHAR' AND NOT regexp_matches({self.s}, {sql_string(NOT_BLANK)}))"
+        parts = [f"{self.t} IS NULL", f"{self.t} = 'NULL'", blank]
+        if self.f.id and placeholders:
+            parts.append(f"({self.t} = 'VARCHAR' AND lower({self.s}) IN ({_literals(placeholders)}))")
+        return "(" + " OR ".join(parts) + ")"
+
+    def value(self) -> str:
+        f, s = self.f, self.s
+        if f.type == "string":
+            return s
+        if f.type == "integer":
+            return f"try_cast({s} AS BIGINT)"
+        if f.type == "number":
+            return f"try_cast({s} AS DOUBLE)"
+        if f.type == "boolean":
+            return f"({s} = 'true')"
+        if f.type == "timestamp":
+            return timestamp_sql(s)
+        if f.type == "json":
+            text = f"CASE {self.t} WHEN 'OBJECT' THEN CAST({self.raw} AS VARCHAR) ELSE {s} END"
+            return f"CASE WHEN json_valid({text}) THEN json({text}) END"
+        raise ValueError(f"no SQL typing for {f.type} field {f.name}")
+
+    def plain(self, max_text_chars: int) -> str:
+        f, t, s = self.f, self.t, self.s
+        value = self.value()
+        if f.type == "string":
+            tests = [f"{t} = 'VARCHAR'", f"length({s}) <= {max_text_chars}"]
+            if f.id:
+                tests.append(f"regexp_full_match({s}, {sql_string(PLAIN_ID)})")
+        elif f.type == "integer":
+            tests = [f"{t} IN ('BIGINT', 'UBIGINT')", f"{value} IS NOT NULL"]
+        elif f.type == "number":
+            tests = [f"{t} IN ('BIGINT', 'UBIGINT', 'DOUBLE')", f"isfinite({value})"]
+        elif f.type == "boolean":
+            tests = [f"{t} = 'BOOLEAN'"]
+        elif f.type == "timestamp":
+            tests = [f"{t} = 'VARCHAR'", f"{value} BETWEEN $earliest AND $latest"]
+        elif f.type == "json":
+            text = f"CASE {t} WHEN 'OBJECT' THEN CAST({self.raw} AS VARCHAR) ELSE {s} END"
+            readable = f"({t} = 'OBJECT' OR ({t} = 'VARCHAR' AND json_valid({s})))"
+            # flat objects only: a nested one could repeat a key, which SQL does not see
+            flat = f"strlen({text}) - strlen(replace({text}, '{{', '')) = 1"
+            keys = f"len(json_keys({text})) = len(list_distinct(json_keys({text})))"
+            tests = [f"CASE WHEN {readable} THEN json_type({text}) = 'OBJECT' AND {flat} AND {keys} ELSE false END"]
+        else:
+            raise ValueError(f"no SQL typing for {f.type} field {f.name}")
+        if f.allowed is not None:
+            tests.append(f"{value} IN ({_literals(f.allowed)})")
+        if f.range is not None:
+            tests.append(f"{value} BETWEEN {f.range[0]!r} AND {f.range[1]!r}")
+        return "(" + " AND ".join(tests) + ")"
+
+
+def extracted(fields: tuple[Field, ...], source: str, prefix: str) -> str:
+    """Select-list columns <prefix>_t, _s, _r: the JSON types, texts and JSON values of `fields` in the JSON
+    expression `source`, parsed once for all fields."""
+    paths = "[" + ", ".join(sql_string(f'$."{f.name}"') for f in fields) + "]"
+    return (
+        f"json_type({source}, {paths}) AS {prefix}_t, json_extract_string({source}, {paths}) AS {prefix}_s, "
+        f"json_extract({source}, {paths}) AS {prefix}_r"
+    )
+
+
+def _fields_sql(
+    fields: tuple[Field, ...], prefix: str, max_text_chars: int, placeholders: tuple[str, ...]
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """For the scalar `fields` extracted under `prefix` (see `extracted`): (name, typed expression) pairs, the
+    plain-form tests, and for each JSON field whether it is present (each present one is one '{' of the text)."""
+    typed, tests, json_present = [], [], []
+    for index, f in enumerate(fields, start=1):
+        if f.type == "list":
+            continue
+        t, s, raw = f"{prefix}_t[{index}]", f"{prefix}_s[{index}]", f"{prefix}_r[{index}]"
+        sql = _FieldSql(f, t, s, raw)
+        missing = sql.missing(placeholders)
+        typed.append((f.name, f"CASE WHEN {missing} THEN NULL ELSE {sql.value()} END"))
+        when_missing = "false" if f.required else "true"
+        tests.append(f"CASE WHEN {missing} THEN {when_missing} ELSE {sql.plain(max_text_chars)} END")
+        if f.type == "json":
+            json_present.append(f"(NOT {missing})::INT")
+    for f in fields:
+        if f.not_before:
+            later, earlier = dict(typed)[f.name], dict(typed)[f.not_before]
+            tests.append(f"coalesce({later} >= {earlier}, true)")
+    return typed, tests, json_present
+
+
+def _keys_distinct(source: str) -> str:
+    return f"len(json_keys({source})) = len(list_distinct(json_keys({source})))"
+
+
+def _braces(source: str) -> str:
+    return f"(strlen({source}) - strlen(replace({source}, '{{', '')))"
+
+
+def typed_select(contract: Contract, records: str, max_text_chars: int, placeholders: tuple[str, ...]) -> str:
+    """A query over `records` (file_index, line, payload: JSON text) giving file_index, line, `plain` (true when SQL
+    vouches for the record) and every contract field typed (lists as lists of typed structs, in their order).
+
+    Uses the parameters $earliest and $latest (the TimeBounds)."""
+    typed, tests, json_present = _fields_sql(contract.fields, "top", max_text_chars, placeholders)
+    if contract.one_of_required:
+        present = " OR ".join(f"{dict(typed)[name]} IS NOT NULL" for name in contract.one_of_required)
+        tests.append(f"({present})")
+    ctes = [
+        f"""parsed AS (
+            SELECT row_number() OVER () AS rid, file_index, line, payload,
+                   CASE WHEN json_valid(payload) THEN payload END AS j
+            FROM {records}
+        )""",
+        f"top AS (SELECT *, {extracted(contract.fields, 'j', 'top')} FROM parsed)",
+    ]
+    joins, list_columns, item_counts = [], [], []
+    for f in (f for f in contract.fields if f.type == "list"):
+        item_fields = contract.items[f.item or ""]
+        item_typed, item_tests, item_json = _fields_sql(item_fields, "item", max_text_chars, placeholders)
+        if item_json:
+            raise ValueError(f"JSON fields inside list items ({f.name}) are not supported")
+        alias = f"items_{f.name}"
+        struct = ", ".join(f'"{name}" := {expression}' for name, expression in item_typed)
+        item_id = ITEM_IDS.get(f.item or "")
+        distinct_ids = f'count(value."{item_id}") = count(DISTINCT value."{item_id}")' if item_id else "true"
+        kind = f"json_type(j, '$.\"{f.name}\"')"
+        ctes.append(
+            f"""{alias}_raw AS (
+                SELECT rid, idx, item, {extracted(item_fields, "item", "item")}
+                FROM (SELECT rid, unnest(range(len(arr))) AS idx, unnest(arr) AS item
+                      FROM (SELECT rid, json_extract(j, '$."{f.name}"[*]') AS arr FROM top WHERE {kind} = 'ARRAY'))
+            ),
+            {alias}_typed AS (
+                SELECT rid, idx, struct_pack({struct}) AS value,
+                       coalesce(json_type(item) = 'OBJECT' AND {_keys_distinct("item")} AND {" AND ".join(item_tests)},
+                                false) AS ok
+                FROM {alias}_raw
+            ),
+            {alias} AS (
+                SELECT rid, list(value ORDER BY idx) AS items, bool_and(ok) AND {distinct_ids} AS ok, count(*) AS n
+                FROM {alias}_typed GROUP BY rid
+            )"""
+        )
+        joins.append(f"LEFT JOIN {alias} USING (rid)")
+        list_columns.append(f"CASE WHEN {kind} = 'ARRAY' THEN coalesce({alias}.items, []) END AS \"{f.name}\"")
+        accepted = "('ARRAY')" if f.required else "('ARRAY', 'NULL')"
+        tests.append(f"coalesce({kind}, 'NULL') IN {accepted}")
+        tests.append(f"coalesce({alias}.ok, true)")
+        item_counts.append(f"coalesce({alias}.n, 0)")
+    plain = " AND ".join(
+        [
+            "j IS NOT NULL",
+            "json_type(j) = 'OBJECT'",
+            _keys_distinct("j"),
+            f"NOT regexp_matches(payload, {sql_string(_LENIENT_JSON)})",
+            f"{_braces('payload')} = {' + '.join(['1', *item_counts, *json_present])}",
+            *tests,
+        ]
+    )
+    columns = [f'{expression} AS "{name}"' for name, expression in typed] + list_columns
+    with_clause = ",\n".join(ctes)
+    return f"""
+        WITH {with_clause}
+        SELECT file_index, line, coalesce({plain}, false) AS plain, {", ".join(columns)}
+        FROM top {" ".join(joins)}
+    """
