@@ -11,6 +11,7 @@ the installed `duckdb-extension-ducklake` and `duckdb-extension-postgres-scanner
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ import duckdb
 LAKE = "lake"
 # (Python package, extension name) of the DuckLake extension and of the PostgreSQL one its catalog needs.
 _EXTENSIONS = (("duckdb_extension_ducklake", "ducklake"), ("duckdb_extension_postgres_scanner", "postgres_scanner"))
+_ATTACH_ATTEMPTS = 5
 _NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
@@ -71,7 +73,16 @@ def connect_lake(storage: Storage, read_only: bool = False) -> duckdb.DuckDBPyCo
         options = [f"DATA_PATH {_literal(data_path)}"]
         if read_only:
             options.append("READ_ONLY")
-        con.execute(f"ATTACH {_literal('ducklake:' + (storage.catalog or ''))} AS {LAKE} ({', '.join(options)})")
+        attach = f"ATTACH {_literal('ducklake:' + (storage.catalog or ''))} AS {LAKE} ({', '.join(options)})"
+        for attempt in range(_ATTACH_ATTEMPTS):
+            try:
+                con.execute(attach)
+                break
+            except duckdb.Error as exc:
+                # processes that attach a new lake at once all create its catalog tables; the losers attach it
+                if "already exists" not in str(exc) or attempt == _ATTACH_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
         con.execute(f"USE {LAKE}")
     except BaseException:
         con.close()
