@@ -56,7 +56,7 @@ def writer(database: str, landing: str, config_file: str, first_day: str, day: s
     for entry in instance.all_logs(result.run_id):
         event = entry.dagster_event
         if event is not None and event.event_type_value in _STEP_EVENTS:
-            steps.setdefault(entry.step_key, []).append([event.event_type_value, entry.timestamp])
+            steps.setdefault(entry.step_key, []).append(event.event_type_value)
     checks_passed = [
         e.event_specific_data.passed for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]

@@ -165,21 +165,11 @@ def _assert_overlap_and_reads(reports: list[dict], reads: dict) -> None:
     assert [r for r in after if "error" in r] == [], "a read failed once the lake existed"
     during = [r for r in after if both_running[0] <= r["at"] <= both_running[1]]
     assert during, f"no read while both writers ran ({both_running}): {reads['reads'][-5:]}"
-    print(
-        "writers",
-        [(r["day"], _stamp(r["start"]), _stamp(r["end"])) for r in reports],
-        "reads while both ran:",
-        len(during),
-        "retried steps:",
-        sorted(
-            {
-                (r["day"], s)
-                for r in reports
-                for s, ev in r["steps"].items()
-                if any(e[0] == "STEP_UP_FOR_RETRY" for e in ev)
-            }
-        ),
+    retried = sorted(
+        (r["day"], step) for r in reports for step, events in r["steps"].items() if "STEP_UP_FOR_RETRY" in events
     )
+    windows = [(r["day"], _stamp(r["start"]), _stamp(r["end"])) for r in reports]
+    print("writers", windows, "reads while both ran:", len(during), "steps retried after a conflict:", retried)
 
 
 def _stamp(seconds: float) -> str:
