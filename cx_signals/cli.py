@@ -417,6 +417,44 @@ def bench_sentiment(
     console.print(json.dumps(result, indent=2, default=str))
 
 
+@bench_app.command("pipeline")
+def bench_pipeline(
+    scale: Annotated[
+        str, typer.Option(help="S = 7 days x 10,000 customers, M = 30 x 50,000, L = 90 x 150,000.")
+    ] = "S",
+    out: Annotated[Path | None, typer.Option(help="JSON file to write (rewritten after every phase).")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Override the scale's days.")] = None,
+    customers: Annotated[int | None, typer.Option(min=1, help="Override the scale's customers.")] = None,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 11,
+    cache: Annotated[
+        Path | None, typer.Option(help="Workload cache (default $CX_SIGNALS_BENCH_CACHE or ~/.cache/cx-signals/bench).")
+    ] = None,
+    incremental: Annotated[
+        bool, typer.Option(help="Time day N+1 on top of N days against day N+1 on an empty database.")
+    ] = True,
+    demo: Annotated[bool, typer.Option("--demo", help="Also time `cx-signals demo`.")] = False,
+    dagster_path: Annotated[
+        bool, typer.Option("--dagster-path", help="Also time `dagster asset materialize` against `run` on 2 days.")
+    ] = False,
+) -> None:
+    """Time the pipeline end to end on a generated workload, per stage with rows/s and RSS, against bare DuckDB
+    loading the same files and a plain VADER loop, and evaluate the performance targets."""
+    from cx_signals.bench import SCALES, BenchError, report_tables, run_bench
+
+    if scale.upper() not in SCALES:
+        raise usage_error(f"--scale must be one of {', '.join(SCALES)}, not {scale!r}")
+    try:
+        result = run_bench(
+            scale.upper(), days, customers, seed, cache, out, incremental, demo, dagster_path, progress=console.print
+        )
+    except BenchError as exc:
+        raise fail(str(exc)) from None
+    for table in report_tables(result):
+        console.print(table)
+    if out is not None:
+        console.print(f"wrote {out}")
+
+
 @app.command()
 def erase(
     customer_id: Annotated[

@@ -43,6 +43,62 @@ class StepFailure:
         return f"{self.step} ({self.days}): {self.root_cause}\n  what to do: {self.hint}"
 
 
+@dataclass(frozen=True)
+class StepTiming:
+    """One step of a run: its key, start and end (epoch seconds, from its STEP_START and STEP_SUCCESS/FAILURE
+    events), whether it succeeded, whether it only evaluated asset checks, and the rows its assets report
+    (`rows_written` summed over its assets; `records_read` the largest value, as the assets of one ingest step share
+    one total)."""
+
+    step: str
+    started: float
+    finished: float
+    success: bool
+    is_check: bool
+    rows_written: int
+    records_read: int
+
+
+def step_timings(instance: dg.DagsterInstance, run_id: str) -> list[StepTiming]:
+    """The steps of run `run_id` that started and finished, in the order they started."""
+    started: dict[str, float] = {}
+    finished: dict[str, tuple[float, bool]] = {}
+    # a ranged run materialises every partition with the same metadata: count each asset once
+    written: dict[str, dict[str, int]] = {}
+    read: dict[str, int] = {}
+    checked: set[str] = set()
+    for entry in instance.all_logs(run_id):
+        event, key = entry.dagster_event, entry.step_key
+        if event is None or key is None:
+            continue
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            started[key] = entry.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            finished[key] = (entry.timestamp, kind == "STEP_SUCCESS")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            checked.add(key)
+        elif kind == "ASSET_MATERIALIZATION":
+            materialization = event.step_materialization_data.materialization
+            metadata = materialization.metadata
+            rows = int(getattr(metadata.get("rows_written"), "value", 0) or 0)
+            written.setdefault(key, {})[materialization.asset_key.to_user_string()] = rows
+            read[key] = max(read.get(key, 0), int(getattr(metadata.get("records_read"), "value", 0) or 0))
+    return [
+        StepTiming(
+            step=key,
+            started=start,
+            finished=finished[key][0],
+            success=finished[key][1],
+            is_check=key in checked and key not in written,
+            rows_written=sum(written.get(key, {}).values()),
+            records_read=read.get(key, 0),
+        )
+        for key, start in sorted(started.items(), key=lambda item: item[1])
+        if key in finished
+    ]
+
+
 @dataclass
 class RunOutcome:
     """What a pipeline run did: success, its Dagster run ids, the failed steps and checks, and the last log file."""
@@ -52,6 +108,7 @@ class RunOutcome:
     failures: list[StepFailure] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     log_file: Path | None = None
+    steps: list[StepTiming] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -150,6 +207,7 @@ def run_pipeline(
             outcome.run_ids.append(result.run_id)
             outcome.log_file = files.logs / f"run-{result.run_id}.log"
             _write_log(instance, result.run_id, outcome.log_file)
+            outcome.steps.extend(step_timings(instance, result.run_id))
             outcome.failures.extend(failures)
             outcome.failed_checks.extend(failed_checks)
             if not result.success:
