@@ -8,6 +8,7 @@ same parameters object. Every run, whatever starts it (schedule, sensor, backfil
 
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +128,18 @@ def _days_already_loaded(database: str) -> set[date]:
     return {first} if first else set()
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    """The code location configured by CX_SIGNALS_DB, CX_SIGNALS_LANDING and CX_SIGNALS_CONFIG."""
-    database, landing, config_file = environment_locations()
+@cache
+def _location(database: str, landing: str, config_file: str) -> dg.Definitions:
+    # Built once per process: Dagster loads the code location several times per run (seven for one
+    # `dagster asset materialize`), and each build reads the landing files for the first day.
     config = load_config(config_file or None)
     data_days = _days_already_loaded(database)
     with suppress(LandingPathError):  # no landing folder yet: the sensor reports it
         data_days |= landing_days(discover(Path(landing)), config)
     return build_definitions(config, first_partition_day(config, data_days), database, landing)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location configured by CX_SIGNALS_DB, CX_SIGNALS_LANDING and CX_SIGNALS_CONFIG."""
+    return _location(*environment_locations())
