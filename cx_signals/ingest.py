@@ -33,7 +33,7 @@ from cx_signals.contracts import (
     validate_fields,
     validate_record,
 )
-from cx_signals.ingest_sql import may_hold_pii, timestamp_sql, typed_select
+from cx_signals.ingest_sql import may_hold_pii, parquet_select, timestamp_sql, typed_select
 from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, json_record, read_file
 from cx_signals.privacy import PSEUDONYM_HEX_CHARS, pseudonym
 from cx_signals.redact import redact, redact_json_value
@@ -243,6 +243,7 @@ class _Staging:
         self._python_valid: list[dict[str, Any]] = []
         self.record_days: set[date] = set()
         self.parquet_rows: dict[int, int] = {}  # rows DuckDB read from each deferred Parquet file
+        self.native: dict[int, str] = {}  # Parquet files typed from their own columns: the query
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self.records} "
             "(file_index INTEGER, line BIGINT, payload VARCHAR, python BOOLEAN)"
@@ -259,7 +260,7 @@ class _Staging:
             read = (reads or {}).get(file.sha256) or read_file(
                 file, known_fields=known, max_line_bytes=self.max_line_bytes, defer=True
             )
-            if read.deferred and not self._load_parquet(entry):
+            if read.deferred and not (self._native_parquet(entry) or self._load_parquet(entry)):
                 read = read_file(file, known_fields=known, max_line_bytes=self.max_line_bytes)
             self.reads[index] = read
             python_records = []
@@ -285,6 +286,29 @@ class _Staging:
             return
         batch = pa.table([list(column) for column in zip(*rows, strict=True)], schema=_RECORDS_SCHEMA)  # noqa: F841
         self.con.execute(f"INSERT INTO {self.records} SELECT * FROM batch")
+
+    def _parameters(self, **more: Any) -> dict[str, Any]:
+        return {"earliest": self.bounds.earliest, "latest": self.bounds.latest, **more}
+
+    def _native_parquet(self, entry: _File) -> bool:
+        """Type a Parquet file from its own columns, when their types allow (see `parquet_select`)."""
+        path = str(entry.file.path)
+        if not _is_utf8(path):
+            return False
+        try:
+            described = self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
+            rows = self.con.execute("SELECT count(*) FROM read_parquet(?)", [path]).fetchone()[0]
+        except duckdb.Error:
+            return False
+        placeholders = tuple(p.strip().lower() for p in self.limits["placeholder_ids"])
+        sql = parquet_select(
+            self.contract, {name: kind for name, kind, *_ in described}, self.limits["max_text_chars"], placeholders
+        )
+        if sql is None:
+            return False
+        self.native[entry.index] = sql
+        self.parquet_rows[entry.index] = rows
+        return True
 
     def _load_parquet(self, entry: _File) -> bool:
         """Load a Parquet file's rows as JSON text with DuckDB's reader; False if it cannot read the file."""
@@ -324,13 +348,13 @@ class _Staging:
             self.limits["max_text_chars"],
             tuple(p.strip().lower() for p in self.limits["placeholder_ids"]),
         )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {sql}",
-            {"earliest": self.bounds.earliest, "latest": self.bounds.latest},
-        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {sql}", self._parameters())
+        for index, native in self.native.items():
+            parameters = self._parameters(path=str(self.files[index].file.path), file_index=index)
+            self.con.execute(f"INSERT INTO {self.typed} BY NAME {native}", parameters)
         doubted = self.con.execute(
             f"""SELECT t.file_index, t.line, r.payload FROM {self.typed} AS t
-            JOIN {self.records} AS r USING (file_index, line) WHERE NOT t.plain ORDER BY ALL"""
+            LEFT JOIN {self.records} AS r USING (file_index, line) WHERE NOT t.plain ORDER BY ALL"""
         ).fetchall()
         self.con.execute(f"DELETE FROM {self.typed} WHERE NOT plain")
         by_file: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -355,6 +379,12 @@ class _Staging:
             self.con.execute(f"INSERT INTO {self.typed} BY NAME {select}")
         self._python_valid = []
 
+    def payload(self, index: int, line: int) -> str:
+        """The text of record `line` of file `index`, read again by Python (natively read Parquet keeps none)."""
+        entry = self.files[index]
+        read = read_file(entry.file, contract_field_names(self.contract), self.max_line_bytes)
+        return next((r.payload for r in read.records if r.line == line), "")
+
     def _day_in_python(self, entry: _File, records: list[LandingRecord]) -> None:
         partition = (self.contract.field(self.contract.partition_by),)
         for record in records:
@@ -376,9 +406,20 @@ class _Staging:
             UNION ALL SELECT DISTINCT CAST(ts AS DATE), NULL, NULL, NULL FROM (
                 SELECT CASE WHEN json_valid(payload) THEN {timestamp} END AS ts FROM {self.records} WHERE NOT python)
             WHERE ts BETWEEN $earliest AND $latest""",
-            {"earliest": self.bounds.earliest, "latest": self.bounds.latest},
+            self._parameters(),
         ).fetchall()
         days = {day for day, index, _, _ in rows if index is None}
+        partition = f'"{self.contract.partition_by}"'
+        for index, native in self.native.items():
+            entry = self.files[index]
+            found = self.con.execute(
+                f"SELECT DISTINCT CAST({partition} AS DATE), NOT plain FROM ({native})",
+                self._parameters(path=str(entry.file.path), file_index=index),
+            ).fetchall()
+            days |= {day for day, doubted in found if not doubted}
+            if any(doubted for _, doubted in found):  # Python reads the file for the records SQL doubts
+                read = read_file(entry.file, contract_field_names(self.contract), self.max_line_bytes)
+                self._day_in_python(entry, read.records)
         for _, index, line, payload in rows:
             if index is not None:
                 self._day_in_python(self.files[index], [json_record(line, payload)])
@@ -641,10 +682,11 @@ def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
     conflicts = con.execute(
         f"""SELECT v.day, v.file_index, v.line, v."{contract.record_id or "content_key"}", v.first_file, v.first_line,
                    r.payload
-        FROM _valid_{source} AS v JOIN _records_{source} AS r USING (file_index, line)
+        FROM _valid_{source} AS v LEFT JOIN _records_{source} AS r USING (file_index, line)
         WHERE v.status = 'conflicting' ORDER BY v.file_index, v.line"""
     ).fetchall()
     for day, index, line, identity, first_file, first_line, payload in conflicts:
+        payload = payload if payload is not None else staging.payload(index, line)
         where = f"{staging.files[first_file].file.relative} line {first_line}"
         violation = Violation(
             "conflicting_duplicate",

@@ -107,9 +107,9 @@ class _FieldSql:
             return f"CASE WHEN json_valid({text}) THEN json({text}) END"
         raise ValueError(f"no SQL typing for {f.type} field {f.name}")
 
-    def plain(self, max_text_chars: int) -> str:
+    def plain(self, max_text_chars: int, value: str) -> str:
+        """The plain-form test of a present value, `value` being the column of its typed value."""
         f, t, s = self.f, self.t, self.s
-        value = self.value()
         if f.type == "string":
             tests = [f"{t} = 'VARCHAR'", f"length({s}) <= {max_text_chars}"]
             if f.id:
@@ -150,30 +150,30 @@ def extracted(fields: tuple[Field, ...], source: str, prefix: str) -> str:
 
 def _fields_sql(
     fields: tuple[Field, ...], prefix: str, max_text_chars: int, placeholders: tuple[str, ...]
-) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-    """For the scalar `fields` extracted under `prefix` (see `extracted`): (name, typed expression) pairs, the
-    plain-form tests, and for each JSON field whether it is present (each present one is one '{' of the text)."""
-    typed, tests, json_present = [], [], []
+) -> tuple[list[str], list[str], list[tuple[str, str]], list[str], list[str]]:
+    """For the scalar `fields` extracted under `prefix` (see `extracted`), each computed once: a first select-list
+    (whether each field is missing, "<prefix>$m$<name>", and its value read as its type), a second one over it (the
+    typed value, null when missing, "<prefix>$v$<name>"); (name, typed column) pairs; the plain-form tests over
+    those columns; and for each JSON field whether it is present (each present one is one '{' of the text)."""
+    first, second, typed, tests, json_present = [], [], [], [], []
     for index, f in enumerate(fields, start=1):
         if f.type == "list":
             continue
         t, s, raw = f"{prefix}_t[{index}]", f"{prefix}_s[{index}]", f"{prefix}_r[{index}]"
         sql = _FieldSql(f, t, s, raw)
-        missing = sql.missing(placeholders)
-        typed.append((f.name, f"CASE WHEN {missing} THEN NULL ELSE {sql.value()} END"))
+        missing, read, value = (f'"{prefix}${kind}${f.name}"' for kind in ("m", "r", "v"))
+        first += [f"{sql.missing(placeholders)} AS {missing}", f"{sql.value()} AS {read}"]
+        second.append(f"CASE WHEN {missing} THEN NULL ELSE {read} END AS {value}")
+        typed.append((f.name, value))
         when_missing = "false" if f.required else "true"
-        tests.append(f"CASE WHEN {missing} THEN {when_missing} ELSE {sql.plain(max_text_chars)} END")
+        tests.append(f"CASE WHEN {missing} THEN {when_missing} ELSE {sql.plain(max_text_chars, value)} END")
         if f.type == "json":
             json_present.append(f"(NOT {missing})::INT")
     for f in fields:
         if f.not_before:
             later, earlier = dict(typed)[f.name], dict(typed)[f.not_before]
             tests.append(f"coalesce({later} >= {earlier}, true)")
-    return typed, tests, json_present
-
-
-def _keys_distinct(source: str) -> str:
-    return f"len(json_keys({source})) = len(list_distinct(json_keys({source})))"
+    return first, second, typed, tests, json_present
 
 
 def _braces(source: str) -> str:
@@ -185,40 +185,49 @@ def typed_select(contract: Contract, records: str, max_text_chars: int, placehol
     vouches for the record) and every contract field typed (lists as lists of typed structs, in their order).
 
     Uses the parameters $earliest and $latest (the TimeBounds)."""
-    typed, tests, json_present = _fields_sql(contract.fields, "top", max_text_chars, placeholders)
+    first, second, typed, tests, json_present = _fields_sql(contract.fields, "top", max_text_chars, placeholders)
     if contract.one_of_required:
         present = " OR ".join(f"{dict(typed)[name]} IS NOT NULL" for name in contract.one_of_required)
         tests.append(f"({present})")
     ctes = [
         f"""parsed AS (
-            SELECT row_number() OVER () AS rid, file_index, line, payload,
-                   CASE WHEN json_valid(payload) THEN payload END AS j
-            FROM {records}
+            SELECT rid, file_index, line, payload, j, json_type(j) AS j_type, json_keys(j) AS j_keys
+            FROM (SELECT row_number() OVER () AS rid, file_index, line, payload,
+                         CASE WHEN json_valid(payload) THEN payload END AS j
+                  FROM {records})
         )""",
-        f"top AS (SELECT *, {extracted(contract.fields, 'j', 'top')} FROM parsed)",
+        f"top_x AS (SELECT *, {extracted(contract.fields, 'j', 'top')} FROM parsed)",
+        f"top_a AS (SELECT *, {', '.join(first)} FROM top_x)",
+        f"top AS (SELECT *, {', '.join(second)} FROM top_a)",
     ]
     joins, list_columns, item_counts = [], [], []
     for f in (f for f in contract.fields if f.type == "list"):
         item_fields = contract.items[f.item or ""]
-        item_typed, item_tests, item_json = _fields_sql(item_fields, "item", max_text_chars, placeholders)
+        item_first, item_second, item_typed, item_tests, item_json = _fields_sql(
+            item_fields, "item", max_text_chars, placeholders
+        )
         if item_json:
             raise ValueError(f"JSON fields inside list items ({f.name}) are not supported")
         alias = f"items_{f.name}"
         struct = ", ".join(f'"{name}" := {expression}' for name, expression in item_typed)
         item_id = ITEM_IDS.get(f.item or "")
         distinct_ids = f'count(value."{item_id}") = count(DISTINCT value."{item_id}")' if item_id else "true"
-        kind = f"json_type(j, '$.\"{f.name}\"')"
+        position = contract.fields.index(f) + 1
+        kind, raw = f"top_t[{position}]", f"top_r[{position}]"
         ctes.append(
-            f"""{alias}_raw AS (
-                SELECT rid, idx, item, {extracted(item_fields, "item", "item")}
+            f"""{alias}_x AS (
+                SELECT rid, idx, item, json_type(item) AS item_type, json_keys(item) AS item_keys,
+                       {extracted(item_fields, "item", "item")}
                 FROM (SELECT rid, unnest(range(len(arr))) AS idx, unnest(arr) AS item
-                      FROM (SELECT rid, json_extract(j, '$."{f.name}"[*]') AS arr FROM top WHERE {kind} = 'ARRAY'))
+                      FROM (SELECT rid, json_extract({raw}, '$[*]') AS arr FROM top WHERE {kind} = 'ARRAY'))
             ),
+            {alias}_a AS (SELECT *, {", ".join(item_first)} FROM {alias}_x),
+            {alias}_b AS (SELECT *, {", ".join(item_second)} FROM {alias}_a),
             {alias}_typed AS (
                 SELECT rid, idx, struct_pack({struct}) AS value,
-                       coalesce(json_type(item) = 'OBJECT' AND {_keys_distinct("item")} AND {" AND ".join(item_tests)},
-                                false) AS ok
-                FROM {alias}_raw
+                       coalesce(item_type = 'OBJECT' AND len(item_keys) = len(list_distinct(item_keys))
+                                AND {" AND ".join(item_tests)}, false) AS ok
+                FROM {alias}_b
             ),
             {alias} AS (
                 SELECT rid, list(value ORDER BY idx) AS items, bool_and(ok) AND {distinct_ids} AS ok, count(*) AS n
@@ -234,8 +243,8 @@ def typed_select(contract: Contract, records: str, max_text_chars: int, placehol
     plain = " AND ".join(
         [
             "j IS NOT NULL",
-            "json_type(j) = 'OBJECT'",
-            _keys_distinct("j"),
+            "j_type = 'OBJECT'",
+            "len(j_keys) = len(list_distinct(j_keys))",
             f"NOT regexp_matches(payload, {sql_string(_LENIENT_JSON)})",
             f"{_braces('payload')} = {' + '.join(['1', *item_counts, *json_present])}",
             *tests,
@@ -247,4 +256,102 @@ def typed_select(contract: Contract, records: str, max_text_chars: int, placehol
         WITH {with_clause}
         SELECT file_index, line, coalesce({plain}, false) AS plain, {", ".join(columns)}
         FROM top {" ".join(joins)}
+    """
+
+
+_INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"})
+_NUMBER_TYPES = _INTEGER_TYPES | {"FLOAT", "DOUBLE"}
+_TIMESTAMP_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"})
+_NATIVE = {
+    "string": frozenset({"VARCHAR"}),
+    "integer": _INTEGER_TYPES,
+    "number": _NUMBER_TYPES,
+    "boolean": frozenset({"BOOLEAN"}),
+    "timestamp": _TIMESTAMP_TYPES,
+    "json": frozenset({"VARCHAR", "JSON"}),
+}
+
+
+def _native_field(
+    f: Field, kind: str | None, max_text_chars: int, placeholders: tuple[str, ...]
+) -> tuple[str, str, str]:
+    """(missing, value, plain-form test of a present value) of a Parquet column of DuckDB type `kind` (None: absent)."""
+    c = f'"{f.name}"'
+    if kind is None:
+        return "true", "NULL", "false"
+    text = kind in ("VARCHAR", "JSON")
+    missing = f"({c} IS NULL" + (f" OR NOT regexp_matches({c}, {sql_string(NOT_BLANK)})" if text else "")
+    if f.id and placeholders and text:
+        missing += f" OR lower({c}) IN ({_literals(placeholders)})"
+    missing += ")"
+    tests: list[str] = []
+    if f.type == "string":
+        value = c
+        tests.append(f"length({c}) <= {max_text_chars}")
+        if f.id:
+            tests.append(f"regexp_full_match({c}, {sql_string(PLAIN_ID)})")
+    elif f.type == "integer":
+        value = f"try_cast({c} AS BIGINT)"
+        tests.append(f"{value} IS NOT NULL")
+    elif f.type == "number":
+        value = f"CAST({c} AS DOUBLE)"
+        tests.append(f"isfinite({value})")
+    elif f.type == "boolean":
+        value = c
+    elif f.type == "timestamp":
+        value = (
+            timestamp_sql(c)
+            if kind == "VARCHAR"
+            else f"timezone('UTC', {c})"
+            if kind == "TIMESTAMP WITH TIME ZONE"
+            else f"CAST({c} AS TIMESTAMP)"
+        )
+        tests.append(f"{value} BETWEEN $earliest AND $latest")
+    else:  # json text
+        value = f"CASE WHEN json_valid({c}) THEN json({c}) END"
+        flat = f"strlen({c}) - strlen(replace({c}, '{{', '')) = 1"
+        keys = f"len(json_keys({c})) = len(list_distinct(json_keys({c})))"
+        lenient = f"regexp_matches({c}, {sql_string(_LENIENT_JSON)})"
+        tests.append(
+            f"CASE WHEN json_valid({c}) THEN json_type({c}) = 'OBJECT' AND {flat} AND {keys} AND NOT {lenient} END"
+        )
+    if f.allowed is not None:
+        tests.append(f"{value} IN ({_literals(f.allowed)})")
+    if f.range is not None:
+        tests.append(f"{value} BETWEEN {f.range[0]!r} AND {f.range[1]!r}")
+    return missing, value, "(" + " AND ".join(tests or ["true"]) + ")"
+
+
+def parquet_select(
+    contract: Contract, columns: dict[str, str], max_text_chars: int, placeholders: tuple[str, ...]
+) -> str | None:
+    """Like `typed_select`, for a Parquet file with `columns` (name -> DuckDB type) read natively, without JSON:
+    a query over read_parquet($path) giving $file_index, line, plain and the typed fields; None when a column's type
+    is not one SQL vouches for (a list, nanosecond timestamps, text in a number column): then the file goes the JSON
+    way. Uses $path, $file_index, $earliest and $latest."""
+    if any(f.type == "list" for f in contract.fields):
+        return None
+    first, typed, tests = [], [], []
+    for f in contract.fields:
+        kind = columns.get(f.name)
+        if kind is not None and kind not in _NATIVE[f.type]:
+            return None
+        missing, value, plain = _native_field(f, kind, max_text_chars, placeholders)
+        first += [f'{missing} AS "m${f.name}"', f'{value} AS "r${f.name}"', f'{plain} AS "p${f.name}"']
+        typed.append((f.name, f'CASE WHEN "m${f.name}" THEN NULL ELSE "r${f.name}" END'))
+        when_missing = "false" if f.required else "true"
+        tests.append(f'CASE WHEN "m${f.name}" THEN {when_missing} ELSE "p${f.name}" END')
+    values = dict(typed)
+    for f in contract.fields:
+        if f.not_before:
+            tests.append(f"coalesce({values[f.name]} >= {values[f.not_before]}, true)")
+    if contract.one_of_required:
+        tests.append("(" + " OR ".join(f"{values[name]} IS NOT NULL" for name in contract.one_of_required) + ")")
+    selected = ", ".join(f'"{c}"' for c in columns if c in values)
+    return f"""
+        SELECT $file_index::INTEGER AS file_index, line, coalesce({" AND ".join(tests)}, false) AS plain,
+               {", ".join(f'{expression} AS "{name}"' for name, expression in typed)}
+        FROM (SELECT line, {", ".join(first)}
+              FROM (SELECT file_row_number + 1 AS line{", " + selected if selected else ""}
+                    FROM read_parquet($path, file_row_number = true)))
     """
