@@ -471,6 +471,7 @@ def erase(
     """
     from cx_signals.erasure import erase_customers, requesting_user
     from cx_signals.locking import LockTimeout
+    from cx_signals.storage import Storage
 
     try:
         config_values = load_config(config)
@@ -482,7 +483,11 @@ def erase(
     files = database_files(db)
     try:
         erasures = erase_customers(
-            files, customer_id, float(config_values["locks"]["timeout_seconds"]), requesting_user()
+            files,
+            customer_id,
+            float(config_values["locks"]["timeout_seconds"]),
+            requesting_user(),
+            Storage.from_config(config_values),
         )
     except LockTimeout as exc:
         raise fail(str(exc)) from None

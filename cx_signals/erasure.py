@@ -38,6 +38,7 @@ from cx_signals.model_lifecycle import request_retraining
 from cx_signals.paths import DatabaseFiles
 from cx_signals.privacy import pseudonym, pseudonym_key
 from cx_signals.report import build_report
+from cx_signals.storage import Storage, connect
 from cx_signals.tables import all_tables, published_table, qualified
 
 ERASURES = "audit.erasures"
@@ -243,10 +244,15 @@ def requesting_user() -> str:
 
 
 def erase_customers(
-    files: DatabaseFiles, customer_ids: list[str], lock_timeout: float, requested_by: str
+    files: DatabaseFiles,
+    customer_ids: list[str],
+    lock_timeout: float,
+    requested_by: str,
+    storage: Storage | None = None,
 ) -> list[Erasure]:
-    """Erase `customer_ids` from the working and the published file, record each in audit.erasures (pseudonym only)
-    and mark the models for retraining; return what was removed.
+    """Erase `customer_ids` from the working tables (the working file, or the DuckLake `storage` names) and the
+    published file, record each in audit.erasures (pseudonym only) and mark the models for retraining; return what
+    was removed.
 
     Holds the run lock, then the write lock, so that it never races a run. The published file is rewritten as a
     copy renamed over it, after the working file committed: a crash in between leaves the working file erased and
@@ -257,7 +263,7 @@ def erase_customers(
     if not erasures:
         raise ValueError("no customer id given")
     with exclusive_lock(files.lock("run"), lock_timeout), exclusive_lock(files.lock("write"), lock_timeout):
-        with duckdb.connect(str(files.working)) as working:
+        with connect(storage or Storage(), files.working) as working:
             ensure_schema(working)
             working.execute("BEGIN TRANSACTION")
             _erase_file(working, erasures, "working", key)

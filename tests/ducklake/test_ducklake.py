@@ -29,7 +29,10 @@ import yaml
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import ConfigError, load_config
-from cx_signals.db import ensure_schema
+from cx_signals.db import ensure_schema, replace_rows
+from cx_signals.erasure import erase_customers
+from cx_signals.paths import database_files
+from cx_signals.privacy import pseudonym
 from cx_signals.storage import Storage, connect_lake, extension_file
 from dagster_defs.resources import build_resources
 
@@ -295,3 +298,32 @@ def test_a_lake_needs_a_postgres_catalog_and_a_data_path(tmp_path):
         load_config(config({"mode": "ducklake", "catalog": "postgres:dbname=x", "data_path": "d"}))
     )
     assert lake.lake and lake.catalog == "postgres:dbname=x"
+
+
+def test_erasure_removes_the_customer_from_the_lake(postgres, tmp_path, monkeypatch):
+    """`cx-signals erase` on a lake: the customer's rows leave the lake's tables and the erasure is recorded there."""
+    monkeypatch.setenv("CX_SIGNALS_PSEUDONYM_KEY", "lake-key")
+    key = b"lake-key"
+    storage = Storage("ducklake", postgres(), str(tmp_path / "lake-data"))
+    day, moment = datetime(2026, 10, 1).date(), datetime(2026, 10, 1, 12)
+    conversation = {"partition_date": day, "started_at": moment, "ended_at": moment, "consent_analytics": True}
+    con = connect_lake(storage)
+    try:
+        ensure_schema(con)
+        rows = [
+            {**conversation, "conversation_id": c, "customer_id": c.upper(), "customer_key": pseudonym(c.upper(), key)}
+            for c in ("c1", "c2")
+        ]
+        replace_rows(con, "raw.conversations", [day], rows)
+    finally:
+        con.close()
+    files = database_files(tmp_path / "cx.duckdb")
+    (erasure,) = erase_customers(files, ["C1"], 5, "ops", storage)
+    assert erasure.rows_removed["working"]["raw.conversations"] == 1
+    con = connect_lake(storage, read_only=True)
+    try:
+        assert con.execute("SELECT conversation_id FROM raw.conversations").fetchall() == [("c2",)]
+        assert con.execute("SELECT customer_key FROM audit.erasures").fetchall() == [(pseudonym("C1", key),)]
+    finally:
+        con.close()
+    assert not files.working.exists()  # nothing went to a local working file
