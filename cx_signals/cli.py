@@ -117,6 +117,7 @@ def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[dict, l
     """Validate the config, the database folder and the landing folder before any work; return config and days."""
     from cx_signals.ingest import landing_days
     from cx_signals.landing import LandingPathError, scan
+    from cx_signals.manifest import manifests
 
     try:
         config = load_config(config_file)
@@ -133,7 +134,8 @@ def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[dict, l
         console.print(f"... and {len(found.ignored) - MAX_IGNORED_SHOWN} more ignored paths (see audit.runs)")
     if not found.files:
         raise usage_error(f"no landing files under {landing}/{{transcripts,telemetry,events}}/")
-    return config, sorted(landing_days(found.files, config))
+    # files whose days the database's manifests know are not read again
+    return config, sorted(landing_days(found.files, config, manifests=manifests(database_files(db))))
 
 
 def _report_failure(outcome) -> typer.Exit:

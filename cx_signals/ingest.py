@@ -35,6 +35,7 @@ from cx_signals.contracts import (
 )
 from cx_signals.ingest_sql import may_hold_pii, parquet_select, timestamp_sql, typed_select
 from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, json_record, read_file
+from cx_signals.manifest import LandingManifest
 from cx_signals.privacy import PSEUDONYM_HEX_CHARS, pseudonym
 from cx_signals.redact import redact, redact_json_value
 from cx_signals.tables import PARTITION_COLUMN, all_tables, key_column, qualified
@@ -99,6 +100,8 @@ class IngestResult:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[date, DayCounts] = field(default_factory=lambda: defaultdict(DayCounts))
     inputs: dict[date, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    # every file read, with the partitions its records fall on (for the landing manifest)
+    file_days: list[tuple[LandingFile, set[date]]] = field(default_factory=list)
 
     @property
     def rows(self) -> dict[str, list[dict[str, Any]]]:
@@ -379,8 +382,33 @@ class _Staging:
             self.con.execute(f"INSERT INTO {self.typed} BY NAME {select}")
         self._python_valid = []
 
+    def file_days(self) -> list[tuple[LandingFile, set[date]]]:
+        """Each file read, with the partitions of its records (valid or not) and, if it could not be read, its day."""
+        found: dict[int, set[date]] = defaultdict(set)
+        partition = f'"{self.contract.partition_by}"'
+        for index, day in self.con.execute(
+            f"SELECT DISTINCT file_index, CAST({partition} AS DATE) FROM {self.typed}"
+        ).fetchall():
+            found[index].add(day)
+        for index, _, day, _, _ in self.invalid:
+            found[index].add(day)
+        for entry in self.files:
+            if self.reads[entry.index].file_error or not found[entry.index]:
+                found[entry.index].add(entry.home_day)  # where its reject or its empty listing goes
+        return [(entry.file, found[entry.index]) for entry in self.files]
+
+    def entry_named(self, name: str) -> _File:
+        """The first file read whose stored (redacted) name is `name`."""
+        return next(entry for entry in self.files if entry.name == name)
+
     def payload(self, index: int, line: int) -> str:
-        """The text of record `line` of file `index`, read again by Python (natively read Parquet keeps none)."""
+        """The text of record `line` of file `index` (read again by Python for natively read Parquet, which keeps
+        none)."""
+        kept = self.con.execute(
+            f"SELECT payload FROM {self.records} WHERE file_index = ? AND line = ?", [index, line]
+        ).fetchone()
+        if kept is not None:
+            return kept[0]
         entry = self.files[index]
         read = read_file(entry.file, contract_field_names(self.contract), self.max_line_bytes)
         return next((r.payload for r in read.records if r.line == line), "")
@@ -660,7 +688,50 @@ def ingest_source(
     )
     _count(result, staging, days)
     result.staged = _Output(staging, key).build()
+    result.file_days = staging.file_days()
+    if contract.record_id and _exists(con, SOURCE_TABLES[source][0]):
+        _reject_loaded_elsewhere(result, staging, days)
     return result
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    try:
+        con.execute(f"SELECT 1 FROM {qualified(table)} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
+def _reject_loaded_elsewhere(result: IngestResult, staging: _Staging, days: set[date]) -> None:
+    """Quarantine as 'conflicting_duplicate' the staged records whose id the raw table holds on another day: a run
+    reads only its days' files (see `cx_signals.manifest`), so the first copy may sit in a file it did not read."""
+    contract, con = staging.contract, result.con
+    tables = SOURCE_TABLES[result.source]
+    primary, column = result.staged[tables[0]], f'"{contract.record_id}"'
+    clashes = con.execute(
+        f"""SELECT o.partition_date, o.{column}, o.source_file, o.source_line, r.partition_date, r.source_file,
+                   r.source_line
+        FROM {primary} AS o JOIN {qualified(tables[0])} AS r ON r.{column} = o.{column}
+        WHERE r.partition_date NOT IN (SELECT unnest($days::DATE[])) ORDER BY ALL""",
+        {"days": sorted(days)},
+    ).fetchall()
+    if not clashes:
+        return
+    limit = staging.limits["max_text_chars"]
+    for day, identity, name, line, first_day, first_file, first_line in clashes:
+        entry = staging.entry_named(name)
+        detail = f"{identity!r} was first loaded on {first_day} from {first_file} line {first_line}, with other content"
+        violation = Violation("conflicting_duplicate", contract.record_id, detail)
+        payload = staging.payload(entry.index, line)
+        result.rejects.append(_reject_row(result.source, day, entry, line, [violation], payload, limit))
+        result.counts[day].loaded -= 1
+        result.counts[day].quarantined += 1
+    ids = sorted({identity for _, identity, *_ in clashes})
+    con.execute(f"DELETE FROM {primary} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    for table in tables[1:]:  # turns and conversation events follow their conversation
+        con.execute(
+            f"DELETE FROM {result.staged[table]} WHERE conversation_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        )
 
 
 def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
@@ -737,14 +808,26 @@ def contract_field_names(contract: Contract) -> frozenset[str]:
     return frozenset(f.name for f in contract.fields)
 
 
-def landing_days(files: list[LandingFile], config: dict[str, Any], now: datetime | None = None) -> set[date]:
-    """The partitions `files` hold: each record's valid timestamp day, or its file's day (bad records, bad files)."""
+def landing_days(
+    files: list[LandingFile],
+    config: dict[str, Any],
+    now: datetime | None = None,
+    manifests: dict[str, LandingManifest] | None = None,
+) -> set[date]:
+    """The partitions `files` hold: each record's valid timestamp day, or its file's day (bad records, bad files).
+    A file whose days a manifest (by source) knows is not read."""
     bounds = TimeBounds.from_config(config, now or datetime.now(UTC).replace(tzinfo=None))
     ingest = config["ingest"]
     days: set[date] = set()
     con = duckdb.connect()
     for source in input_contracts():
-        source_files = [f for f in files if f.source == source]
+        source_files = []
+        for file in (f for f in files if f.source == source):
+            known = manifests[source].days_of(file) if manifests and source in manifests else None
+            if known is None:
+                source_files.append(file)
+            else:
+                days |= known
         if not source_files:
             continue
         staging = _Staging(

@@ -9,6 +9,7 @@ For `cx_data/cx_signals.duckdb` the folder is `cx_data/cx_signals.duckdb.d/`:
     locks/             run.lock and write.lock
     logs/              one log file per run with the full trace of any failure
     report.html        the HTML report of the latest run
+    manifests/         per source, the partitions each landing file holds (so that a run reads only its days' files)
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class DatabaseFiles:
     def report(self) -> Path:
         """The HTML report written after each run."""
         return self.folder / "report.html"
+
+    def manifest(self, source: str) -> Path:
+        """The landing manifest of `source`: the partitions each of its landing files holds."""
+        return self.folder / "manifests" / f"{source}.json"
 
     def lock(self, purpose: str) -> Path:
         """The lock file for `purpose` ('run' or 'write')."""

@@ -12,6 +12,7 @@ from cx_signals.db import ensure_schema, record_audit, replace_rows
 from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
 from cx_signals.ingest import SOURCE_TABLES, ingest_source, write_rows
 from cx_signals.landing import scan
+from cx_signals.manifest import LandingManifest
 from cx_signals.privacy import pseudonym_key
 from cx_signals.redact import redact
 from dagster_defs.checks import contract_checks, reconciliation_check
@@ -35,11 +36,13 @@ def _ingest(
     days = partition_days(context)
     bounds = TimeBounds.from_config(config, datetime.now(UTC).replace(tzinfo=None))
     found = scan(Path(settings.landing_dir))
-    files = [f for f in found.files if f.source == source]
+    present = [f for f in found.files if f.source == source]
     # every ignored path, redacted like any stored file name, on each raw asset's audit rows
     ignored = [{"path": redact(i.relative).text, "reason": i.reason} for i in found.ignored]
     key = pseudonym_key(settings.files.key_file)
     tables = SOURCE_TABLES[source]
+    manifest = LandingManifest.load(settings.files.manifest(source), key)
+    files = manifest.select(present, set(days))
     with duckdb.get_connection() as con:
         ensure_schema(con)
         result = ingest_source(
@@ -81,6 +84,9 @@ def _ingest(
                 code_version(),
             )
         con.execute("COMMIT")
+        for file, file_days in result.file_days:
+            manifest.record(file, file_days)
+        manifest.save(present)
         totals = {
             name: sum(getattr(c, name) for c in result.counts.values())
             for name in ("read", "loaded", "quarantined", "duplicates")
