@@ -15,6 +15,8 @@ Every stored text that can carry PII is redacted: fields by their contract's `pi
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -637,6 +639,7 @@ class _Output:
             f"""CREATE OR REPLACE TEMP TABLE {counts} AS
             SELECT file_index, line, count(*) FILTER (ts_clamped) AS n FROM {exploded} GROUP BY ALL"""
         )
+        self.con.execute(f"DROP TABLE {exploded}")
         return table, counts
 
 
@@ -684,13 +687,17 @@ def ingest_source(
         {"days": sorted(days)},
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _loaded_{source} AS SELECT * FROM _valid_{source} WHERE status = 'loaded'"
+        f"CREATE OR REPLACE TEMP VIEW _loaded_{source} AS SELECT * FROM _valid_{source} WHERE status = 'loaded'"
     )
     _count(result, staging, days)
     result.staged = _Output(staging, key).build()
     result.file_days = staging.file_days()
     if contract.record_id and _exists(con, SOURCE_TABLES[source][0]):
         _reject_loaded_elsewhere(result, staging, days)
+    # only the raw rows stay: the records read and their typed forms are the largest tables of a run
+    con.execute(f"DROP VIEW _loaded_{source}")
+    for table in (f"_valid_{source}", staging.typed, staging.records):
+        con.execute(f"DROP TABLE {table}")
     return result
 
 
@@ -729,9 +736,7 @@ def _reject_loaded_elsewhere(result: IngestResult, staging: _Staging, days: set[
     ids = sorted({identity for _, identity, *_ in clashes})
     con.execute(f"DELETE FROM {primary} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [ids])
     for table in tables[1:]:  # turns and conversation events follow their conversation
-        con.execute(
-            f"DELETE FROM {result.staged[table]} WHERE conversation_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
-        )
+        con.execute(f"DELETE FROM {result.staged[table]} WHERE conversation_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
 
 
 def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
@@ -819,7 +824,8 @@ def landing_days(
     bounds = TimeBounds.from_config(config, now or datetime.now(UTC).replace(tzinfo=None))
     ingest = config["ingest"]
     days: set[date] = set()
-    con = duckdb.connect()
+    scratch = tempfile.mkdtemp(prefix="cx-landing-days-")
+    con = duckdb.connect(config={"memory_limit": str(config["storage"]["memory_limit"]), "temp_directory": scratch})
     for source in input_contracts():
         source_files = []
         for file in (f for f in files if f.source == source):
@@ -835,4 +841,6 @@ def landing_days(
         )
         staging.stage(source_files, None, typed=False)
         days |= staging.days()
+    con.close()
+    shutil.rmtree(scratch, ignore_errors=True)
     return days

@@ -93,10 +93,14 @@ def connect_lake(storage: Storage, read_only: bool = False) -> duckdb.DuckDBPyCo
 def connect(
     storage: Storage, working: Path, read_only: bool = False, config: dict[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A connection whose current database holds the working tables: the `working` DuckDB file (`config` its
-    settings), or the attached DuckLake. A writer to the working file must hold the write lock of its database."""
+    """A connection whose current database holds the working tables: the `working` DuckDB file, or the attached
+    DuckLake; `config` holds DuckDB settings (such as memory_limit) for either. A writer to the working file must
+    hold the write lock of its database."""
     if storage.lake:
-        return connect_lake(storage, read_only)
+        con = connect_lake(storage, read_only)
+        for name, value in (config or {}).items():
+            con.execute(f"SET {name} = {_literal(str(value))}")
+        return con
     return duckdb.connect(str(working), read_only=read_only, config=config or {})
 
 

@@ -85,6 +85,7 @@ def build_resources(database: str, landing_dir: str, config: dict[str, Any]) -> 
             lake_catalog=storage.catalog or "",
             lake_data_path=storage.data_path or "",
             conflict_retries=storage.conflict_retries,
+            connection_config={"memory_limit": str(config["storage"]["memory_limit"])},
         ),
         "settings": CxSettings(landing_dir=landing_dir, database=database),
     }
