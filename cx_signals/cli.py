@@ -441,10 +441,14 @@ def bench_pipeline(
 ) -> None:
     """Time the pipeline end to end on a generated workload, per stage with rows/s and RSS, against bare DuckDB
     loading the same files and a plain VADER loop, and evaluate the performance targets."""
+    import signal
+
     from cx_signals.bench import SCALES, BenchError, report_tables, run_bench
 
     if scale.upper() not in SCALES:
         raise usage_error(f"--scale must be one of {', '.join(SCALES)}, not {scale!r}")
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C: the running phase is stopped and the scratch folder removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         result = run_bench(
             scale.upper(), days, customers, seed, cache, out, incremental, demo, dagster_path, progress=console.print
