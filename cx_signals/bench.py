@@ -425,11 +425,7 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         _target("end_to_end_seconds", pipeline and pipeline["wall_seconds"], scale),
         _target("pipeline_vs_duckdb", ratios.get("pipeline_vs_duckdb"), scale),
-        _target(
-            "peak_rss_gib",
-            pipeline and pipeline["peak_rss_mib"] / 1024,
-            scale,
-        ),
+        _target("peak_rss_gib", pipeline and pipeline["peak_rss_mib"] / 1024, scale),
         _target(
             "incremental_day",
             ratios.get("incremental_day"),
