@@ -15,10 +15,13 @@ Every stored text that can carry PII is redacted: fields by their contract's `pi
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Collection
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -68,6 +71,11 @@ _RECORDS_SCHEMA = pa.schema(
     [("file_index", pa.int32()), ("line", pa.int64()), ("payload", pa.string()), ("python", pa.bool_())]
 )
 _HMAC_BLOCK_BYTES = 64
+# Records typed by one SQL statement (files are not split): a transcript with its turns is about 3 KB of JSON, and
+# typing holds several forms of each at once.
+_BATCH_RECORDS = 5_000
+# Distinct texts from which redaction is spread over one process per core (starting them costs about a second).
+_PARALLEL_REDACTION = 5_000
 
 
 def _redact_text(value: str) -> tuple[str, int]:
@@ -292,6 +300,24 @@ class _Staging:
         batch = pa.table([list(column) for column in zip(*rows, strict=True)], schema=_RECORDS_SCHEMA)  # noqa: F841
         self.con.execute(f"INSERT INTO {self.records} SELECT * FROM batch")
 
+    def _batches(self) -> list[tuple[int, int]]:
+        """Runs of consecutive files holding about `_BATCH_RECORDS` records each, typed one run at a time so that
+        memory follows a batch, not the history read."""
+        sizes = self.con.execute(
+            f"SELECT file_index, count(*) FROM {self.records} WHERE NOT python GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        batches: list[tuple[int, int]] = []
+        start, held = None, 0
+        for index, n in sizes:
+            start = index if start is None else start
+            held += n
+            if held >= _BATCH_RECORDS:
+                batches.append((start, index))
+                start, held = None, 0
+        if start is not None:
+            batches.append((start, sizes[-1][0]))
+        return batches
+
     def _parameters(self, **more: Any) -> dict[str, Any]:
         return {"earliest": self.bounds.earliest, "latest": self.bounds.latest, **more}
 
@@ -347,13 +373,17 @@ class _Staging:
                 self._python_valid.append({"file_index": entry.index, "line": record.line, "plain": True, **typed})
 
     def _type_in_sql(self) -> None:
-        sql = typed_select(
-            self.contract,
-            f"(SELECT file_index, line, payload FROM {self.records} WHERE NOT python)",
-            self.limits["max_text_chars"],
-            tuple(p.strip().lower() for p in self.limits["placeholder_ids"]),
-        )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {sql}", self._parameters())
+        placeholders = tuple(p.strip().lower() for p in self.limits["placeholder_ids"])
+
+        def typed(where: str) -> str:
+            records = f"(SELECT file_index, line, payload FROM {self.records} WHERE NOT python AND {where})"
+            return typed_select(self.contract, records, self.limits["max_text_chars"], placeholders)
+
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {typed('false')}", self._parameters())
+        for first, last in self._batches():
+            self.con.execute(
+                f"INSERT INTO {self.typed} {typed(f'file_index BETWEEN {first} AND {last}')}", self._parameters()
+            )
         for index, native in self.native.items():
             parameters = self._parameters(path=str(self.files[index].file.path), file_index=index)
             self.con.execute(f"INSERT INTO {self.typed} BY NAME {native}", parameters)
@@ -487,24 +517,40 @@ class _Redactions:
             queries = texts_by_class.get(cls) or ["SELECT NULL::VARCHAR AS v WHERE false"]
             union = " UNION ".join(f"({q})" for q in queries)
             texts = [v for (v,) in self.con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").fetchall()]
-            rows = [self._redacted(cls, text) for text in texts]
-            rows = [r for r in rows if r[2]]  # unchanged texts need no entry
+            rows = [
+                (text, self._stored(cls, text, redacted, n), n)
+                for text, (redacted, n) in zip(texts, redact_all(cls, texts), strict=True)
+                if n  # unchanged texts need no entry
+            ]
             batch = pa.table(  # noqa: F841 - in SQL
                 [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
                 schema=pa.schema([("text", pa.string()), ("redacted", pa.string()), ("n", pa.int64())]),
             )
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM batch")
 
-    def _redacted(self, cls: str, text: str) -> tuple[str, str, int]:
-        if cls == "free_text":
-            redacted, n = _redact_text(text)
-            return text, redacted, n
-        if cls == "json_text":
-            value, n = redact_json_value(json.loads(text))
-            return text, json.dumps(value, ensure_ascii=False, separators=(",", ":")), n
-        n = _redact_text(text)[1]
-        # unique and stable like the id, so that joins and deduplication downstream still hold
-        return text, (ID_PII_PREFIX + (pseudonym(text, self.key) or "")) if n else text, n
+    def _stored(self, cls: str, text: str, redacted: str, n: int) -> str:
+        # an id carrying PII becomes a pseudonym, unique and stable like the id, so that joins downstream hold
+        return ID_PII_PREFIX + (pseudonym(text, self.key) or "") if cls == "id_text" and n else redacted
+
+
+def _redact_one(item: tuple[str, str]) -> tuple[str, int]:
+    """The redacted form of one text of PII class `cls` (JSON text: every string in it) and the values replaced."""
+    cls, text = item
+    if cls == "json_text":
+        value, n = redact_json_value(json.loads(text))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")), n
+    return _redact_text(text)
+
+
+def redact_all(cls: str, texts: list[str]) -> list[tuple[str, int]]:
+    """`_redact_one` of each of `texts`, in order; over one process per core when there are many (the redactor is
+    pure Python, and ingest waits for it)."""
+    items = [(cls, text) for text in texts]
+    workers = os.cpu_count() or 1
+    if len(items) < _PARALLEL_REDACTION or workers < 2:
+        return [_redact_one(item) for item in items]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_redact_one, items, chunksize=500))
 
 
 def _scalar_columns(

@@ -52,6 +52,15 @@ _ID_SHAPES = (
 ID_MAY_HOLD_PII = rf"[^\x{{00}}-\x{{7f}}]|[%\t=@\s]|(?i:dot)|{'|'.join(_ID_SHAPES)}"
 
 
+def not_blank(text: str) -> str:
+    """SQL true when `text` holds a character that is not Python whitespace; the regular expression runs only for
+    texts that do not start with a printable ASCII character."""
+    return (
+        f"CASE WHEN ascii({text}) BETWEEN 33 AND 126 THEN true"
+        f" ELSE regexp_matches({text}, {sql_string(NOT_BLANK)}) END"
+    )
+
+
 def sql_string(text: str) -> str:
     """`text` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -67,9 +76,9 @@ def timestamp_sql(text: str) -> str:
     """The naive UTC TIMESTAMP of an ISO-8601 `text` (naive: UTC already; else its offset applied), NULL if `text`
     has another form (an epoch, a lower-case 'z') or is no real time."""
     return (
-        f"CASE WHEN regexp_full_match({text}, {sql_string(NAIVE_TIMESTAMP)}) THEN try_cast({text} AS TIMESTAMP)"
-        f" WHEN regexp_full_match({text}, {sql_string(ZONED_TIMESTAMP)})"
-        f" THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) END"
+        f"CASE WHEN regexp_full_match({text}, {sql_string(ZONED_TIMESTAMP)})"
+        f" THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ))"
+        f" WHEN regexp_full_match({text}, {sql_string(NAIVE_TIMESTAMP)}) THEN try_cast({text} AS TIMESTAMP) END"
     )
 
 
@@ -84,7 +93,7 @@ class _FieldSql:
         self.f, self.t, self.s, self.raw = f, t, s, raw
 
     def missing(self, placeholders: tuple[str, ...]) -> str:
-        blank = f"({self.t} = 'VARCHAR' AND NOT regexp_matches({self.s}, {sql_string(NOT_BLANK)}))"
+        blank = f"({self.t} = 'VARCHAR' AND NOT {not_blank(self.s)})"
         parts = [f"{self.t} IS NULL", f"{self.t} = 'NULL'", blank]
         if self.f.id and placeholders:
             parts.append(f"({self.t} = 'VARCHAR' AND lower({self.s}) IN ({_literals(placeholders)}))")
@@ -142,9 +151,11 @@ def extracted(fields: tuple[Field, ...], source: str, prefix: str) -> str:
     """Select-list columns <prefix>_t, _s, _r: the JSON types, texts and JSON values of `fields` in the JSON
     expression `source`, parsed once for all fields."""
     paths = "[" + ", ".join(sql_string(f'$."{f.name}"') for f in fields) + "]"
+    # a list's values are read item by item: here only its type, so that no copy of a transcript's turns is held
+    values = "[" + ", ".join(sql_string("$.__none__" if f.type == "list" else f'$."{f.name}"') for f in fields) + "]"
     return (
-        f"json_type({source}, {paths}) AS {prefix}_t, json_extract_string({source}, {paths}) AS {prefix}_s, "
-        f"json_extract({source}, {paths}) AS {prefix}_r"
+        f"json_type({source}, {paths}) AS {prefix}_t, json_extract_string({source}, {values}) AS {prefix}_s, "
+        f"json_extract({source}, {values}) AS {prefix}_r"
     )
 
 
@@ -211,15 +222,16 @@ def typed_select(contract: Contract, records: str, max_text_chars: int, placehol
         alias = f"items_{f.name}"
         struct = ", ".join(f'"{name}" := {expression}' for name, expression in item_typed)
         item_id = ITEM_IDS.get(f.item or "")
-        distinct_ids = f'count(value."{item_id}") = count(DISTINCT value."{item_id}")' if item_id else "true"
+        ids = f'list_filter(list_transform(items, x -> x."{item_id}"), x -> x IS NOT NULL)'
+        distinct_ids = f"len(list_distinct({ids})) = len({ids})" if item_id else "true"
         position = contract.fields.index(f) + 1
-        kind, raw = f"top_t[{position}]", f"top_r[{position}]"
+        kind = f"top_t[{position}]"
         ctes.append(
             f"""{alias}_x AS (
                 SELECT rid, idx, item, json_type(item) AS item_type, json_keys(item) AS item_keys,
                        {extracted(item_fields, "item", "item")}
                 FROM (SELECT rid, unnest(range(len(arr))) AS idx, unnest(arr) AS item
-                      FROM (SELECT rid, json_extract({raw}, '$[*]') AS arr FROM top WHERE {kind} = 'ARRAY'))
+                      FROM (SELECT rid, json_extract(j, '$."{f.name}"[*]') AS arr FROM top_x WHERE {kind} = 'ARRAY'))
             ),
             {alias}_a AS (SELECT *, {", ".join(item_first)} FROM {alias}_x),
             {alias}_b AS (SELECT *, {", ".join(item_second)} FROM {alias}_a),
@@ -230,8 +242,13 @@ def typed_select(contract: Contract, records: str, max_text_chars: int, placehol
                 FROM {alias}_b
             ),
             {alias} AS (
-                SELECT rid, list(value ORDER BY idx) AS items, bool_and(ok) AND {distinct_ids} AS ok, count(*) AS n
-                FROM {alias}_typed GROUP BY rid
+                SELECT rid, items, ok AND {distinct_ids} AS ok, n
+                FROM (
+                    -- sorted after the aggregate (by idx, the first field): cheaper than an ordered aggregate
+                    SELECT rid, list_transform(list_sort(list({{'idx': idx, 'value': value}})), x -> x.value) AS items,
+                           bool_and(ok) AS ok, count(*) AS n
+                    FROM {alias}_typed GROUP BY rid
+                )
             )"""
         )
         joins.append(f"LEFT JOIN {alias} USING (rid)")
@@ -280,7 +297,7 @@ def _native_field(
     if kind is None:
         return "true", "NULL", "false"
     text = kind in ("VARCHAR", "JSON")
-    missing = f"({c} IS NULL" + (f" OR NOT regexp_matches({c}, {sql_string(NOT_BLANK)})" if text else "")
+    missing = f"({c} IS NULL" + (f" OR NOT {not_blank(c)}" if text else "")
     if f.id and placeholders and text:
         missing += f" OR lower({c}) IN ({_literals(placeholders)})"
     missing += ")"

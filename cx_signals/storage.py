@@ -96,12 +96,12 @@ def connect(
     """A connection whose current database holds the working tables: the `working` DuckDB file, or the attached
     DuckLake; `config` holds DuckDB settings (such as memory_limit) for either. A writer to the working file must
     hold the write lock of its database."""
-    if storage.lake:
-        con = connect_lake(storage, read_only)
-        for name, value in (config or {}).items():
-            con.execute(f"SET {name} = {_literal(str(value))}")
-        return con
-    return duckdb.connect(str(working), read_only=read_only, config=config or {})
+    # settings are SET on the connection, not passed to connect: DuckDB shares one instance per file in a process, and
+    # a connect with settings that differ from an open instance's waits for that instance to close
+    con = connect_lake(storage, read_only) if storage.lake else duckdb.connect(str(working), read_only=read_only)
+    for name, value in (config or {}).items():
+        con.execute(f"SET {name} = {_literal(str(value))}")
+    return con
 
 
 def is_conflict(error: BaseException) -> bool:

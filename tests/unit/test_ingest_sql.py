@@ -96,3 +96,13 @@ def test_sql_leaves_othertimestamp_sqls_to_python(text: str):
 def test_sql_pseudonyms_equal_python_hmac(key: bytes, value: str):
     sql = f"SELECT {_pseudonym_sql('$v')}"
     assert CON.execute(sql, {**_hmac_pads(key), "v": value}).fetchone()[0] == pseudonym(value, key)
+
+
+def test_redaction_over_several_processes_gives_what_one_gives(monkeypatch):
+    import cx_signals.ingest as ingest
+
+    texts = [f"call me on 020 7946 09{i:02d} or mail jo{i}@example.com" for i in range(40)] + ["nothing here"]
+    serial = ingest.redact_all("free_text", texts)
+    monkeypatch.setattr(ingest, "_PARALLEL_REDACTION", 10)
+    assert ingest.redact_all("free_text", texts) == serial
+    assert serial[0][1] == 2 and serial[-1] == ("nothing here", 0)
