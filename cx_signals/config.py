@@ -41,6 +41,7 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
     ("*.max_*", 1, math.inf),
     ("sessions.inactivity_minutes", 1, math.inf),
     ("locks.timeout_seconds", 0.001, math.inf),
+    ("freshness.*", 1 / 60, math.inf),
     ("*", 0.0, math.inf),
 )
 _DATES = ("partitions.start_date", "ingest.min_timestamp")

@@ -20,6 +20,8 @@ def test_an_override_changes_only_what_it_names(tmp_path):
         ("outcomes: 7", "must be a mapping"),
         ("- a list", "must hold a mapping"),
         ("outcomes: {", "cannot read config file"),
+        ("freshness: {warn_hours: {events: 0}}", "freshness.warn_hours.events"),
+        ("storage: {mode: lake}", "storage.mode"),
     ],
 )
 def test_a_bad_override_is_a_clear_error(tmp_path, text, message):
