@@ -286,6 +286,20 @@ def scan(root: Path) -> LandingScan:
     return found
 
 
+def landing_files(root: Path, relatives: list[str]) -> Iterator[LandingFile]:
+    """The LandingFile of each of `relatives` (paths under `root`, such as "events/e-2026-10-01.parquet"), built as
+    `scan` builds it (a link out of the root is refused, never opened), hashing only these files."""
+    resolved_root = Path(os.path.realpath(root))
+    for relative in relatives:
+        path = root / relative
+        source = Path(relative).parts[0]
+        resolved = Path(os.path.realpath(path))
+        if _outside(resolved_root, resolved):
+            yield _refused(resolved_root, source, path, resolved, relative)
+        else:
+            yield _landing_file(source, path, resolved, relative)
+
+
 def discover(root: Path) -> list[LandingFile]:
     """The landing files under `root` (see `scan`); raises LandingPathError only if `root` is not a folder."""
     return scan(root).files

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import dagster as dg
 
 from cx_signals.ingest import landing_days
-from cx_signals.landing import SOURCES, LandingFile, LandingPathError, _landing_file, _outside, _refused, scan
+from cx_signals.landing import SOURCES, LandingPathError, landing_files, scan
 from dagster_defs.checks import RANGE_END, RANGE_START
 from dagster_defs.jobs import AssetJob
 from dagster_defs.partitions import DATA_DAYS_TAG, day_spans, days_in_spans, longest_window_days, plan_runs
@@ -72,20 +71,6 @@ def list_landing(root: Path) -> Listing:
     return listing
 
 
-def _landing_files(root: Path, relatives: list[str]) -> Iterator[LandingFile]:
-    """The LandingFile of each of `relatives`, built as `scan` builds it (a link out of the root is refused, never
-    opened), hashing only these files."""
-    resolved_root = Path(os.path.realpath(root))
-    for relative in relatives:
-        path = root / relative
-        source = Path(relative).parts[0]
-        resolved = Path(os.path.realpath(path))
-        if _outside(resolved_root, resolved):
-            yield _refused(resolved_root, source, path, resolved, relative)
-        else:
-            yield _landing_file(source, path, resolved, relative)
-
-
 def _migrate(root: Path, hashes: list[str], config: dict[str, Any]) -> dict[str, Any]:
     """A version 2 cursor from the first one (the SHA-256 of every file seen): hashes the landing files once to
     tell the seen ones, and reads them once for the days holding data."""
@@ -137,7 +122,7 @@ def build_landing_sensor(job: AssetJob, config: dict[str, Any], reach: tuple[int
         cursor = {"version": CURSOR_VERSION, "files": listing, "days": state["days"]}
         if not changed:
             return dg.SensorResult(skip_reason="no new or changed landing files", cursor=json.dumps(cursor))
-        touched = landing_days(list(_landing_files(root, changed)), config)
+        touched = landing_days(list(landing_files(root, changed)), config)
         data_days = days_in_spans(state["days"]) | touched
         cursor["days"] = day_spans(sorted(data_days))
         days = requested_days(touched, data_days, reach, datetime.now(UTC).date())
