@@ -19,6 +19,7 @@ from cx_signals.config import ConfigError, load_config
 from cx_signals.ingest import landing_days
 from cx_signals.landing import LandingPathError, discover
 from cx_signals.paths import database_files
+from cx_signals.storage import Storage
 from dagster_defs.assets.metrics import build_metrics
 from dagster_defs.assets.models import build_models
 from dagster_defs.assets.publish import build_publish
@@ -99,8 +100,10 @@ def build_definitions(config: dict[str, Any], first_day: date, database: str, la
     """The code location for one database and landing folder: assets, checks, jobs, schedules, sensor.
 
     Every job, the implicit one of the UI's and `dagster asset materialize`'s asset runs included, uses the
-    in-process executor: the steps write one DuckDB file under one lock, so they run one at a time anyway, and a
-    process per step (the default) spent far longer importing and waiting for the lock than working.
+    in-process executor on the DuckDB file: the steps write one file under one lock, so they run one at a time
+    anyway, and a process per step (the default) spent far longer importing and waiting for the lock than working.
+    On a DuckLake, which takes concurrent writers, steps run in processes of their own, in parallel where the graph
+    allows (docs/scaling.md).
     """
     partitions = daily_partitions(first_day)
     assets, checks = build_assets(config, partitions)
@@ -112,7 +115,7 @@ def build_definitions(config: dict[str, Any], first_day: date, database: str, la
         schedules=build_schedules(pipeline, train, config),
         sensors=[build_landing_sensor(pipeline, config, window_reach(assets))],
         resources=build_resources(database, landing, config),
-        executor=dg.in_process_executor,
+        executor=dg.multiprocess_executor if Storage.from_config(config).lake else dg.in_process_executor,
     )
 
 

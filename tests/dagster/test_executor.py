@@ -51,3 +51,14 @@ def test_dagster_asset_materialize_runs_every_step_in_one_process(tmp_path):
     assert len(started) == len(steps) and len({e.pid for e in started}) == 1
     assert any("Executing steps in process" in (e.message or "") for e in events)
     assert (tmp_path / "cx.duckdb").exists()  # published
+
+
+def test_on_a_ducklake_steps_run_in_processes_of_their_own(tmp_path):
+    override = tmp_path / "lake.yml"
+    override.write_text(
+        "storage: {mode: ducklake, catalog: 'postgres:dbname=cx_lake host=127.0.0.1', data_path: /tmp/lake}\n"
+    )
+    definitions = build_definitions(load_config(override), DAY, "cx_data/cx.duckdb", "cx_data/landing")
+    jobs = [definitions.resolve_implicit_global_asset_job_def()]
+    jobs += [definitions.resolve_job_def(name) for name in ("cx_pipeline", "cx_train")]
+    assert {job.executor_def.name for job in jobs} == {"multiprocess"}
