@@ -14,6 +14,7 @@ Every stored text that can carry PII is redacted: fields by their contract's `pi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -462,7 +463,7 @@ class _Staging:
             f"""SELECT CAST(ts AS DATE), file_index, line, payload FROM (
                 SELECT file_index, line, payload, CASE WHEN json_valid(payload) THEN {timestamp} END AS ts
                 FROM {self.records} WHERE NOT python)
-            WHERE ts IS NULL OR ts NOT BETWEEN $earliest AND $latest OR file_index IS NULL
+            WHERE ts IS NULL OR ts NOT BETWEEN $earliest AND $latest
             UNION ALL SELECT DISTINCT CAST(ts AS DATE), NULL, NULL, NULL FROM (
                 SELECT CASE WHEN json_valid(payload) THEN {timestamp} END AS ts FROM {self.records} WHERE NOT python)
             WHERE ts BETWEEN $earliest AND $latest""",
@@ -491,8 +492,6 @@ class _Staging:
 def _hmac_pads(key: bytes) -> dict[str, str]:
     """HMAC-SHA256's inner and outer padded keys as hex, for `_pseudonym_sql`."""
     if len(key) > _HMAC_BLOCK_BYTES:
-        import hashlib
-
         key = hashlib.sha256(key).digest()
     block = key.ljust(_HMAC_BLOCK_BYTES, b"\0")
     return {"ipad": bytes(b ^ 0x36 for b in block).hex(), "opad": bytes(b ^ 0x5C for b in block).hex()}
@@ -611,7 +610,7 @@ class _Output:
             {"file_index": [e.index for e in self.staging.files], "source_file": [e.name for e in self.staging.files]}
         )
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {files} AS SELECT * FROM names")
-        staged = {}
+        staged: dict[str, str] = {}
         joins: list[str] = [f"JOIN {files} AS f USING (file_index)"]
         columns, _ = _scalar_columns(contract.fields, "v", self.redactions, joins, "r")
         lineage = ["f.source_file", "v.line AS source_line", f"v.day AS {PARTITION_COLUMN}"]
@@ -637,8 +636,7 @@ class _Output:
             ORDER BY v.file_index, v.line""",
             self.parameters,
         )
-        staged = {primary: temp, **staged}
-        return staged
+        return {primary: temp, **staged}
 
     def _items(self, f: Field) -> tuple[str, str]:
         """Build the rows of a list field (turns, conversation events) in time order, clamped into their
