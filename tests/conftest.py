@@ -15,6 +15,40 @@ from cx_signals.db import ensure_schema, replace_from_query, replace_rows
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+# pytest-xdist (`-n 2 --dist loadscope --no-loadscope-reorder`, pyproject.toml), with the work units chosen here: the
+# tests of one module run in one worker, so that its module-scoped fixtures (a generated landing folder, a pipeline
+# run) are built once; the modules in SPREAD hold slow tests that share nothing costly, so they go one by one to
+# whichever worker is free; SHARED puts modules that read one session-scoped fixture (tests/e2e/conftest.py:
+# `database`, a 12-day run) into one worker. Units run in collection order: the slow dagster/, ducklake/ and e2e/
+# first, the many quick unit tests last to fill the gaps. (A scheduler, not `xdist_group` marks with `--dist
+# loadgroup`: xdist 3.8 puts the group into `item._nodeid`, which pytest 9.2's `nodeid` no longer reads.)
+SPREAD = {
+    "tests/dagster/test_degrade.py",
+    "tests/ducklake/test_ducklake.py",
+    "tests/e2e/test_bench.py",
+    "tests/e2e/test_trust.py",
+}
+SHARED = {"tests/e2e/test_cli.py": "e2e-database", "tests/e2e/test_privacy_audit.py": "e2e-database"}
+
+
+def work_unit(nodeid: str) -> str:
+    """The xdist work unit of a test: its module, its group in SHARED, or itself for a module in SPREAD."""
+    module = nodeid.split("::", 1)[0]
+    return nodeid if module in SPREAD else SHARED.get(module, module)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ModuleScheduling(config, log)
+
 
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
