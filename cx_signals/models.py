@@ -29,11 +29,16 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 UNKNOWN_INTENT = "unknown"
 MIN_LABELS = 30
 # Each class needs a few rows on both sides of a stratified split for a held-out AUC to mean anything.
 MIN_PER_CLASS = 5
+
+# Fitting uses one BLAS thread: scipy's L-BFGS-B makes many small BLAS calls, which OpenBLAS' thread hand-offs slow
+# down several times on busy cores (see cx_signals.triage). Scores do not change.
+_BLAS_THREADS = 1
 
 # Part of every version hash: change it whenever the features or estimators change, so that a new model
 # trained on the same data does not reuse an old version.
@@ -275,6 +280,7 @@ def _csat_pipeline() -> Pipeline:
     return Pipeline([("scale", StandardScaler()), ("model", Ridge(alpha=10.0))])
 
 
+@threadpool_limits.wrap(_BLAS_THREADS, user_api="blas")
 def train_csat_model(
     features: pl.DataFrame,
     csat: Sequence[int | None] | np.ndarray | pl.Series,
@@ -355,6 +361,7 @@ def _risk_pipeline(seed: int) -> Pipeline:
     )
 
 
+@threadpool_limits.wrap(_BLAS_THREADS, user_api="blas")
 def train_repeat_risk(
     features: pl.DataFrame,
     repeated: Sequence[bool | None] | np.ndarray | pl.Series,
@@ -431,11 +438,14 @@ def risk_factors(model: RiskModel, features: pl.DataFrame, top: int = 3) -> list
         name = model.feature_names[i]
         return name if is_category[i] else f"{'high' if z > 0 else 'low'} {name}"
 
-    factors = []
-    for row, z in zip(parts, standardised, strict=True):
-        best = [i for i in np.argsort(-row, kind="stable")[:top] if row[i] > 0.05]
-        factors.append(", ".join(f"{label(i, z[i])} (+{row[i]:.2f})" for i in best))
-    return factors
+    order = np.argsort(-parts, axis=1, kind="stable")[:, :top]
+    best, signs = np.take_along_axis(parts, order, axis=1), np.take_along_axis(standardised, order, axis=1)
+    return [
+        ", ".join(
+            f"{label(i, z)} (+{part:.2f})" for i, part, z in zip(row, parts_row, z_row, strict=True) if part > 0.05
+        )
+        for row, parts_row, z_row in zip(order.tolist(), best.tolist(), signs.tolist(), strict=True)
+    ]
 
 
 def end_of_day(day: date) -> datetime:
@@ -486,9 +496,11 @@ def repeat_risk_table(
     """
     _require(contacts, ["customer_key", "intent"], "contacts")
     known = _naive_utc(contacts, ["started_at", "ended_at"]).filter(pl.col("ended_at") <= end_of_day(day))
-    latest = open_journeys(known, day, repeat_window_days).select("conversation_id")
-    features = journey_risk_features(known).join(latest, on="conversation_id", how="semi", maintain_order="left")
-    rows = known.join(latest, on="conversation_id", how="semi", maintain_order="left")
+    latest = open_journeys(known, day, repeat_window_days).select("conversation_id", "chain_id")
+    # a contact's journey features read only its own chain's contacts: build them for the open journeys' chains
+    chains = known.join(latest, on="chain_id", how="semi", maintain_order="left", nulls_equal=True)
+    features = journey_risk_features(chains).join(latest, on="conversation_id", how="semi", maintain_order="left")
+    rows = chains.join(latest, on="conversation_id", how="semi", maintain_order="left")
     # scikit-learn refuses zero samples: a day with no open journey scores nothing
     risk = score_repeat_risk(model, features) if len(features) else []
     factors = risk_factors(model, features, top_factors) if len(features) else []

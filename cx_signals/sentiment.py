@@ -53,6 +53,7 @@ def _caps(max_chars: int | None, max_emoji: int | None) -> tuple[int, int]:
     default_chars, default_emoji = _default_caps()
     return (default_chars if max_chars is None else max_chars, default_emoji if max_emoji is None else max_emoji)
 
+
 DEFAULT_BATCH_SIZE = 2000
 # A fork pool costs ~20-50 ms to start and stop and the parent's planning and IPC add more, so
 # below some amount of work one process is faster. VADER spends ~0.5 µs per character of short

@@ -26,7 +26,7 @@ from cx_signals.models import (
     train_repeat_risk,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_rows
+from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.resources import CxSettings
@@ -68,19 +68,23 @@ def _contacts(con, first: date, last: date) -> pl.DataFrame:
     return con.execute(_CONTACTS_SQL, [first, last]).pl()
 
 
-def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[list[dict], dict[date, str]]:
-    """Rows of `score(day)` for every day, and per day why nothing was scored (no model, or the model failed)."""
-    rows: list[dict] = []
+def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[pl.DataFrame, dict[date, str]]:
+    """The rows of `score(day)` (a frame, or None for nothing) of every day, and per day why nothing was scored (no
+    model, or the model failed)."""
+    frames: list[pl.DataFrame] = []
     notes: dict[date, str] = {}
     for day in days:
         if model is None:
             notes[day] = f"no {what} model (see models/)"
             continue
         try:
-            rows.extend(score(day))
+            scored = score(day)
         except Exception as exc:  # one day the model cannot score never takes the run down
             notes[day] = f"not scored: {type(exc).__name__}: {exc}"
-    return rows, notes
+            continue
+        if scored is not None:
+            frames.append(scored)
+    return (pl.concat(frames) if frames else pl.DataFrame()), notes
 
 
 def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
@@ -133,12 +137,12 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             ensure_schema(con)
             signals = con.execute(_SIGNALS_SQL, [min(days), max(days)]).pl()
 
-            def score(day: date) -> list[dict]:
+            def score(day: date) -> pl.DataFrame | None:
                 of_day = signals.filter(pl.col("partition_date") == day)
-                return csat_predictions_table(model, of_day).to_dicts() if len(of_day) else []
+                return csat_predictions_table(model, of_day) if len(of_day) else None
 
             rows, notes = _score_by_day(days, model, "CSAT", score)
-            return write_rows(
+            return write_frame(
                 context,
                 con,
                 "signals.csat_predictions",
@@ -187,15 +191,15 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             ensure_schema(con)
             contacts = _contacts(con, min(days) - timedelta(days=outcomes["chain_lookback_days"]), max(days))
 
-            def score(day: date) -> list[dict]:
+            def score(day: date) -> pl.DataFrame | None:
                 if not len(contacts):
-                    return []
+                    return None
                 return repeat_risk_table(
                     model, contacts, day, outcomes["repeat_window_days"], models["risk_top_factors"]
-                ).to_dicts()
+                )
 
             rows, notes = _score_by_day(days, model, "repeat-risk", score)
-            return write_rows(
+            return write_frame(
                 context, con, "metrics.repeat_risk", days, rows, notes, model_version=model.version if model else "none"
             )
 

@@ -4,11 +4,14 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+import polars as pl
+import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import sql_parameters
-from cx_signals.db import ensure_schema, record_audit, replace_from_query, replace_rows
-from cx_signals.sentiment import score_texts
+from cx_signals.db import arrow_table, ensure_schema, record_audit, replace_from_query, replace_rows
+from cx_signals.sentiment import NEUTRAL, score_texts
+from cx_signals.tables import all_tables, qualified
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import code_version, partition_days, table_metadata
@@ -34,27 +37,38 @@ def audit_days(con, context: dg.AssetExecutionContext, table: str, days, notes: 
     )
 
 
-def write_rows(
+def write_frame(
     context: dg.AssetExecutionContext,
     con,
     table: str,
     days,
-    rows: list[dict],
+    frame: pl.DataFrame,
     notes: dict[date, str] | None = None,
     **extra: Any,
 ) -> dg.MaterializeResult:
-    """Replace the run's `days` of `table` with `rows` and their audit rows in one transaction; report metadata.
+    """Replace the run's `days` of `table` with the rows of `frame` and their audit rows in one transaction; report
+    metadata.
 
-    `notes` says, per day, why nothing was written (a model that could not score it); it reaches audit.runs and
-    the asset's metadata.
+    The frame's columns are cast to the table's types and inserted through Arrow (a table column the frame lacks is
+    null). `notes` says, per day, why nothing was written (a model that could not score it); it reaches audit.runs
+    and the asset's metadata.
     """
+    schema = arrow_table(all_tables()[table], []).schema
+    arrow = frame.to_arrow()
+    data = pa.table(
+        [arrow[f.name].cast(f.type) if f.name in arrow.column_names else pa.nulls(len(arrow), f.type) for f in schema],
+        schema=schema,
+    )
+    con.register("_frame", data)
     con.execute("BEGIN TRANSACTION")
-    written = replace_rows(con, table, days, rows)
+    replace_rows(con, table, days, [])
+    con.execute(f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM _frame")
     audit_days(con, context, table, days, notes)
     con.execute("COMMIT")
+    con.unregister("_frame")
     if notes:
         extra["days_skipped"] = dg.MetadataValue.md("\n".join(f"- {d}: {n}" for d, n in sorted(notes.items())))
-    return dg.MaterializeResult(metadata=table_metadata(con, table, days, written, **extra))
+    return dg.MaterializeResult(metadata=table_metadata(con, table, days, frame.height, **extra))
 
 
 def windowed(chain_window: dg.PartitionMapping, *tables: str) -> list[dg.AssetDep]:
@@ -127,33 +141,53 @@ def build_signals(config: dict[str, Any], partitions: dg.PartitionsDefinition) -
         days = partition_days(context)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            turns = con.execute(
+            # Each distinct text is scored once in Python; DuckDB fans the scores out to the turns, so no turn row
+            # passes through Python.
+            con.execute(
                 """
+                CREATE OR REPLACE TEMP TABLE _turn_texts AS
                 SELECT t.partition_date, t.conversation_id, t.turn_index, t.speaker, t.text
                 FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
                 WHERE t.partition_date BETWEEN ? AND ?
                   AND c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
                 """,
                 [min(days), max(days)],
-            ).fetchall()
-            scores = score_texts(
-                [row[4] for row in turns], max_chars=sentiment["max_chars"], max_emoji=sentiment["max_emoji"]
             )
-            rows = [
+            texts = (
+                con.execute("SELECT DISTINCT text FROM _turn_texts WHERE text IS NOT NULL")
+                .to_arrow_table()
+                .column("text")
+                .to_pylist()
+            )
+            scores = score_texts(texts, max_chars=sentiment["max_chars"], max_emoji=sentiment["max_emoji"])
+            scored = pa.table(
                 {
-                    "partition_date": day,
-                    "conversation_id": cid,
-                    "turn_index": index,
-                    "speaker": speaker,
-                    "compound": s.compound,
-                    "pos": s.pos,
-                    "neu": s.neu,
-                    "neg": s.neg,
+                    "text": pa.array(texts, pa.string()),
+                    **{name: pa.array([s[i] for s in scores], pa.float64()) for i, name in enumerate(NEUTRAL._fields)},
                 }
-                for (day, cid, index, speaker, _), s in zip(turns, scores, strict=True)
-            ]
-            return write_rows(
-                context, con, "signals.turn_sentiment", days, rows, distinct_texts=len({r[4] for r in turns})
+            )
+            con.register("_scores", scored)
+            has_null = con.execute("SELECT count(*) FILTER (WHERE text IS NULL) > 0 FROM _turn_texts").fetchone()[0]
+            neutral = ", ".join(
+                f"CASE WHEN t.text IS NULL THEN {float(value)!r} ELSE s.{name} END AS {name}"
+                for name, value in NEUTRAL._asdict().items()
+            )
+            table = "signals.turn_sentiment"
+            con.execute("BEGIN TRANSACTION")
+            replace_rows(con, table, days, [])
+            written = con.execute(
+                f"""
+                INSERT INTO {table} BY NAME
+                SELECT t.partition_date, t.conversation_id, t.turn_index, t.speaker, {neutral}
+                FROM _turn_texts AS t LEFT JOIN _scores AS s ON s.text = t.text
+                """
+            ).fetchone()[0]
+            audit_days(con, context, table, days)
+            con.execute("COMMIT")
+            con.unregister("_scores")
+            con.execute("DROP TABLE _turn_texts")
+            return dg.MaterializeResult(
+                metadata=table_metadata(con, table, days, written, distinct_texts=len(texts) + int(has_null))
             )
 
     assets = [

@@ -12,20 +12,20 @@ from cx_signals.db import ensure_schema
 from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
 from cx_signals.triage import (
     TrainedIntentModel,
-    first_customer_texts,
+    first_customer_texts_sql,
     load_latest_model,
     predict_intents,
     save_model,
     train_intent_model,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import common_settings, write_rows
+from dagster_defs.assets.signals import common_settings, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.resources import CxSettings
 
 _TURNS_SQL = """
-    SELECT t.conversation_id, t.turn_index, t.speaker, t.text, c.intent, c.partition_date
+    SELECT t.conversation_id, t.turn_index, t.speaker, t.text
     FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
     WHERE c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers) AND {where}
 """
@@ -33,9 +33,18 @@ _PREFIX = ARTEFACT_PREFIXES["intent"]
 
 
 def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
-    turns = con.execute(_TURNS_SQL.format(where=where), params).pl()
-    labels = turns.select("conversation_id", "intent", "partition_date").unique("conversation_id")
-    return first_customer_texts(turns, n_turns=n_turns, order_by=("turn_index",)).join(labels, on="conversation_id")
+    """conversation_id, text (first customer turns), intent and partition_date of the conversations `where` selects
+    (over raw.conversations AS c), computed in DuckDB."""
+    texts = first_customer_texts_sql("turns", n_turns=n_turns, order_by=("turn_index",))
+    return con.execute(
+        f"""
+        WITH turns AS ({_TURNS_SQL.format(where=where)})
+        SELECT f.conversation_id, f.text, c.intent, c.partition_date
+        FROM ({texts}) AS f JOIN raw.conversations AS c USING (conversation_id)
+        ORDER BY f.conversation_id
+        """,
+        params,
+    ).pl()
 
 
 def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, Any]:
@@ -80,6 +89,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
                 examples["intent"].to_list(),
                 test_size=triage["held_out_share"],
                 min_examples_per_intent=triage["min_examples_per_intent"],
+                max_distinct_texts=config["models"]["max_intent_texts"],
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
@@ -96,7 +106,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         days = partition_days(context)
         model = load_latest_model(settings.files.models)
         notes: dict[date, str] = {}
-        rows: list[dict] = []
+        scored: list[pl.DataFrame] = []
         with duckdb.get_connection() as con:
             ensure_schema(con)
             texts = _first_texts(
@@ -110,21 +120,24 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
                 if day_texts.is_empty():
                     continue
                 try:
-                    predictions = predict_intents(model, day_texts["text"].to_list())
+                    intents, confidences = zip(*predict_intents(model, day_texts["text"].to_list()), strict=True)
                 except Exception as exc:  # one day the model cannot score never takes the run down
                     notes[day] = f"not scored: {type(exc).__name__}: {exc}"
                     continue
-                rows.extend(
-                    {
-                        "partition_date": day,
-                        "conversation_id": cid,
-                        "model_version": model.version,
-                        "predicted_intent": intent if confidence >= triage["min_confidence"] else None,
-                        "confidence": confidence,
-                    }
-                    for cid, (intent, confidence) in zip(day_texts["conversation_id"], predictions, strict=True)
+                confidence = pl.Series("confidence", confidences, dtype=pl.Float64)
+                scored.append(
+                    day_texts.select(
+                        "partition_date",
+                        "conversation_id",
+                        pl.lit(model.version).alias("model_version"),
+                        pl.when(confidence >= triage["min_confidence"])
+                        .then(pl.Series(intents, dtype=pl.String))
+                        .alias("predicted_intent"),
+                        confidence,
+                    )
                 )
-            return write_rows(
+            rows = pl.concat(scored) if scored else pl.DataFrame()
+            return write_frame(
                 context,
                 con,
                 "signals.intent_predictions",

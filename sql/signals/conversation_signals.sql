@@ -12,20 +12,21 @@ WITH conversations AS (
 turns AS (
     SELECT
         t.conversation_id, t.turn_index, t.speaker, t.ts, t.end_ts, t.text,
-        s.compound,
-        s.compound < $sentiment_negative_threshold AS is_negative,
-        coalesce(regexp_matches(t.text, $escalation_regex), FALSE) AS asks_escalation,
-        coalesce(regexp_matches(t.text, $effort_regex), FALSE) AS effort_cue,
-        list_distinct(list_filter(string_split_regex(lower(coalesce(t.text, '')), '[^a-z0-9]+'), w -> w <> ''))
-            AS tokens
+        s.compound
     FROM raw.turns AS t
     JOIN conversations AS c USING (conversation_id)
     LEFT JOIN signals.turn_sentiment AS s USING (conversation_id, turn_index)
     WHERE t.partition_date BETWEEN $start_date AND $end_date
 ),
 customer_turns AS (
+    -- text cues only of customer turns, the only ones read
     SELECT
         *,
+        compound < $sentiment_negative_threshold AS is_negative,
+        coalesce(regexp_matches(text, $escalation_regex), FALSE) AS asks_escalation,
+        coalesce(regexp_matches(text, $effort_regex), FALSE) AS effort_cue,
+        list_distinct(list_filter(string_split_regex(lower(coalesce(text, '')), '[^a-z0-9]+'), w -> w <> ''))
+            AS tokens,
         row_number() OVER (PARTITION BY conversation_id ORDER BY turn_index) AS customer_position,
         count(*) OVER (PARTITION BY conversation_id) AS customer_count
     FROM turns
@@ -49,20 +50,26 @@ repetitions AS (
     -- Each turn is compared with at most $conversation_repetition_lookback_turns earlier customer turns, through
     -- an equi-join on (conversation, position - lag), so the cost is linear in the turns however long a
     -- conversation is.
-    SELECT later.conversation_id, count(DISTINCT later.turn_index) AS repetitions
+    SELECT conversation_id, count(DISTINCT turn_index) AS repetitions
     FROM (
-        SELECT *, unnest(range(1, $conversation_repetition_lookback_turns + 1)) AS lag
-        FROM customer_turns
-        WHERE len(tokens) >= 3
-    ) AS later
-    JOIN customer_turns AS earlier
-      ON earlier.conversation_id = later.conversation_id
-     AND earlier.customer_position = later.customer_position - later.lag
-    WHERE len(earlier.tokens) >= 3
-      AND len(list_intersect(later.tokens, earlier.tokens))
-          / len(list_distinct(list_concat(later.tokens, earlier.tokens)))
-          >= $conversation_repetition_min_similarity
-    GROUP BY later.conversation_id
+        SELECT later.conversation_id, later.turn_index, len(later.tokens) AS later_size,
+               len(earlier.tokens) AS earlier_size, len(list_intersect(later.tokens, earlier.tokens)) AS shared
+        FROM (
+            SELECT *, unnest(range(1, $conversation_repetition_lookback_turns + 1)) AS lag
+            FROM customer_turns
+            WHERE len(tokens) >= 3
+        ) AS later
+        JOIN customer_turns AS earlier
+          ON earlier.conversation_id = later.conversation_id
+         AND earlier.customer_position = later.customer_position - later.lag
+        WHERE len(earlier.tokens) >= 3
+          -- the Jaccard is at most the smaller size over the larger: skip the intersection when that falls short
+          AND least(len(later.tokens), len(earlier.tokens)) / greatest(len(later.tokens), len(earlier.tokens))
+              >= $conversation_repetition_min_similarity
+    )
+    -- tokens are distinct, so the union's size is the sum of both sizes less the intersection's
+    WHERE shared / (later_size + earlier_size - shared) >= $conversation_repetition_min_similarity
+    GROUP BY conversation_id
 ),
 customer_summary AS (
     SELECT

@@ -80,15 +80,19 @@ errors AS (
     SELECT session_key, ts FROM session_telemetry WHERE kind = 'error'
 ),
 click_outcomes AS (
+    -- the session's first response after each click and first error at or after it: as-of joins, which find the
+    -- nearest later row without pairing a click with every later row of its session
     SELECT
         r.session_key,
         r.run_id,
         b.run_id IS NOT NULL AS in_rage_burst,
-        (SELECT min(x.ts) FROM responses AS x WHERE x.session_key = r.session_key AND x.ts > r.ts) AS next_response,
-        (SELECT min(e.ts) FROM errors AS e WHERE e.session_key = r.session_key AND e.ts >= r.ts) AS next_error,
+        x.ts AS next_response,
+        e.ts AS next_error,
         r.ts
     FROM click_runs AS r
     LEFT JOIN bursts AS b USING (session_key, run_id)
+    ASOF LEFT JOIN responses AS x ON x.session_key = r.session_key AND x.ts > r.ts
+    ASOF LEFT JOIN errors AS e ON e.session_key = r.session_key AND e.ts >= r.ts
 ),
 click_summary AS (
     SELECT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -319,3 +320,57 @@ def test_load_bitext(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("flags,text\nB,hi\n")
     with pytest.raises(ValueError, match="utterance"):
         load_bitext(tmp_path / "bad.csv")
+
+
+def _first_customer_texts_in_polars(turns: pl.DataFrame, n_turns: int) -> pl.DataFrame:
+    # the polars definition the SQL replaced (ties broken by input order)
+    customer = (
+        turns.sort(["conversation_id", "ts"], maintain_order=True)
+        .with_columns(pl.col("text").str.strip_chars())
+        .filter((pl.col("speaker") == "customer") & (pl.col("text").str.len_chars() > 0))
+        .group_by("conversation_id", maintain_order=True)
+        .agg(pl.col("text").head(n_turns).str.join(" "))
+    )
+    return (
+        turns.select("conversation_id")
+        .unique()
+        .join(customer, on="conversation_id", how="left")
+        .with_columns(pl.col("text").fill_null(""))
+        .sort("conversation_id")
+    )
+
+
+def test_first_customer_texts_strips_and_skips_the_whitespace_polars_does() -> None:
+    rng = random.Random(5)
+    pieces = ["a", "b c", " ", "\t", "\n", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u200b", "\u3000", "é", ""]
+    rows = [
+        (
+            f"c{rng.randrange(40):02d}",
+            rng.choice(["customer", "customer", "bot"]),
+            rng.randrange(6),
+            None if rng.random() < 0.05 else "".join(rng.choices(pieces, k=rng.randrange(4))),
+        )
+        for _ in range(600)
+    ]
+    turns = _turns(rows)
+    for n_turns in (1, 2, 3):
+        assert (
+            first_customer_texts(turns, n_turns=n_turns).rows()
+            == _first_customer_texts_in_polars(turns, n_turns).rows()
+        )
+
+
+def test_many_distinct_texts_train_on_a_stratified_sample_in_any_order() -> None:
+    texts = [f"{text} ref {n}" for n in range(30) for text in TEXTS]
+    labels = LABELS * 30
+    sampled = train_intent_model(texts, labels, max_distinct_texts=200)
+    assert sampled.metrics["n_distinct_texts"] == len(texts)
+    assert 200 <= sampled.metrics["n_distinct_texts_used"] <= 200 + len(CORPUS)
+    assert sampled.metrics["n_train"] + sampled.metrics["n_test"] == sampled.metrics["n_distinct_texts_used"]
+    assert sampled.intents == tuple(sorted(CORPUS)) and sampled.n_examples == len(texts)
+    assert sampled.metrics["accuracy"] >= 0.9
+    shuffled = train_intent_model(texts[::-1], labels[::-1], max_distinct_texts=200)
+    assert shuffled.version == sampled.version and shuffled.metrics == sampled.metrics
+    assert train_intent_model(texts, labels).metrics["n_distinct_texts_used"] == len(texts)
+    with pytest.raises(ValueError, match="max_distinct_texts"):
+        train_intent_model(texts, labels, max_distinct_texts=0)
