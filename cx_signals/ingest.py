@@ -509,6 +509,16 @@ class _Redactions:
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
         self.con, self.key = con, key
         self.tables = {cls: f"_redacted_{cls}_{source}" for cls in ("free_text", "json_text", "id_text")}
+        self.pseudonyms = f"_pseudonyms_{source}"
+
+    def build_pseudonyms(self, queries: list[str], parameters: dict[str, str]) -> None:
+        """The keyed pseudonym of every distinct identifier the queries (one column `v`) give, computed once each."""
+        union = " UNION ".join(f"({q})" for q in queries) or "SELECT NULL::VARCHAR AS v WHERE false"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {self.pseudonyms} AS
+            SELECT v, {_pseudonym_sql("v")} AS pseudonym FROM (SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL)""",
+            parameters,
+        )
 
     def build(self, texts_by_class: dict[str, list[str]]) -> None:
         """Redact each class's candidate texts (queries giving one column `v`) into its lookup table."""
@@ -571,17 +581,22 @@ def _scalar_columns(
         else:
             columns.append(f'{value} AS "{f.name}"')
         if f.pii == "identifier":
-            columns.append(f'{_pseudonym_sql(value)} AS "{key_column(f)}"')
+            alias = f"{alias_prefix}_key_{f.name}"
+            joins.append(f"LEFT JOIN {redactions.pseudonyms} AS {alias} ON {alias}.v = {value}")
+            columns.append(f'{alias}.pseudonym AS "{key_column(f)}"')
     return columns, " + ".join(counts) or "0"
 
 
 def _candidates(fields: tuple[Field, ...], relation: str) -> dict[str, list[str]]:
-    """Per PII class, queries of the texts of `fields` in `relation` that may hold PII."""
+    """Per PII class, queries of the texts of `fields` in `relation` that may hold PII; under "identifier", of the
+    identifiers to pseudonymise."""
     queries: dict[str, list[str]] = defaultdict(list)
     for f in fields:
+        value = f'"{f.name}"'
         if f.pii in ("free_text", "json_text", "id_text"):
-            value = f'"{f.name}"'
             queries[f.pii].append(f"SELECT {value} AS v FROM {relation} WHERE {may_hold_pii(value, f)}")
+        elif f.pii == "identifier":
+            queries["identifier"].append(f"SELECT {value} AS v FROM {relation}")
     return queries
 
 
@@ -604,6 +619,7 @@ class _Output:
                 relation = f'(SELECT unnest("{f.name}", recursive := true) FROM {self.loaded})'
                 for cls, more in _candidates(contract.items[f.item or ""], relation).items():
                     queries[cls].extend(more)
+        self.redactions.build_pseudonyms(queries.pop("identifier", []), self.parameters)
         self.redactions.build(queries)
         files = f"_files_{self.source}"
         names = pa.table(  # noqa: F841 - in SQL
@@ -633,8 +649,7 @@ class _Output:
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {temp} AS
             SELECT {", ".join([*columns, *extra, *lineage])} FROM {self.loaded} AS v {" ".join(joins)}
-            ORDER BY v.file_index, v.line""",
-            self.parameters,
+            ORDER BY v.file_index, v.line"""
         )
         return {primary: temp, **staged}
 
@@ -675,8 +690,7 @@ class _Output:
             select.append(f"({redactions}) AS pii_redactions")
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {temp} AS SELECT {", ".join(select)} FROM {exploded} AS x {" ".join(joins)}
-            ORDER BY x.file_index, x.line, x.{index_column}""",
-            self.parameters,
+            ORDER BY x.file_index, x.line, x.{index_column}"""
         )
         counts = f"_clamped_{f.name}_{self.source}"
         self.con.execute(
@@ -713,36 +727,61 @@ def ingest_source(
     staging.stage(files, reads)
     result = IngestResult(source, con)
     contract = staging.contract
-    identity = f'"{contract.record_id}"' if contract.record_id else "content_key"
-    scalar = [f'"{f.name}"' for f in contract.fields]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _valid_{source} AS
-        SELECT *, CASE WHEN copy = 1 THEN 'loaded' WHEN content_key = first_content THEN 'duplicate'
-                       ELSE 'conflicting' END AS status
-        FROM (
-            SELECT *, row_number() OVER w AS copy, first_value(content_key) OVER w AS first_content,
-                   first_value(file_index) OVER w AS first_file, first_value(line) OVER w AS first_line
-            FROM (SELECT *, md5(to_json(struct_pack({", ".join(scalar)}))) AS content_key,
-                         CAST("{contract.partition_by}" AS DATE) AS day
-                  FROM _typed_{source})
-            WINDOW w AS (PARTITION BY {identity} ORDER BY file_index, line)
-        )
-        WHERE day IN (SELECT unnest($days::DATE[]))""",
-        {"days": sorted(days)},
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _loaded_{source} AS SELECT * FROM _valid_{source} WHERE status = 'loaded'"
-    )
+    _deduplicate(con, contract, days)
     _count(result, staging, days)
     result.staged = _Output(staging, key).build()
     result.file_days = staging.file_days()
     if contract.record_id and _exists(con, SOURCE_TABLES[source][0]):
         _reject_loaded_elsewhere(result, staging, days)
     # only the raw rows stay: the records read and their typed forms are the largest tables of a run
-    con.execute(f"DROP VIEW _loaded_{source}")
-    for table in (f"_valid_{source}", staging.typed, staging.records):
+    for view in (f"_loaded_{source}", f"_valid_{source}"):
+        con.execute(f"DROP VIEW {view}")
+    for table in (f"_copies_{source}", staging.typed, staging.records):
         con.execute(f"DROP TABLE {table}")
     return result
+
+
+def _deduplicate(con: duckdb.DuckDBPyConnection, contract: Contract, days: set[date]) -> None:
+    """The views `_valid_<source>` (valid records of `days`, each with its day and status: loaded, duplicate or
+    conflicting; for a copy, the first copy's file and line) and `_loaded_<source>`.
+
+    The first copy of an identity (by file, then line) is loaded; a later one with the same content is a duplicate,
+    with other content conflicting. Content is compared only within the identities read more than once, so that the
+    common case (every id once) costs one aggregate, not a sort of every record."""
+    source = contract.name
+    scalar = ", ".join(f'"{f.name}"' for f in contract.fields)
+    content = f"md5(to_json(struct_pack({scalar})))"
+    if contract.record_id:  # the id is the identity
+        identity = f'"{contract.record_id}"'
+        selected = f"{identity}, {content} AS content_key"
+        repeated = f"""WHERE {identity} IN (
+            SELECT {identity} FROM _typed_{source} GROUP BY ALL HAVING count(*) > 1)"""
+    else:  # the content is the identity: every record's is needed (telemetry keeps it as its record_key)
+        identity, selected, repeated = "content_key", f"{content} AS content_key", ""
+    day = f'CAST(t."{contract.partition_by}" AS DATE)'
+    listed = ", ".join(f"DATE '{d}'" for d in sorted(days)) or "NULL"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _copies_{source} AS
+        SELECT file_index, line, content_key, first_file, first_line,
+               CASE WHEN copy = 1 THEN 'loaded' WHEN content_key = first_content THEN 'duplicate'
+                    ELSE 'conflicting' END AS status
+        FROM (
+            SELECT file_index, line, content_key, row_number() OVER w AS copy,
+                   first_value(content_key) OVER w AS first_content,
+                   first_value(file_index) OVER w AS first_file, first_value(line) OVER w AS first_line
+            FROM (SELECT file_index, line, {selected} FROM _typed_{source} {repeated})
+            WINDOW w AS (PARTITION BY {identity} ORDER BY file_index, line)
+        )"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW _valid_{source} AS
+        SELECT t.*, {day} AS day, coalesce(c.status, 'loaded') AS status, c.content_key, c.first_file, c.first_line
+        FROM _typed_{source} AS t LEFT JOIN _copies_{source} AS c USING (file_index, line)
+        WHERE {day} IN ({listed})"""
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _loaded_{source} AS SELECT * FROM _valid_{source} WHERE status = 'loaded'"
+    )
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
