@@ -1,5 +1,5 @@
 -- metrics.journey_priorities: one row per day in [$start_date, $end_date] x intent, the decision framework of
--- DESIGN.md computed over the metrics.contact_outcomes of the $priorities_window_days days ending that day.
+-- journeys to fix first, over the metrics.contact_outcomes of the $priorities_window_days days ending that day.
 -- Per intent, three components, each the mean of its inputs min-max normalised across the day's scored intents
 -- ((x - min) / (max - min), 0 when every intent has the same value; higher = worse):
 --   (1) handoffs: handoff_rate (contacts with a handoff to an agent), transfers_per_contact;
