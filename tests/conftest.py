@@ -28,7 +28,15 @@ SPREAD = {
     "tests/e2e/test_bench.py",
     "tests/e2e/test_trust.py",
 }
-SHARED = {"tests/e2e/test_cli.py": "e2e-database", "tests/e2e/test_privacy_audit.py": "e2e-database"}
+SHARED = dict.fromkeys(
+    (
+        "tests/e2e/test_cli.py",
+        "tests/e2e/test_privacy_audit.py",
+        "tests/e2e/test_dictionary_db.py",
+        "tests/e2e/test_questions.py",
+    ),
+    "e2e-database",
+)
 
 
 def work_unit(nodeid: str) -> str:
