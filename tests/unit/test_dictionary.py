@@ -100,3 +100,52 @@ def test_render_escapes_pipes_and_links_every_table() -> None:
     assert len(re.findall(r"(?<!\\)\|", rows[0])) == 5
     headings = re.findall(r"^## (\S+)$", render(), flags=re.MULTILINE)
     assert headings == [t.name for t in dictionary()]
+
+
+def defined_columns(markdown: str) -> list[tuple[str, str]]:
+    """(table, column) for every backticked name in the first cell of a `column` or `signal` table under a
+    `## schema.table ...` heading of `markdown`."""
+    found, table, header = [], None, None
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            match = re.match(r"## (\w+\.\w+)\b", line)
+            table, header = (match[1] if match else None), None
+        elif line.startswith("|"):
+            first = line.strip("|").split("|")[0].strip()
+            if header is None:
+                header = first
+            elif table and header in ("column", "signal") and set(first) != {"-"}:
+                found += [(table, name) for name in re.findall(r"`([^`]+)`", first)]
+        else:
+            header = None
+    return found
+
+
+@pytest.mark.parametrize("page", ["signals.md", "metrics.md"])
+def test_the_definition_tables_of_the_docs_name_only_real_columns(page: str) -> None:
+    columns = {t.name: {c.name for c in t.columns} for t in dictionary()}
+    named = defined_columns((DICTIONARY_PATH.parent / page).read_text(encoding="utf-8"))
+    assert len(named) > 20, "the page's definition tables were not found"
+    missing = [f"{table}.{column}" for table, column in named if column not in columns.get(table, set())]
+    assert not missing, f"docs/{page} defines columns its tables do not have: {missing}"
+
+
+def test_defined_columns_reads_only_column_tables() -> None:
+    page = "\n".join(
+        [
+            "## signals.demo (turn) — `sql/x.sql`",
+            "",
+            "| column | definition |",
+            "|---|---|",
+            "| `a`, `b` | the `c` of it |",
+            "",
+            "| rule | fires when |",
+            "|---|---|",
+            "| `not_a_column` | — |",
+            "## Predicted CSAT — `signals.demo`",
+            "| column | definition |",
+            "|---|---|",
+            "| `d` | — |",
+        ]
+    )
+    assert defined_columns(page) == [("signals.demo", "a"), ("signals.demo", "b")]
