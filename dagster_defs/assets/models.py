@@ -9,21 +9,21 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.db import ensure_schema
-from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
-from cx_signals.models import (
-    JOURNEY_COLUMNS,
-    SIGNAL_COLUMNS,
+from cx_signals.ml.artefacts import load_latest_model, save_model
+from cx_signals.ml.contact_models import (
     CsatModel,
     RiskModel,
-    conversation_features,
     csat_predictions_table,
-    journey_risk_features,
-    labelled_contacts,
-    load_latest_model,
     repeat_risk_table,
-    save_model,
     train_csat_model,
     train_repeat_risk,
+)
+from cx_signals.ml.features import (
+    JOURNEY_COLUMNS,
+    SIGNAL_COLUMNS,
+    conversation_features,
+    journey_risk_features,
+    labelled_contacts,
 )
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_frame
@@ -94,7 +94,6 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
     model_common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
     signals_common = common_settings(partitions, "signals")
     metrics_common = common_settings(partitions, "metrics")
-    csat_prefix, risk_prefix = ARTEFACT_PREFIXES["csat"], ARTEFACT_PREFIXES["repeat_risk"]
 
     def training_window(days: list[date]) -> tuple[date, date]:
         return max(days) - timedelta(days=models["training_days"] - 1), max(days)
@@ -120,7 +119,7 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
         return train_if_due(
-            context, duckdb, settings.files.models, csat_prefix, "models.csat_model", fit, _model_metadata
+            context, duckdb, settings.files.models, CsatModel.kind, "models.csat_model", fit, _model_metadata
         )
 
     @dg.asset(
@@ -174,7 +173,7 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
         return train_if_due(
-            context, duckdb, settings.files.models, risk_prefix, "models.repeat_risk_model", fit, _model_metadata
+            context, duckdb, settings.files.models, RiskModel.kind, "models.repeat_risk_model", fit, _model_metadata
         )
 
     @dg.asset(

@@ -9,15 +9,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.db import ensure_schema
-from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
-from cx_signals.triage import (
-    TrainedIntentModel,
-    first_customer_texts_sql,
-    load_latest_model,
-    predict_intents,
-    save_model,
-    train_intent_model,
-)
+from cx_signals.ml.artefacts import load_latest_model, save_model
+from cx_signals.ml.intent import TrainedIntentModel, first_customer_texts_sql, predict_intents, train_intent_model
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import common_settings, write_frame
 from dagster_defs.checks import contract_checks
@@ -29,7 +22,6 @@ _TURNS_SQL = """
     FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
     WHERE c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers) AND {where}
 """
-_PREFIX = ARTEFACT_PREFIXES["intent"]
 
 
 def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
@@ -93,7 +85,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
-        return train_if_due(context, duckdb, settings.files.models, _PREFIX, "models.intent_model", fit, _metadata)
+        return train_if_due(context, duckdb, settings.files.models, TrainedIntentModel.kind, "models.intent_model", fit, _metadata)
 
     @dg.asset(
         key=asset_key("signals.intent_predictions"),
@@ -104,7 +96,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
     )
     def intent_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         days = partition_days(context)
-        model = load_latest_model(settings.files.models)
+        model = load_latest_model(settings.files.models, TrainedIntentModel)
         notes: dict[date, str] = {}
         scored: list[pl.DataFrame] = []
         with duckdb.get_connection() as con:

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from cx_signals.config import load_config
-from cx_signals.model_lifecycle import RETRAIN_MARKER
+from cx_signals.ml.artefacts import RETRAIN_MARKER
 from cx_signals.paths import database_files
 from cx_signals.privacy import pseudonym, pseudonym_key
 from dagster_defs.runner import run_pipeline

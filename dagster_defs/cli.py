@@ -310,9 +310,9 @@ def print_quarantine(db: Path, run_ids: list[str], max_share: float) -> list[str
 
 def model_metrics(directory: Path, kind: str) -> dict:
     """The held-out metrics of the newest model of `kind` (intent, csat, repeat_risk) in `directory`, or {}."""
-    from cx_signals.model_lifecycle import ARTEFACT_PREFIXES, latest_sidecar
+    from cx_signals.ml.artefacts import latest_sidecar
 
-    return (latest_sidecar(directory, ARTEFACT_PREFIXES[kind]) or {}).get("metrics", {})
+    return (latest_sidecar(directory, kind) or {}).get("metrics", {})
 
 
 def print_model_figures(directory: Path) -> None:
@@ -443,7 +443,7 @@ def bench_pipeline(
     loading the same files and a plain VADER loop, and evaluate the performance targets."""
     import signal
 
-    from cx_signals.bench import SCALES, BenchError, report_tables, run_bench
+    from dagster_defs.bench import SCALES, BenchError, report_tables, run_bench
 
     if scale.upper() not in SCALES:
         raise usage_error(f"--scale must be one of {', '.join(SCALES)}, not {scale!r}")

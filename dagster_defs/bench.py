@@ -12,7 +12,7 @@ project's own generator, then measures, each phase in a child process of its own
 - incremental: N days, then day N+1 on that database, against day N+1 alone on an empty one;
 - optionally `cx-signals demo`, and `dagster asset materialize` against `cx-signals run` on two days.
 
-The phases run as ``python -m cx_signals.bench PHASE ARGS.json RESULT.json``; only the pipeline phase imports
+The phases run as ``python -m dagster_defs.bench PHASE ARGS.json RESULT.json``; only the pipeline phase imports
 Dagster, lazily, like the `run` command does.
 """
 
@@ -126,7 +126,7 @@ def run_phase(phase: str, args: dict[str, Any], work: Path, env: dict[str, str] 
     args_file.write_text(json.dumps(args), encoding="utf-8")
     result_file.unlink(missing_ok=True)
     child = run_child(
-        [sys.executable, "-m", "cx_signals.bench", phase, str(args_file), str(result_file)], work / f"{phase}.log", env
+        [sys.executable, "-m", "dagster_defs.bench", phase, str(args_file), str(result_file)], work / f"{phase}.log", env
     )
     if child.exit_code != 0 or not result_file.exists():
         raise BenchError(f"phase {phase} exited with {child.exit_code}; end of {child.log}:\n{_log_tail(child.log)}")
