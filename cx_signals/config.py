@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from cx_signals.resources import project_dir
+from cx_signals.bundled import project_dir
 
 CONFIG_ENV_VAR = "CX_SIGNALS_CONFIG"
 

@@ -19,9 +19,9 @@ import dagster as dg
 from cx_signals.ingest import landing_days
 from cx_signals.landing import SOURCES, LandingPathError, landing_files, scan
 from dagster_defs.checks import RANGE_END, RANGE_START
+from dagster_defs.database_resources import CxSettings
 from dagster_defs.jobs import AssetJob
 from dagster_defs.partitions import DATA_DAYS_TAG, day_spans, days_in_spans, longest_window_days, plan_runs
-from dagster_defs.resources import CxSettings
 
 CURSOR_VERSION = 2
 # relative path -> [size in bytes, modification time in ns]

@@ -29,7 +29,7 @@ from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
-from dagster_defs.resources import CxSettings
+from dagster_defs.database_resources import CxSettings
 
 _SIGNALS_SELECT = ", ".join(
     "contact_intent(s.labelled_intent, p.predicted_intent) AS intent" if column == "intent" else f"s.{column}"

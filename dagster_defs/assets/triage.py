@@ -15,7 +15,7 @@ from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import common_settings, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
-from dagster_defs.resources import CxSettings
+from dagster_defs.database_resources import CxSettings
 
 _TURNS_SQL = """
     SELECT t.conversation_id, t.turn_index, t.speaker, t.text
@@ -85,7 +85,9 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
-        return train_if_due(context, duckdb, settings.files.models, TrainedIntentModel.kind, "models.intent_model", fit, _metadata)
+        return train_if_due(
+            context, duckdb, settings.files.models, TrainedIntentModel.kind, "models.intent_model", fit, _metadata
+        )
 
     @dg.asset(
         key=asset_key("signals.intent_predictions"),

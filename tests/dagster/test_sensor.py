@@ -11,10 +11,10 @@ import cx_signals.landing
 import dagster_defs.sensors
 from cx_signals.config import load_config
 from dagster_defs.checks import RANGE_END, RANGE_START
+from dagster_defs.database_resources import CxSettings
 from dagster_defs.definitions import build_assets
 from dagster_defs.jobs import build_jobs
 from dagster_defs.partitions import DATA_DAYS_TAG, daily_partitions, days_in_spans, window_reach
-from dagster_defs.resources import CxSettings
 from dagster_defs.sensors import build_landing_sensor
 
 
