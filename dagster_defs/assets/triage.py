@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import Parameters
 from cx_signals.db import ensure_schema
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.intent import TrainedIntentModel, first_customer_texts_sql, predict_intents, train_intent_model
@@ -55,9 +56,9 @@ def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, A
     }
 
 
-def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """The intent model and intent predictions assets, with the predictions' contract check."""
-    triage = config["triage"]
+    triage = config.triage
     common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
 
     @dg.asset(
@@ -73,15 +74,15 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             examples = _first_texts(
                 con,
                 "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
-                [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
-                triage["first_customer_turns"],
+                [max(days) - timedelta(days=triage.training_days - 1), max(days)],
+                triage.first_customer_turns,
             )
             model = train_intent_model(
                 examples["text"].to_list(),
                 examples["intent"].to_list(),
-                test_size=triage["held_out_share"],
-                min_examples_per_intent=triage["min_examples_per_intent"],
-                max_distinct_texts=config["models"]["max_intent_texts"],
+                test_size=triage.held_out_share,
+                min_examples_per_intent=triage.min_examples_per_intent,
+                max_distinct_texts=config.models.max_intent_texts,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
@@ -104,7 +105,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         with duckdb.get_connection() as con:
             ensure_schema(con)
             texts = _first_texts(
-                con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage["first_customer_turns"]
+                con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage.first_customer_turns
             )
             for day in days:
                 day_texts = texts.filter(pl.col("partition_date") == day)
@@ -124,7 +125,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
                         "partition_date",
                         "conversation_id",
                         pl.lit(model.version).alias("model_version"),
-                        pl.when(confidence >= triage["min_confidence"])
+                        pl.when(confidence >= triage.min_confidence)
                         .then(pl.Series(intents, dtype=pl.String))
                         .alias("predicted_intent"),
                         confidence,
