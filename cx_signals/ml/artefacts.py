@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar, get_origin, get_type_hints
 
 import joblib
 
@@ -27,25 +28,38 @@ RETRAIN_MARKER = "retrain-requested.json"
 KINDS = ("intent", "csat", "repeat_risk")
 
 
-class Artefact(Protocol):
-    """What the store needs of a model: its kind, version, fitted estimator and JSON-safe metadata, and how to
-    rebuild it from the two."""
+@dataclass(frozen=True)
+class SavedModel:
+    """A fitted scikit-learn estimator with the facts needed to reproduce and judge it; each kind of model adds its
+    own facts as further fields (JSON-safe values: tuples are saved as lists)."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[str] = ""
 
-    @property
-    def version(self) -> str: ...
+    estimator: Any
+    version: str
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    training_data_hash: str
+    sklearn_version: str
 
-    @property
-    def estimator(self) -> Any: ...
-
-    def metadata(self) -> dict[str, Any]: ...
+    def metadata(self) -> dict[str, Any]:
+        """JSON-safe description of the model (every field but the estimator), for sidecars and assets."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "estimator"}
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
 
     @classmethod
-    def from_artefact(cls, estimator: Any, metadata: dict[str, Any]) -> Self: ...
+    def from_artefact(cls, estimator: Any, metadata: dict[str, Any]) -> Self:
+        """The model saved as `estimator` with its sidecar `metadata`."""
+        hints = get_type_hints(cls)
+        values = {
+            f.name: tuple(metadata[f.name]) if get_origin(hints[f.name]) is tuple else metadata[f.name]
+            for f in fields(cls)
+            if f.name != "estimator"
+        }
+        return cls(estimator=estimator, **values)
 
 
-A = TypeVar("A", bound=Artefact)
+A = TypeVar("A", bound=SavedModel)
 
 
 def artefact_prefix(kind: str) -> str:
@@ -61,7 +75,7 @@ def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     os.replace(tmp, path)
 
 
-def save_model(model: Artefact, directory: Path, *, created_at: datetime) -> Path:
+def save_model(model: SavedModel, directory: Path, *, created_at: datetime) -> Path:
     """Write `model`'s estimator and its JSON sidecar into `directory`; return the joblib path.
 
     `created_at` (timezone-aware) is supplied by the caller so that saving is deterministic; saving the same

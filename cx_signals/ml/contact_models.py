@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import polars as pl
@@ -29,6 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from cx_signals.ml import NotEnoughLabels
+from cx_signals.ml.artefacts import SavedModel
 from cx_signals.ml.features import (
     conversation_features,
     end_of_day,
@@ -106,40 +107,10 @@ def _split(n: int, held_out_share: float, seed: int, stratify: np.ndarray | None
 
 
 @dataclass(frozen=True)
-class _Model:
-    estimator: Pipeline
-    version: str
+class _Model(SavedModel):
+    """A fitted model of contact features, with the names of the features it reads, in order."""
+
     feature_names: tuple[str, ...]
-    metrics: dict[str, Any]
-    params: dict[str, Any]
-    training_data_hash: str
-    sklearn_version: str
-
-    kind: ClassVar[str] = ""
-
-    def metadata(self) -> dict[str, Any]:
-        """JSON-safe description of the model (everything but the estimator), for sidecars and assets."""
-        return {
-            "version": self.version,
-            "metrics": self.metrics,
-            "params": self.params,
-            "feature_names": list(self.feature_names),
-            "training_data_hash": self.training_data_hash,
-            "sklearn_version": self.sklearn_version,
-        }
-
-    @classmethod
-    def from_artefact(cls, estimator: Pipeline, metadata: dict[str, Any]) -> Self:
-        """The model saved as `estimator` with its sidecar `metadata` (see cx_signals.ml.artefacts)."""
-        return cls(
-            estimator=estimator,
-            version=metadata["version"],
-            feature_names=tuple(metadata["feature_names"]),
-            metrics=metadata["metrics"],
-            params=metadata["params"],
-            training_data_hash=metadata["training_data_hash"],
-            sklearn_version=metadata["sklearn_version"],
-        )
 
 
 @dataclass(frozen=True)

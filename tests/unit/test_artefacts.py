@@ -1,9 +1,26 @@
-"""A run trains a model only when it is missing, marked for retraining, or the run forces it."""
+"""The one artefact store of every model, and when a run trains one: only when it is missing, marked for
+retraining, or the run forces it."""
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
-from cx_signals.ml.artefacts import latest_sidecar, request_retraining, training_reason
+import joblib
+import numpy as np
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from cx_signals.ml.artefacts import (
+    KINDS,
+    SavedModel,
+    artefact_prefix,
+    latest_sidecar,
+    load_latest_model,
+    request_retraining,
+    save_model,
+    training_reason,
+)
 
 KIND = "csat"
 PREFIX = "csat-model-"
@@ -37,3 +54,42 @@ def test_an_artefact_without_its_model_file_does_not_count(tmp_path):
     save(tmp_path, "v1", datetime(2026, 10, 1, tzinfo=UTC))
     (tmp_path / f"{PREFIX}v1.joblib").unlink()
     assert training_reason(tmp_path, KIND, forced=False) == "no model yet"
+
+
+@dataclass(frozen=True)
+class Fitted(SavedModel):
+    kind: ClassVar[str] = "repeat_risk"
+
+    feature_names: tuple[str, ...]
+
+
+def fitted(version: str) -> Fitted:
+    return Fitted(
+        estimator=StandardScaler().fit(np.array([[1.0, 2.0], [3.0, 5.0]])),
+        version=version,
+        metrics={"roc_auc": 0.7},
+        params={"seed": 0},
+        training_data_hash="abc",
+        sklearn_version="1",
+        feature_names=("a", "b"),
+    )
+
+
+def test_one_store_saves_every_kind_as_its_estimator_and_a_sidecar(tmp_path):
+    model = fitted("v1")
+    path = save_model(model, tmp_path, created_at=datetime(2026, 10, 1, tzinfo=UTC))
+    assert path.name == "repeat-risk-model-v1.joblib"
+    # the joblib file holds only the estimator, so that moving a model class never orphans its artefacts
+    assert isinstance(joblib.load(path), StandardScaler)
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert sidecar["kind"] == "repeat_risk" and sidecar["feature_names"] == ["a", "b"]
+    loaded = load_latest_model(tmp_path, Fitted)
+    assert loaded is not None and loaded.metadata() == model.metadata() and loaded.feature_names == ("a", "b")
+    np.testing.assert_allclose(loaded.estimator.mean_, model.estimator.mean_)
+    assert latest_sidecar(tmp_path, "csat") is None and latest_sidecar(tmp_path, "intent") is None
+
+
+def test_an_unknown_kind_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown model kind 'sentiment'"):
+        latest_sidecar(tmp_path, "sentiment")
+    assert [artefact_prefix(kind) for kind in KINDS] == ["intent-model-", "csat-model-", "repeat-risk-model-"]
