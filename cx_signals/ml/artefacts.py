@@ -101,6 +101,10 @@ def _latest(directory: Path, kind: str) -> tuple[Path, dict[str, Any]] | None:
         model_file = path.with_suffix(".joblib")
         if model_file.is_file():
             sidecar = json.loads(path.read_text(encoding="utf-8"))
+            # CSAT and repeat-risk artefacts saved before this store (kind "csat-model", "repeat-risk-model") pickled
+            # classes that no longer exist: they do not count, so the next run trains their kind again
+            if sidecar.get("kind", kind) != kind:
+                continue
             saved.append((sidecar.get("created_at", ""), sidecar.get("version", ""), model_file, sidecar))
     if not saved:
         return None

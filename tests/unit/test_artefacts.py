@@ -93,3 +93,11 @@ def test_an_unknown_kind_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown model kind 'sentiment'"):
         latest_sidecar(tmp_path, "sentiment")
     assert [artefact_prefix(kind) for kind in KINDS] == ["intent-model-", "csat-model-", "repeat-risk-model-"]
+
+
+def test_a_model_saved_before_the_store_is_trained_again(tmp_path):
+    save(tmp_path, "v1", datetime(2026, 10, 1, tzinfo=UTC))
+    old = tmp_path / f"{PREFIX}v1.json"
+    old.write_text(json.dumps({**json.loads(old.read_text()), "kind": "csat-model"}))
+    assert latest_sidecar(tmp_path, KIND) is None
+    assert training_reason(tmp_path, KIND, forced=False) == "no model yet"
