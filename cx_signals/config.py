@@ -1,18 +1,26 @@
-"""The pipeline's parameters: `config/defaults.yml`, optionally deep-merged with a user's override file."""
+"""The pipeline's parameters: `config/defaults.yml`, optionally deep-merged with a user's override file, read once
+into one typed, read-only `Parameters` object and validated before any work.
+
+Every setting is declared below with its type and range; the values (and what each one means) live in
+`config/defaults.yml`. An override may name only settings the defaults have, and every value is checked against
+its declared type (an integer is not a number of another kind, true/false is not a number) and range, so a bad
+value is one clear error naming the parameter. Settings are read as attributes (`parameters.outcomes
+.repeat_window_days`) or by name (`parameters["outcomes"]["repeat_window_days"]`, as SQL names them:
+`$outcomes_repeat_window_days`).
+"""
 
 from __future__ import annotations
 
-import copy
-import math
 import re
+from collections.abc import Mapping
 from datetime import date
-from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from cx_signals.resources import project_dir
+from cx_signals.bundled import project_dir
 
 CONFIG_ENV_VAR = "CX_SIGNALS_CONFIG"
 
@@ -22,33 +30,284 @@ class ConfigError(ValueError):
     type or out of its range."""
 
 
-# Parameters whose default is null, by the kind of value they take instead.
-_NULLABLE = {"partitions.start_date": "date", "retention.*": "days", "storage.*": "text"}
-# Parameters that take one of a few words.
-_CHOICES = {"storage.mode": ("duckdb", "ducklake")}
-# Ranges [low, high] by parameter path pattern; the first match applies. Numbers not listed must be >= 0.
-_RANGES: tuple[tuple[str, float, float], ...] = (
-    ("sentiment.*_threshold", -1.0, 1.0),
-    ("outcomes.cwq_min_end_sentiment", -1.0, 1.0),
-    ("alerts.sentiment_drop", -1.0, 1.0),
-    ("*_share", 0.0, 1.0),
-    ("triage.min_confidence", 0.0, 1.0),
-    ("conversation.repetition_min_similarity", 0.0, 1.0),
-    ("priorities.cwq_target", 0.0, 1.0),
-    ("anomalies.min_*_spread", 0.0, 1.0),
-    ("*_days", 1, math.inf),
-    ("*_turns", 1, math.inf),
-    ("*.max_*", 1, math.inf),
-    ("sessions.inactivity_minutes", 1, math.inf),
-    ("locks.timeout_seconds", 0.001, math.inf),
-    ("freshness.*", 1 / 60, math.inf),
-    ("*", 0.0, math.inf),
-)
-_DATES = ("partitions.start_date", "ingest.min_timestamp")
+def _iso_date(value: Any) -> Any:
+    # YAML reads an unquoted 2026-10-01 as a date: the parameter keeps the text form either way
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _is_iso_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date (YYYY-MM-DD)") from None
+    return value
+
+
+def _is_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"must be a valid regular expression ({exc})") from None
+    return pattern
+
+
+def _is_cron(expression: str) -> str:
+    if len(expression.split()) != 5:
+        raise ValueError("must be a cron expression of five fields")
+    return expression
+
+
+IsoDate = Annotated[str, BeforeValidator(_iso_date), AfterValidator(_is_iso_date)]
+Regex = Annotated[str, AfterValidator(_is_regex)]
+Cron = Annotated[str, AfterValidator(_is_cron)]
+Count = Annotated[int, Field(ge=0)]  # whole numbers from 0
+AtLeastOne = Annotated[int, Field(ge=1)]  # windows in days, turns, sizes and limits
+Amount = Annotated[float, Field(ge=0)]  # weights, scores, costs and minutes
+Share = Annotated[float, Field(ge=0, le=1)]
+Sentiment = Annotated[float, Field(ge=-1, le=1)]  # on VADER's compound scale
+# Dagster's own limit on freshness windows: a minute at least
+FreshnessHours = Annotated[float, Field(ge=1 / 60)]
+
+
+class Section(BaseModel):
+    """One section of the parameters: typed, validated, read-only; values are also read by name (`section[name]`)."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", allow_inf_nan=False)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
+class PartitionsParameters(Section):
+    """Daily partitions."""
+
+    start_date: IsoDate | None
+
+
+class IngestParameters(Section):
+    """Limits and plausibility bounds of the landing records."""
+
+    min_timestamp: IsoDate
+    max_future_skew_hours: AtLeastOne
+    max_text_chars: AtLeastOne
+    max_line_bytes: AtLeastOne
+    max_quarantine_share: Share
+    placeholder_ids: list[str]
+
+
+class LocksParameters(Section):
+    """Waiting for the run and write locks."""
+
+    timeout_seconds: Annotated[float, Field(ge=0.001)]
+
+
+class SessionsParameters(Section):
+    """Sessionising clickstream without a session id."""
+
+    inactivity_minutes: AtLeastOne
+
+
+class SentimentParameters(Section):
+    """VADER thresholds and input caps."""
+
+    negative_threshold: Sentiment
+    positive_threshold: Sentiment
+    min_turns_reliable_shift: Count
+    max_chars: AtLeastOne
+    max_emoji: AtLeastOne
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.negative_threshold > self.positive_threshold:
+            raise ValueError("parameter 'sentiment.negative_threshold' must not exceed 'sentiment.positive_threshold'")
+        return self
+
+
+class ConversationParameters(Section):
+    """Conversation signals."""
+
+    silence_gap_seconds: Count
+    escalation_patterns: list[Regex]
+    repetition_min_similarity: Share
+    repetition_lookback_turns: AtLeastOne
+    effort_patterns: list[Regex]
+
+
+class FrictionParameters(Section):
+    """Session friction detectors and score."""
+
+    rage_click_min_clicks: Count
+    rage_click_max_gap_ms: Count
+    rage_click_max_distance_px: Count
+    dead_click_window_ms: Count
+    error_click_window_ms: Count
+    apdex_t_ms: Count
+    quick_back_seconds: Count
+    score_weights: dict[str, Amount]
+    session_friction_threshold: Amount
+
+
+class TriageParameters(Section):
+    """The intent model."""
+
+    first_customer_turns: AtLeastOne
+    min_confidence: Share
+    min_examples_per_intent: Count
+    held_out_share: Share
+    training_days: AtLeastOne
+
+
+class JourneysParameters(Section):
+    """Journeys."""
+
+    pre_contact_window_minutes: Count
+
+
+class OutcomesParameters(Section):
+    """Contact outcomes and repeat chains."""
+
+    repeat_window_days: AtLeastOne
+    cwq_friction_window_hours: Count
+    cwq_min_end_sentiment: Sentiment
+    cwq_max_bad_csat: Count
+    chain_lookback_days: AtLeastOne
+
+
+class CostsParameters(Section):
+    """The cost model, in currency units."""
+
+    bot_cost_per_conversation: Amount
+    agent_cost_per_minute: dict[str, Amount]
+    after_contact_work_minutes: dict[str, Amount]
+    written_reply_minutes: dict[str, Amount]
+    transfer_overhead: Amount
+
+
+class AlertsParameters(Section):
+    """Friction alert rules."""
+
+    sentiment_drop: Sentiment
+    rage_then_help_minutes: Count
+    min_escalation_requests: Count
+    rage_then_help_page_regex: Regex
+    repeat_min_contacts: Count
+    repeat_high_contacts: Count
+    high_friction_score: Amount
+
+
+class PrioritiesParameters(Section):
+    """Journey priorities."""
+
+    window_days: AtLeastOne
+    min_contacts: Count
+    cwq_target: Share
+    weight_handoffs: Amount
+    weight_repeatability: Amount
+    weight_outcome: Amount
+
+
+class AnomaliesParameters(Section):
+    """Outcome anomalies."""
+
+    baseline_days: AtLeastOne
+    min_days: AtLeastOne
+    min_contacts: Count
+    z_threshold: Amount
+    min_rate_spread: Share
+    min_relative_spread: Share
+
+
+class ModelsParameters(Section):
+    """The CSAT and repeat-risk models, and training of every model."""
+
+    seed: Count
+    held_out_share: Share
+    min_labels: Count
+    training_days: AtLeastOne
+    risk_top_factors: Count
+    max_intent_texts: AtLeastOne
+    training_cron: Cron
+
+
+class FreshnessParameters(Section):
+    """Freshness policies of each source, in hours."""
+
+    warn_hours: dict[str, FreshnessHours]
+    fail_hours: dict[str, FreshnessHours]
+
+    @model_validator(mode="after")
+    def _warn_before_failing(self) -> Self:
+        for source, warn in self.warn_hours.items():
+            fail = self.fail_hours.get(source)
+            if fail is not None and warn >= fail:
+                raise ValueError(
+                    f"parameter 'freshness.warn_hours.{source}' ({warn}) must be less than "
+                    f"'freshness.fail_hours.{source}' ({fail})"
+                )
+        return self
+
+
+class RetentionParameters(Section):
+    """Days of partitions kept per schema; None keeps all."""
+
+    raw: Count | None
+    signals: Count | None
+    metrics: Count | None
+    quarantine: Count | None
+    audit: Count | None
+
+
+class StorageParameters(Section):
+    """Where the working tables live."""
+
+    mode: Literal["duckdb", "ducklake"]
+    catalog: str | None
+    data_path: str | None
+    conflict_retries: Count
+    memory_limit: str
+
+    @model_validator(mode="after")
+    def _lake_is_complete(self) -> Self:
+        if self.mode == "ducklake":
+            if not (self.catalog or "").startswith("postgres:"):
+                raise ValueError("parameter 'storage.catalog' must name a PostgreSQL catalog: 'postgres:dbname=...'")
+            if not self.data_path:
+                raise ValueError("parameter 'storage.data_path' must name the folder of the DuckLake's Parquet files")
+        return self
+
+
+class Parameters(Section):
+    """Every parameter of the pipeline, by section (see config/defaults.yml for what each one means)."""
+
+    partitions: PartitionsParameters
+    ingest: IngestParameters
+    locks: LocksParameters
+    sessions: SessionsParameters
+    sentiment: SentimentParameters
+    conversation: ConversationParameters
+    friction: FrictionParameters
+    triage: TriageParameters
+    journeys: JourneysParameters
+    outcomes: OutcomesParameters
+    costs: CostsParameters
+    alerts: AlertsParameters
+    priorities: PrioritiesParameters
+    anomalies: AnomaliesParameters
+    models: ModelsParameters
+    freshness: FreshnessParameters
+    retention: RetentionParameters
+    storage: StorageParameters
+
+    def merged(self, overrides: Mapping[str, Any]) -> Parameters:
+        """These parameters with `overrides` (nested by section, like an override file) deep-merged over them,
+        validated again (ConfigError naming the first bad parameter)."""
+        return _validated(_merge(self.model_dump(), dict(overrides)))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> dict[str, Any]:
-    merged = copy.deepcopy(base)
+    merged = dict(base)
     for key, value in override.items():
         path = f"{where}{key}"
         if key not in base:
@@ -62,93 +321,20 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> d
     return merged
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _check_type(path: str, value: Any, default: Any) -> None:
-    if default is None:
-        kind = next((k for pattern, k in _NULLABLE.items() if fnmatch(path, pattern)), None)
-        if value is None:
-            return
-        if kind == "days" and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ConfigError(f"parameter '{path}' must be a whole number of days or null, got {value!r}")
-        if kind == "date" and not isinstance(value, str | date):
-            raise ConfigError(f"parameter '{path}' must be a date (YYYY-MM-DD) or null, got {value!r}")
-        if kind == "text" and not isinstance(value, str):
-            raise ConfigError(f"parameter '{path}' must be text or null, got {value!r}")
-        return
-    wrong = (
-        (isinstance(default, bool) and not isinstance(value, bool))
-        or (isinstance(default, int) and not isinstance(default, bool) and (type(value) is not int))
-        or (isinstance(default, float) and (isinstance(value, bool) or not isinstance(value, int | float)))
-        or (isinstance(default, str) and not isinstance(value, str | date))
-        or (isinstance(default, list) and not isinstance(value, list))
-    )
-    if wrong:
-        raise ConfigError(
-            f"parameter '{path}' must be {_kind(default)} like its default {default!r}, got {value!r} ({_kind(value)})"
-        )
-    if isinstance(default, list) and default and any(not isinstance(v, type(default[0])) for v in value):
-        raise ConfigError(f"parameter '{path}' must be a list of {_kind(default[0])} values, got {value!r}")
-
-
-def _check_value(path: str, value: Any) -> None:
-    if value is None:
-        return
-    if path in _CHOICES and value not in _CHOICES[path]:
-        raise ConfigError(f"parameter '{path}' must be one of {', '.join(_CHOICES[path])}, got {value!r}")
-    if path in _DATES:
-        try:
-            date.fromisoformat(str(value))
-        except ValueError:
-            raise ConfigError(f"parameter '{path}' must be a date (YYYY-MM-DD), got {value!r}") from None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        low, high = next((lo, hi) for pattern, lo, hi in _RANGES if fnmatch(path, pattern))
-        if not (math.isfinite(value) and low <= value <= high):
-            raise ConfigError(f"parameter '{path}' must be between {low:g} and {high:g}, got {value!r}")
-    if path.endswith(("_regex", "_patterns")):
-        for pattern in value if isinstance(value, list) else [value]:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(f"parameter '{path}' holds an invalid regular expression {pattern!r}: {exc}") from (
-                    None
-                )
-    if path.endswith("_cron") and len(str(value).split()) != 5:
-        raise ConfigError(f"parameter '{path}' must be a cron expression of five fields, got {value!r}")
-
-
-def validate_config(config: dict[str, Any], defaults: dict[str, Any], where: str = "") -> None:
-    """Check every value of `config` against the type of its default and its range; raise ConfigError naming the
-    first bad parameter."""
-    for key, value in config.items():
-        path = f"{where}{key}"
-        default = defaults.get(key)
-        if isinstance(default, dict):
-            validate_config(value, default, f"{path}.")
-            continue
-        _check_type(path, value, default)
-        _check_value(path, value)
-    sentiment = config.get("sentiment")
-    if sentiment and sentiment["negative_threshold"] > sentiment["positive_threshold"]:
-        raise ConfigError("parameter 'sentiment.negative_threshold' must not exceed 'sentiment.positive_threshold'")
-    storage = config.get("storage")
-    if storage and storage["mode"] == "ducklake":
-        if not str(storage["catalog"] or "").startswith("postgres:"):
-            raise ConfigError("parameter 'storage.catalog' must name a PostgreSQL catalog: 'postgres:dbname=...'")
-        if not storage["data_path"]:
-            raise ConfigError("parameter 'storage.data_path' must name the folder of the DuckLake's Parquet files")
+def _validated(values: dict[str, Any]) -> Parameters:
+    """`values` as Parameters, or ConfigError naming the first bad parameter and its value."""
+    try:
+        return Parameters.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            raise ConfigError(f"unknown parameter '{path}' (see config/defaults.yml for the valid names)") from None
+        if message.startswith("parameter "):  # a check across parameters names them itself
+            raise ConfigError(message) from None
+        message = message.replace("Input should be", "must be")
+        raise ConfigError(f"parameter '{path}' {message}, got {error['input']!r}") from None
 
 
 def default_config_path() -> Path:
@@ -156,13 +342,12 @@ def default_config_path() -> Path:
     return project_dir("config") / "defaults.yml"
 
 
-def load_config(override: Path | str | None = None) -> dict[str, Any]:
-    """Return the defaults merged with `override` (a YAML file), as nested dicts, every value type- and
-    range-checked against its default (ConfigError otherwise)."""
+def load_config(override: Path | str | None = None) -> Parameters:
+    """The defaults merged with `override` (a YAML file holding just the parameters it changes), every value type-
+    and range-checked (ConfigError otherwise)."""
     defaults = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
     if override is None or str(override) == "":
-        validate_config(defaults, defaults)
-        return defaults
+        return _validated(defaults)
     path = Path(override)
     try:
         user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -170,49 +355,45 @@ def load_config(override: Path | str | None = None) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     if not isinstance(user, dict):
         raise ConfigError(f"config file {path} must hold a mapping")
-    merged = _merge(defaults, user)
     try:
-        validate_config(merged, defaults)
+        return _validated(_merge(defaults, user))
     except ConfigError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
-    return merged
 
 
-def flat_parameters(config: dict[str, Any]) -> dict[str, Any]:
-    """Flatten scalar parameters to `section_name` keys, the names SQL files use as `$section_name`."""
-    flat: dict[str, Any] = {}
-    for section, values in config.items():
-        if not isinstance(values, dict):
-            continue
-        for name, value in values.items():
-            if isinstance(value, bool | int | float | str):
-                flat[f"{section}_{name}"] = value
-    return flat
+def flat_parameters(config: Parameters) -> dict[str, Any]:
+    """Scalar parameters by `section_name`, the names SQL files use as `$section_name`."""
+    return {
+        f"{section_name}_{name}": value
+        for section_name, section in config
+        for name, value in section
+        if isinstance(value, bool | int | float | str)
+    }
 
 
 def _any_of(patterns: list[str]) -> str:
     return "(?i)(" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
-def sql_parameters(config: dict[str, Any]) -> dict[str, Any]:
+def sql_parameters(config: Parameters) -> dict[str, Any]:
     """Every value SQL files may reference: flat scalars, combined regexes and `w_<part>` score weights."""
     parameters = flat_parameters(config)
-    parameters["escalation_regex"] = _any_of(config["conversation"]["escalation_patterns"])
-    parameters["effort_regex"] = _any_of(config["conversation"]["effort_patterns"])
-    parameters.update({f"w_{part}": float(w) for part, w in config["friction"]["score_weights"].items()})
+    parameters["escalation_regex"] = _any_of(config.conversation.escalation_patterns)
+    parameters["effort_regex"] = _any_of(config.conversation.effort_patterns)
+    parameters.update({f"w_{part}": float(w) for part, w in config.friction.score_weights.items()})
     return parameters
 
 
-def cost_model_rows(config: dict[str, Any]) -> list[dict[str, Any]]:
+def cost_model_rows(config: Parameters) -> list[dict[str, Any]]:
     """The per-channel cost model as rows: channel, agent_cost_per_minute, after_contact_work_minutes,
     written_reply_minutes (null where agent time is elapsed time)."""
-    costs = config["costs"]
+    costs = config.costs
     return [
         {
             "channel": channel,
             "agent_cost_per_minute": float(per_minute),
-            "after_contact_work_minutes": float(costs["after_contact_work_minutes"][channel]),
-            "written_reply_minutes": costs["written_reply_minutes"].get(channel),
+            "after_contact_work_minutes": float(costs.after_contact_work_minutes[channel]),
+            "written_reply_minutes": costs.written_reply_minutes.get(channel),
         }
-        for channel, per_minute in costs["agent_cost_per_minute"].items()
+        for channel, per_minute in costs.agent_cost_per_minute.items()
     ]

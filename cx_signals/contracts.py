@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from cx_signals.bundled import project_dir
 from cx_signals.landing import parse_json
-from cx_signals.resources import project_dir
 
 DUCKDB_TYPES = {
     "string": "VARCHAR",

@@ -22,7 +22,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from cx_signals.resources import project_dir
+from cx_signals.bundled import project_dir
+from cx_signals.paths import database_files
 from cx_signals.storage import is_conflict
 from cx_signals.tables import (
     PARTITION_COLUMN,
@@ -262,10 +263,11 @@ def id_columns(con: duckdb.DuckDBPyConnection, records: str) -> set[str]:
 def staging_path(published: Path) -> Path:
     """Where a new published file is built, beside `published`, after removing any a killed publisher left there
     (call holding the write lock)."""
+    files = database_files(published)
     published.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in published.parent.glob(f".{published.name}.*.publishing*"):
+    for leftover in files.stale_stagings():
         leftover.unlink()
-    return published.with_name(f".{published.name}.{os.getpid()}.publishing")
+    return files.staging(os.getpid())
 
 
 def replace_file(staging: Path, published: Path) -> Path:

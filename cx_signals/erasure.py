@@ -34,7 +34,7 @@ from cx_signals.db import (
 )
 from cx_signals.ingest import IngestResult
 from cx_signals.locking import exclusive_lock
-from cx_signals.model_lifecycle import request_retraining
+from cx_signals.ml.artefacts import request_retraining
 from cx_signals.paths import DatabaseFiles
 from cx_signals.privacy import pseudonym, pseudonym_key
 from cx_signals.report import build_report

@@ -10,6 +10,11 @@ For `cx_data/cx_signals.duckdb` the folder is `cx_data/cx_signals.duckdb.d/`:
     logs/              one log file per run with the full trace of any failure
     report.html        the HTML report of the latest run
     manifests/         per source, the partitions each landing file holds (so that a run reads only its days' files)
+
+and beside the published file, while a run publishes, `.<database file name>.<pid>.publishing`: the new file, built
+there and renamed over the published one when complete.
+
+This module is the only place these paths are built.
 """
 
 from __future__ import annotations
@@ -57,6 +62,15 @@ class DatabaseFiles:
     def manifest(self, source: str) -> Path:
         """The landing manifest of `source`: the partitions each of its landing files holds."""
         return self.folder / "manifests" / f"{source}.json"
+
+    def staging(self, pid: int) -> Path:
+        """Where process `pid` builds a new published file, beside the published one (renamed over it when
+        complete, so that readers never see a partial file)."""
+        return self.published.with_name(f".{self.published.name}.{pid}.publishing")
+
+    def stale_stagings(self) -> list[Path]:
+        """Staging files (and their DuckDB write-ahead logs) that publishers of this database left behind."""
+        return sorted(self.published.parent.glob(f".{self.published.name}.*.publishing*"))
 
     def lock(self, purpose: str) -> Path:
         """The lock file for `purpose` ('run' or 'write')."""

@@ -1,7 +1,7 @@
 """Where the pipeline's working tables live, chosen by `storage` in the config: one DuckDB file, or a DuckLake.
 
 `duckdb`: the private working file `<db>.d/working.duckdb`; DuckDB allows one writing process per file, so
-writers queue on the write lock (see `dagster_defs/resources.py`).
+writers queue on the write lock (see `dagster_defs/database_resources.py`).
 
 `ducklake`: a DuckLake with its catalog in PostgreSQL and its data in Parquet files under `data_path`. Attaching it
 and `USE`-ing it makes the pipeline's `schema.table` SQL run unchanged; any number of processes, on any number of

@@ -7,8 +7,8 @@ from functools import cache
 
 import yaml
 
+from cx_signals.bundled import project_dir
 from cx_signals.contracts import Contract, Field, input_contracts, table_contracts
-from cx_signals.resources import project_dir
 
 SCHEMAS = ("raw", "signals", "metrics", "quarantine", "audit")
 PARTITION_COLUMN = "partition_date"

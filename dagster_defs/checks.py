@@ -11,7 +11,7 @@ from cx_signals.locking import exclusive_lock
 from cx_signals.quality import validate_partitions
 from cx_signals.storage import connect
 from cx_signals.tables import PARTITION_COLUMN, all_tables, qualified
-from dagster_defs.resources import WRITER_POOL, LockedDuckDBResource
+from dagster_defs.database_resources import WRITER_POOL, LockedDuckDBResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 

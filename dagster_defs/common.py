@@ -12,7 +12,7 @@ import duckdb
 
 import cx_signals
 from cx_signals.db import ensure_schema, record_audit
-from cx_signals.model_lifecycle import latest_sidecar, training_reason
+from cx_signals.ml.artefacts import latest_sidecar, training_reason
 from cx_signals.tables import PARTITION_COLUMN, all_tables, published_table, qualified
 from dagster_defs.partitions import DATA_DAYS_TAG, days_in_spans
 

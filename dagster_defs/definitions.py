@@ -26,9 +26,9 @@ from dagster_defs.assets.publish import build_publish
 from dagster_defs.assets.raw import SOURCE_TABLES, asset_key, build_raw
 from dagster_defs.assets.signals import build_signals
 from dagster_defs.assets.triage import build_triage
+from dagster_defs.database_resources import build_resources, environment_locations
 from dagster_defs.jobs import build_jobs
 from dagster_defs.partitions import daily_partitions, window_reach
-from dagster_defs.resources import build_resources, environment_locations
 from dagster_defs.schedules import build_schedules
 from dagster_defs.sensors import build_landing_sensor, landing_asset_key
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from cx_signals.config import Parameters
 from cx_signals.locking import exclusive_lock
 from cx_signals.paths import database_files
 from dagster_defs.checks import RANGE_END, RANGE_START
@@ -184,7 +185,7 @@ def run_pipeline(
     landing: Path,
     database: Path,
     days: list[date],
-    config: dict[str, Any],
+    config: Parameters,
     verbose: bool = False,
     train: bool = False,
 ) -> RunOutcome:
@@ -201,7 +202,7 @@ def run_pipeline(
     job = definitions.resolve_job_def("cx_train" if train else "cx_pipeline")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     outcome = RunOutcome(success=True, run_ids=[])
-    with exclusive_lock(files.lock("run"), float(config["locks"]["timeout_seconds"])):
+    with exclusive_lock(files.lock("run"), config.locks.timeout_seconds):
         for group in plan_runs(days, longest_window_days(config)):
             result, failures, failed_checks = _execute_group(job, group, instance, verbose, train)
             outcome.run_ids.append(result.run_id)

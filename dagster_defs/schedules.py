@@ -4,18 +4,19 @@ from datetime import timedelta
 
 import dagster as dg
 
+from cx_signals.config import Parameters
 from dagster_defs.common import TRAIN_TAG
 from dagster_defs.jobs import AssetJob
 
 
-def build_schedules(pipeline: AssetJob, train: AssetJob, config: dict) -> list[dg.ScheduleDefinition]:
+def build_schedules(pipeline: AssetJob, train: AssetJob, config: Parameters) -> list[dg.ScheduleDefinition]:
     """The daily pipeline schedule (after late-arriving files have landed) and the training schedule
     (`models.training_cron`), which retrains every model on the days up to yesterday."""
     daily = dg.build_schedule_from_partitioned_job(pipeline, hour_of_day=2, minute_of_hour=0)
 
     @dg.schedule(
         job=train,
-        cron_schedule=config["models"]["training_cron"],
+        cron_schedule=config.models.training_cron,
         execution_timezone="UTC",
         name="cx_training_schedule",
         default_status=dg.DefaultScheduleStatus.STOPPED,

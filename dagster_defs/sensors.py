@@ -16,12 +16,13 @@ from typing import Any
 
 import dagster as dg
 
+from cx_signals.config import Parameters
 from cx_signals.ingest import landing_days
 from cx_signals.landing import SOURCES, LandingPathError, landing_files, scan
 from dagster_defs.checks import RANGE_END, RANGE_START
+from dagster_defs.database_resources import CxSettings
 from dagster_defs.jobs import AssetJob
 from dagster_defs.partitions import DATA_DAYS_TAG, day_spans, days_in_spans, longest_window_days, plan_runs
-from dagster_defs.resources import CxSettings
 
 CURSOR_VERSION = 2
 # relative path -> [size in bytes, modification time in ns]
@@ -71,7 +72,7 @@ def list_landing(root: Path) -> Listing:
     return listing
 
 
-def _migrate(root: Path, hashes: list[str], config: dict[str, Any]) -> dict[str, Any]:
+def _migrate(root: Path, hashes: list[str], config: Parameters) -> dict[str, Any]:
     """A version 2 cursor from the first one (the SHA-256 of every file seen): hashes the landing files once to
     tell the seen ones, and reads them once for the days holding data."""
     seen = set(hashes)
@@ -81,7 +82,7 @@ def _migrate(root: Path, hashes: list[str], config: dict[str, Any]) -> dict[str,
     return {"version": CURSOR_VERSION, "files": known, "days": day_spans(sorted(landing_days(found, config)))}
 
 
-def read_cursor(cursor: str | None, root: Path, config: dict[str, Any]) -> dict[str, Any]:
+def read_cursor(cursor: str | None, root: Path, config: Parameters) -> dict[str, Any]:
     """The sensor's cursor: {"version": 2, "files": Listing, "days": DATA_DAYS_TAG spans of the days holding data}."""
     state = json.loads(cursor) if cursor else {}
     if isinstance(state, list):
@@ -97,7 +98,7 @@ def requested_days(touched: set[date], data_days: set[date], reach: tuple[int, i
     return sorted(day for day in around & data_days if day <= today)
 
 
-def build_landing_sensor(job: AssetJob, config: dict[str, Any], reach: tuple[int, int]) -> dg.SensorDefinition:
+def build_landing_sensor(job: AssetJob, config: Parameters, reach: tuple[int, int]) -> dg.SensorDefinition:
     """The landing sensor for `job`, reading days with the pipeline's parameters; `reach` is `window_reach` of the
     pipeline's assets."""
     window_days = longest_window_days(config)

@@ -8,28 +8,29 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import Parameters
 from cx_signals.db import ensure_schema
-from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
-from cx_signals.models import (
-    JOURNEY_COLUMNS,
-    SIGNAL_COLUMNS,
+from cx_signals.ml.artefacts import load_latest_model, save_model
+from cx_signals.ml.contact_models import (
     CsatModel,
     RiskModel,
-    conversation_features,
     csat_predictions_table,
-    journey_risk_features,
-    labelled_contacts,
-    load_latest_model,
     repeat_risk_table,
-    save_model,
     train_csat_model,
     train_repeat_risk,
+)
+from cx_signals.ml.features import (
+    JOURNEY_COLUMNS,
+    SIGNAL_COLUMNS,
+    conversation_features,
+    journey_risk_features,
+    labelled_contacts,
 )
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
-from dagster_defs.resources import CxSettings
+from dagster_defs.database_resources import CxSettings
 
 _SIGNALS_SELECT = ", ".join(
     "contact_intent(s.labelled_intent, p.predicted_intent) AS intent" if column == "intent" else f"s.{column}"
@@ -87,17 +88,15 @@ def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[pl.Da
     return (pl.concat(frames) if frames else pl.DataFrame()), notes
 
 
-def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Predicted-CSAT and repeat-risk models with the tables they score, and those tables' checks."""
-    models = config["models"]
-    outcomes = config["outcomes"]
+    models, outcomes = config.models, config.outcomes
     model_common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
     signals_common = common_settings(partitions, "signals")
     metrics_common = common_settings(partitions, "metrics")
-    csat_prefix, risk_prefix = ARTEFACT_PREFIXES["csat"], ARTEFACT_PREFIXES["repeat_risk"]
 
     def training_window(days: list[date]) -> tuple[date, date]:
-        return max(days) - timedelta(days=models["training_days"] - 1), max(days)
+        return max(days) - timedelta(days=models.training_days - 1), max(days)
 
     @dg.asset(
         key=asset_key("models.csat_model"),
@@ -113,14 +112,14 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             model = train_csat_model(
                 conversation_features(signals),
                 signals["csat"],
-                seed=models["seed"],
-                held_out_share=models["held_out_share"],
-                min_labels=models["min_labels"],
+                seed=models.seed,
+                held_out_share=models.held_out_share,
+                min_labels=models.min_labels,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
         return train_if_due(
-            context, duckdb, settings.files.models, csat_prefix, "models.csat_model", fit, _model_metadata
+            context, duckdb, settings.files.models, CsatModel.kind, "models.csat_model", fit, _model_metadata
         )
 
     @dg.asset(
@@ -162,19 +161,19 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
     def repeat_risk_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         def fit(con, days: list[date]) -> tuple[RiskModel, Path]:
             first, last = training_window(days)
-            contacts = _contacts(con, first - timedelta(days=outcomes["chain_lookback_days"]), last)
-            labelled = labelled_contacts(contacts, last, outcomes["repeat_window_days"])
+            contacts = _contacts(con, first - timedelta(days=outcomes.chain_lookback_days), last)
+            labelled = labelled_contacts(contacts, last, outcomes.repeat_window_days)
             model = train_repeat_risk(
                 journey_risk_features(labelled),
                 labelled["repeat_contact"],
-                seed=models["seed"],
-                held_out_share=models["held_out_share"],
-                min_labels=models["min_labels"],
+                seed=models.seed,
+                held_out_share=models.held_out_share,
+                min_labels=models.min_labels,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
         return train_if_due(
-            context, duckdb, settings.files.models, risk_prefix, "models.repeat_risk_model", fit, _model_metadata
+            context, duckdb, settings.files.models, RiskModel.kind, "models.repeat_risk_model", fit, _model_metadata
         )
 
     @dg.asset(
@@ -189,13 +188,13 @@ def build_models(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
         model = load_latest_model(settings.files.models, RiskModel)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            contacts = _contacts(con, min(days) - timedelta(days=outcomes["chain_lookback_days"]), max(days))
+            contacts = _contacts(con, min(days) - timedelta(days=outcomes.chain_lookback_days), max(days))
 
             def score(day: date) -> pl.DataFrame | None:
                 if not len(contacts):
                     return None
                 return repeat_risk_table(
-                    model, contacts, day, outcomes["repeat_window_days"], models["risk_top_factors"]
+                    model, contacts, day, outcomes.repeat_window_days, models.risk_top_factors
                 )
 
             rows, notes = _score_by_day(days, model, "repeat-risk", score)

@@ -15,8 +15,8 @@ from cx_signals.report import build_report
 from cx_signals.retention import enforce_retention
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.common import code_version
+from dagster_defs.database_resources import WRITER_POOL, CxSettings
 from dagster_defs.partitions import single_run
-from dagster_defs.resources import WRITER_POOL, CxSettings
 
 _PUBLISHED_AFTER = (
     "metrics.daily_outcomes",

@@ -17,8 +17,8 @@ from cx_signals.privacy import pseudonym_key
 from cx_signals.redact import redact
 from dagster_defs.checks import contract_checks, reconciliation_check
 from dagster_defs.common import code_version, partition_days, table_metadata
+from dagster_defs.database_resources import WRITER_POOL, CxSettings
 from dagster_defs.partitions import single_run
-from dagster_defs.resources import WRITER_POOL, CxSettings
 
 
 def asset_key(table: str) -> dg.AssetKey:

@@ -15,8 +15,8 @@ from cx_signals.tables import all_tables, qualified
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import code_version, partition_days, table_metadata
+from dagster_defs.database_resources import WRITER_POOL
 from dagster_defs.partitions import single_run
-from dagster_defs.resources import WRITER_POOL
 
 
 def audit_days(con, context: dg.AssetExecutionContext, table: str, days, notes: dict[date, str] | None = None) -> None:

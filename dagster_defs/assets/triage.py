@@ -8,28 +8,21 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import Parameters
 from cx_signals.db import ensure_schema
-from cx_signals.model_lifecycle import ARTEFACT_PREFIXES
-from cx_signals.triage import (
-    TrainedIntentModel,
-    first_customer_texts_sql,
-    load_latest_model,
-    predict_intents,
-    save_model,
-    train_intent_model,
-)
+from cx_signals.ml.artefacts import load_latest_model, save_model
+from cx_signals.ml.intent import TrainedIntentModel, first_customer_texts_sql, predict_intents, train_intent_model
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import common_settings, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
-from dagster_defs.resources import CxSettings
+from dagster_defs.database_resources import CxSettings
 
 _TURNS_SQL = """
     SELECT t.conversation_id, t.turn_index, t.speaker, t.text
     FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
     WHERE c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers) AND {where}
 """
-_PREFIX = ARTEFACT_PREFIXES["intent"]
 
 
 def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
@@ -63,9 +56,9 @@ def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, A
     }
 
 
-def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """The intent model and intent predictions assets, with the predictions' contract check."""
-    triage = config["triage"]
+    triage = config.triage
     common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
 
     @dg.asset(
@@ -81,19 +74,21 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
             examples = _first_texts(
                 con,
                 "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
-                [max(days) - timedelta(days=triage["training_days"] - 1), max(days)],
-                triage["first_customer_turns"],
+                [max(days) - timedelta(days=triage.training_days - 1), max(days)],
+                triage.first_customer_turns,
             )
             model = train_intent_model(
                 examples["text"].to_list(),
                 examples["intent"].to_list(),
-                test_size=triage["held_out_share"],
-                min_examples_per_intent=triage["min_examples_per_intent"],
-                max_distinct_texts=config["models"]["max_intent_texts"],
+                test_size=triage.held_out_share,
+                min_examples_per_intent=triage.min_examples_per_intent,
+                max_distinct_texts=config.models.max_intent_texts,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
-        return train_if_due(context, duckdb, settings.files.models, _PREFIX, "models.intent_model", fit, _metadata)
+        return train_if_due(
+            context, duckdb, settings.files.models, TrainedIntentModel.kind, "models.intent_model", fit, _metadata
+        )
 
     @dg.asset(
         key=asset_key("signals.intent_predictions"),
@@ -104,13 +99,13 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
     )
     def intent_predictions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         days = partition_days(context)
-        model = load_latest_model(settings.files.models)
+        model = load_latest_model(settings.files.models, TrainedIntentModel)
         notes: dict[date, str] = {}
         scored: list[pl.DataFrame] = []
         with duckdb.get_connection() as con:
             ensure_schema(con)
             texts = _first_texts(
-                con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage["first_customer_turns"]
+                con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage.first_customer_turns
             )
             for day in days:
                 day_texts = texts.filter(pl.col("partition_date") == day)
@@ -130,7 +125,7 @@ def build_triage(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
                         "partition_date",
                         "conversation_id",
                         pl.lit(model.version).alias("model_version"),
-                        pl.when(confidence >= triage["min_confidence"])
+                        pl.when(confidence >= triage.min_confidence)
                         .then(pl.Series(intents, dtype=pl.String))
                         .alias("predicted_intent"),
                         confidence,

@@ -14,7 +14,7 @@ import pytest
 import dagster_defs.checks as checks
 from cx_signals.db import ensure_schema
 from dagster_defs.checks import RANGE_END, RANGE_START, contract_check
-from dagster_defs.resources import LockedDuckDBResource
+from dagster_defs.database_resources import LockedDuckDBResource
 from tests.conftest import insert
 
 DAY = date(2026, 10, 1)

@@ -55,7 +55,7 @@ def test_partitions_start_where_the_data_does_and_a_configured_start_never_hides
     assert partitions.get_first_partition_key() == "2017-10-01"
     config = load_config()
     assert first_partition_day(config, {date(2011, 3, 4), date(2017, 1, 1)}) == date(2011, 3, 4)
-    config["partitions"]["start_date"] = "2023-01-01"
+    config = config.merged({"partitions": {"start_date": "2023-01-01"}})
     assert first_partition_day(config, {date(2023, 6, 5)}) == date(2023, 1, 1)
     assert first_partition_day(config, {date(2017, 6, 5)}) == date(2017, 6, 5)
 

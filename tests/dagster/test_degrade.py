@@ -38,9 +38,8 @@ def test_a_model_that_cannot_score_a_day_writes_nothing_for_it_and_the_run_publi
 
     monkeypatch.setattr(model_assets, "repeat_risk_table", empty_day)
     db = tmp_path / "cx.duckdb"
-    config = load_config()
-    config["models"]["min_labels"] = 10  # so that five small days train a risk model, which then fails to score
-    config["outcomes"]["repeat_window_days"] = 1
+    # min_labels: so that five small days train a risk model, which then fails to score
+    config = load_config().merged({"models": {"min_labels": 10}, "outcomes": {"repeat_window_days": 1}})
     outcome = run_pipeline(landing, db, DAYS, config)
     assert outcome.success, outcome.error
     assert db.exists() and database_files(db).report.exists()

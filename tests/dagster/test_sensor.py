@@ -9,26 +9,24 @@ import pytest
 
 import cx_signals.landing
 import dagster_defs.sensors
-from cx_signals.config import load_config
+from cx_signals.config import Parameters, load_config
 from dagster_defs.checks import RANGE_END, RANGE_START
+from dagster_defs.database_resources import CxSettings
 from dagster_defs.definitions import build_assets
 from dagster_defs.jobs import build_jobs
 from dagster_defs.partitions import DATA_DAYS_TAG, daily_partitions, days_in_spans, window_reach
-from dagster_defs.resources import CxSettings
 from dagster_defs.sensors import build_landing_sensor
 
 
-def small_windows() -> dict:
+def small_windows() -> Parameters:
     """Repeat chains 1 day each way, priorities over 5 days, anomalies over 2: a change on day T reaches T-2 (the
     repeat-risk scores read contact outcomes, which read a day each way) to T+5 (1 + the priorities' 4 days)."""
-    config = load_config()
-    config["outcomes"]["chain_lookback_days"] = 1
-    config["priorities"]["window_days"] = 5
-    config["anomalies"]["baseline_days"] = 2
-    return config
+    return load_config().merged(
+        {"outcomes": {"chain_lookback_days": 1}, "priorities": {"window_days": 5}, "anomalies": {"baseline_days": 2}}
+    )
 
 
-def evaluate(landing: Path, cursor: str | None = None, config: dict | None = None) -> dg.SensorResult:
+def evaluate(landing: Path, cursor: str | None = None, config: Parameters | None = None) -> dg.SensorResult:
     config = config or load_config()
     reach = window_reach(build_assets(config, daily_partitions(date(2026, 1, 1)))[0])
     settings = CxSettings(landing_dir=str(landing), database=str(landing.parent / "cx.duckdb"))

@@ -29,9 +29,9 @@ def writer(database: str, landing: str, config_file: str, first_day: str, day: s
     import dagster as dg
 
     from cx_signals.config import load_config
+    from dagster_defs.database_resources import build_resources
     from dagster_defs.definitions import build_assets
     from dagster_defs.partitions import daily_partitions
-    from dagster_defs.resources import build_resources
 
     config = load_config(config_file)
     assets, checks = build_assets(config, daily_partitions(date.fromisoformat(first_day)))

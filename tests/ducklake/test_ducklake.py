@@ -34,7 +34,7 @@ from cx_signals.erasure import erase_customers
 from cx_signals.paths import database_files
 from cx_signals.privacy import pseudonym
 from cx_signals.storage import Storage, connect_lake, extension_file
-from dagster_defs.resources import build_resources
+from dagster_defs.database_resources import build_resources
 
 HERE = Path(__file__).resolve().parent
 DAYS = ("2026-10-01", "2026-10-02")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cx_signals.bench import workload_key
+from dagster_defs.bench import workload_key
 from tests.e2e.conftest import cx
 
 pytestmark = pytest.mark.slow

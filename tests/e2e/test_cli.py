@@ -95,7 +95,7 @@ def test_train_command_retrains_the_models_without_rescoring_any_day(landing, da
 
 
 def test_models_beat_their_naive_baselines_by_the_documented_margins(database):
-    from cx_signals.cli import model_metrics
+    from dagster_defs.cli import model_metrics
 
     models = database_files(database).models
     csat = model_metrics(models, "csat")

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from cx_signals.config import load_config
-from cx_signals.model_lifecycle import RETRAIN_MARKER
+from cx_signals.ml.artefacts import RETRAIN_MARKER
 from cx_signals.paths import database_files
 from cx_signals.privacy import pseudonym, pseudonym_key
 from dagster_defs.runner import run_pipeline
@@ -276,8 +276,8 @@ def test_erasure_is_recorded_by_pseudonym_only_and_marks_the_models(erased, land
 def test_a_rerun_does_not_bring_an_erased_customer_back_and_retention_runs(erased, landing):
     db, needles, _ = erased
     files = database_files(db)
-    config = load_config()
-    config["retention"]["metrics"] = (datetime.now(UTC).date() - DAYS[1]).days  # deletes the first day
+    # deletes the first day
+    config = load_config().merged({"retention": {"metrics": (datetime.now(UTC).date() - DAYS[1]).days}})
     outcome = run_pipeline(landing["path"], db, DAYS, config)
     assert outcome.success, outcome.error
     assert outcome.failed_checks == []  # counts reconcile with the erased records

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cx_signals.paths import database_files
 from tests.e2e.conftest import cx
 
 pytestmark = pytest.mark.slow
@@ -123,7 +124,7 @@ def test_a_core_failure_prints_a_short_error_keeps_the_published_file_and_logs_t
     db = tmp_path / "cx.duckdb"
     assert cx("run", "--landing", str(landing), "--db", str(db)).returncode == 0
     published = db.read_bytes()
-    working = db.with_name("cx.duckdb.d") / "working.duckdb"
+    working = database_files(db).working
     working.write_bytes(b"this is not a DuckDB file" * 100)
     result = cx("run", "--landing", str(landing), "--db", str(db))
     assert result.returncode == 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cx_signals.triage import BITEXT_FILE, load_bitext, predict_intents, train_intent_model
+from cx_signals.ml.intent import BITEXT_FILE, load_bitext, predict_intents, train_intent_model
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bitext_intents_8k"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from cx_signals.bundled import project_dir
 from cx_signals.db import ensure_schema, publish, replace_rows
 from cx_signals.paths import database_files
-from cx_signals.resources import project_dir
 from cx_signals.tables import all_tables, published_table
 from tests.conftest import insert, run_query, session_row, ts, turn_and_score_rows
 from tests.unit.test_sql_metrics import contact

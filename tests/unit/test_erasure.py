@@ -24,7 +24,7 @@ from cx_signals.erasure import (
 )
 from cx_signals.ingest import IngestResult
 from cx_signals.locking import LockTimeout
-from cx_signals.model_lifecycle import RETRAIN_MARKER
+from cx_signals.ml.artefacts import RETRAIN_MARKER
 from cx_signals.paths import database_files
 from cx_signals.privacy import pseudonym
 

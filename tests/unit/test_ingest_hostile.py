@@ -127,7 +127,7 @@ def test_the_text_limit_is_the_parameter_given():
 def test_conversations_from_2011_and_2017_load_on_their_days(tmp_path):
     old = [conversation("c-2011", datetime(2011, 3, 1, 9)), conversation("c-2017", datetime(2017, 6, 30, 9))]
     jsonl(tmp_path / "transcripts" / "old-2026-10-01.jsonl", old)
-    config = {**CONFIG, "partitions": {"start_date": None}}
+    config = CONFIG.merged({"partitions": {"start_date": None}})
     days = landing_days(discover(tmp_path), config, now=NOW)
     assert days == {date(2011, 3, 1), date(2017, 6, 30)}
     result = ingest(tmp_path, "transcripts", days)

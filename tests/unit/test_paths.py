@@ -29,3 +29,14 @@ def test_the_side_folder_is_named_after_the_whole_file_name(tmp_path):
     # cx.duckdb and cx.db must not meet in one cx.d folder
     assert database_files(tmp_path / "cx.duckdb").folder != database_files(tmp_path / "cx.db").folder
     assert database_files(tmp_path / "cx.duckdb").folder == tmp_path / "cx.duckdb.d"
+
+
+def test_a_new_published_file_is_staged_beside_its_database_and_found_again_when_left_behind(tmp_path):
+    files, other = database_files(tmp_path / "cx.duckdb"), database_files(tmp_path / "cx.db")
+    staging = files.staging(123)
+    assert staging.parent == tmp_path and staging != other.staging(123) and staging != files.staging(124)
+    staging.write_bytes(b"")
+    staging.with_name(staging.name + ".wal").write_bytes(b"")
+    other.staging(123).write_bytes(b"")
+    assert files.stale_stagings() == [staging, staging.with_name(staging.name + ".wal")]
+    assert other.stale_stagings() == [other.staging(123)]

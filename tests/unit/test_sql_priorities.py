@@ -1,7 +1,6 @@
 """Journey priorities, agent experience and outcome anomalies (sql/metrics/journey_priorities.sql,
 agent_daily.sql, outcome_anomalies.sql) on hand-made metric rows."""
 
-import copy
 from datetime import date, datetime, timedelta
 from statistics import median
 
@@ -157,8 +156,9 @@ def test_priorities_rank_the_worst_journey_first_with_its_inputs(con):
 
 def test_priority_weights_come_from_config(con):
     insert(con, "metrics.contact_outcomes", priorities_fixture())
-    config = copy.deepcopy(load_config())
-    config["priorities"].update(weight_handoffs=0.0, weight_repeatability=0.0, weight_outcome=1.0, min_contacts=1)
+    config = load_config().merged(
+        {"priorities": {"weight_handoffs": 0.0, "weight_repeatability": 0.0, "weight_outcome": 1.0, "min_contacts": 1}}
+    )
     rows = {
         r["intent"]: r
         for r in run_query(con, "metrics.journey_priorities", "metrics/journey_priorities", [DAY], config)

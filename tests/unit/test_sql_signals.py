@@ -148,8 +148,7 @@ def test_repetition_compares_each_turn_with_a_bounded_window_of_earlier_turns(co
     )
     load(con, [conversation("c7", end="2026-10-01 11:00:00")], rows, scores)
     assert signals(con)["c7"]["repetitions"] == 0
-    config = load_config()
-    config["conversation"]["repetition_lookback_turns"] = lookback + 1
+    config = load_config().merged({"conversation": {"repetition_lookback_turns": lookback + 1}})
     found = run_query(con, "signals.conversation_signals", "signals/conversation_signals", [DAY], config)
     assert next(r for r in found if r["conversation_id"] == "c7")["repetitions"] == 1
 

@@ -1,4 +1,5 @@
-"""Locations of the project's bundled files: SQL, data contracts and the default config."""
+"""Where the files bundled with cx-signals live: its SQL, data contracts and default config (in a source checkout
+or inside an installed wheel)."""
 
 from __future__ import annotations
 

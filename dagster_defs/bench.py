@@ -12,7 +12,7 @@ project's own generator, then measures, each phase in a child process of its own
 - incremental: N days, then day N+1 on that database, against day N+1 alone on an empty one;
 - optionally `cx-signals demo`, and `dagster asset materialize` against `cx-signals run` on two days.
 
-The phases run as ``python -m cx_signals.bench PHASE ARGS.json RESULT.json``; only the pipeline phase imports
+The phases run as ``python -m dagster_defs.bench PHASE ARGS.json RESULT.json``; only the pipeline phase imports
 Dagster, lazily, like the `run` command does.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -91,8 +92,20 @@ def cache_root() -> Path:
 
 def workload_key(days: int, customers: int, seed: int) -> str:
     """The cache folder name of a workload: its size, seed, first day and a hash of the generator's source."""
-    generator = hashlib.sha256(Path(__file__).with_name("generate.py").read_bytes()).hexdigest()[:10]
-    return f"{days}d-{customers}c-seed{seed}-{START.isoformat()}-gen{generator}"
+    generator = hashlib.sha256()
+    for source in _generator_sources():
+        generator.update(source.read_bytes())
+    return f"{days}d-{customers}c-seed{seed}-{START.isoformat()}-gen{generator.hexdigest()[:10]}"
+
+
+def _generator_sources() -> list[Path]:
+    """The source files of the sample-data generator `cx_signals.generate` (a module or a package), in order."""
+    spec = importlib.util.find_spec("cx_signals.generate")
+    if spec is None or spec.origin is None:
+        raise BenchError("cannot find the generator cx_signals.generate")
+    if spec.submodule_search_locations:
+        return sorted(p for folder in spec.submodule_search_locations for p in Path(folder).rglob("*.py"))
+    return [Path(spec.origin)]
 
 
 def run_child(command: list[str], log: Path, env: dict[str, str] | None = None) -> ChildRun:
@@ -125,9 +138,8 @@ def run_phase(phase: str, args: dict[str, Any], work: Path, env: dict[str, str] 
     args_file, result_file = work / f"{phase}.args.json", work / f"{phase}.result.json"
     args_file.write_text(json.dumps(args), encoding="utf-8")
     result_file.unlink(missing_ok=True)
-    child = run_child(
-        [sys.executable, "-m", "cx_signals.bench", phase, str(args_file), str(result_file)], work / f"{phase}.log", env
-    )
+    command = [sys.executable, "-m", "dagster_defs.bench", phase, str(args_file), str(result_file)]
+    child = run_child(command, work / f"{phase}.log", env)
     if child.exit_code != 0 or not result_file.exists():
         raise BenchError(f"phase {phase} exited with {child.exit_code}; end of {child.log}:\n{_log_tail(child.log)}")
     written = json.loads(result_file.read_text(encoding="utf-8"))

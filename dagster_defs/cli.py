@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from cx_signals.config import ConfigError, load_config
+from cx_signals.config import ConfigError, Parameters, load_config
 from cx_signals.db import sql_text
 from cx_signals.paths import database_files
 
@@ -93,7 +93,7 @@ def generate(
         customers=customers,
         seed=seed,
         start=date.fromisoformat(start),
-        repeat_window_days=load_config()["outcomes"]["repeat_window_days"],
+        repeat_window_days=load_config().outcomes.repeat_window_days,
     )
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
     console.print(f"wrote {out} in {time.perf_counter() - started:.1f}s: {summary}")
@@ -113,7 +113,7 @@ def _check_writable(db: Path) -> None:
         raise usage_error(f"cannot write the database folder {exc.filename or folder}: {exc.strerror}") from None
 
 
-def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[dict, list[date]]:
+def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[Parameters, list[date]]:
     """Validate the config, the database folder and the landing folder before any work; return config and days."""
     from cx_signals.ingest import landing_days
     from cx_signals.landing import LandingPathError, scan
@@ -159,12 +159,12 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
         f"run {', '.join(outcome.run_ids)} succeeded in {time.perf_counter() - started:.0f}s; published {db}"
     )
     print_summary(db)
-    over = print_quarantine(db, outcome.run_ids, config["ingest"]["max_quarantine_share"])
+    over = print_quarantine(db, outcome.run_ids, config.ingest.max_quarantine_share)
     if outcome.failed_checks:
         raise fail(f"failed data checks: {', '.join(outcome.failed_checks)} (details: {outcome.log_file})")
     if over:
         raise fail(
-            f"{', '.join(over)}: more than {config['ingest']['max_quarantine_share']:.0%} of the records read were "
+            f"{', '.join(over)}: more than {config.ingest.max_quarantine_share:.0%} of the records read were "
             "quarantined (ingest.max_quarantine_share); see the reasons above",
             ExitCode.TOO_MUCH_QUARANTINED,
         )
@@ -310,9 +310,9 @@ def print_quarantine(db: Path, run_ids: list[str], max_share: float) -> list[str
 
 def model_metrics(directory: Path, kind: str) -> dict:
     """The held-out metrics of the newest model of `kind` (intent, csat, repeat_risk) in `directory`, or {}."""
-    from cx_signals.model_lifecycle import ARTEFACT_PREFIXES, latest_sidecar
+    from cx_signals.ml.artefacts import latest_sidecar
 
-    return (latest_sidecar(directory, ARTEFACT_PREFIXES[kind]) or {}).get("metrics", {})
+    return (latest_sidecar(directory, kind) or {}).get("metrics", {})
 
 
 def print_model_figures(directory: Path) -> None:
@@ -443,7 +443,7 @@ def bench_pipeline(
     loading the same files and a plain VADER loop, and evaluate the performance targets."""
     import signal
 
-    from cx_signals.bench import SCALES, BenchError, report_tables, run_bench
+    from dagster_defs.bench import SCALES, BenchError, report_tables, run_bench
 
     if scale.upper() not in SCALES:
         raise usage_error(f"--scale must be one of {', '.join(SCALES)}, not {scale!r}")
@@ -491,7 +491,7 @@ def erase(
         erasures = erase_customers(
             files,
             customer_id,
-            float(config_values["locks"]["timeout_seconds"]),
+            config_values.locks.timeout_seconds,
             requesting_user(),
             Storage.from_config(config_values),
         )

@@ -1,7 +1,7 @@
 """Intent triage: a TF-IDF + logistic-regression model that names each conversation's intent.
 
 The model reads the customer's first turns, trains from conversations whose `intent` is labelled,
-reports held-out metrics, and is saved as a versioned artefact (joblib + JSON sidecar).
+reports held-out metrics, and is saved as a versioned artefact by cx_signals.ml.artefacts.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ import csv
 import hashlib
 import json
 import math
-import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import duckdb
-import joblib
 import numpy as np
 import polars as pl
 import sklearn
@@ -30,50 +27,30 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-UNKNOWN_INTENT = "unknown"
+from cx_signals.ml import UNKNOWN_INTENT, NotEnoughLabels
+from cx_signals.ml.artefacts import SavedModel
+
 BITEXT_FILE = "Bitext_Sample_Customer_Service_Training_Dataset.csv"
 
 # Part of every version hash: change it whenever the pipeline below changes, so that a new model
 # trained on the same data does not reuse an old version.
 MODEL_SPEC = "tfidf(word 1-2, char_wb 2-5, sublinear) + logreg(C=10) v1"
-_ARTEFACT_PREFIX = "intent-model-"
 # Fitting and scoring use one BLAS thread: scipy's L-BFGS-B makes many small BLAS calls, and OpenBLAS' thread
 # hand-offs made them about 3x slower on two busy cores (one intent model: 9 s -> 3 s). Scores do not change.
 _BLAS_THREADS = 1
 
 
-class NotEnoughLabels(ValueError):
-    """Raised when the labelled data has fewer than two intents with enough examples to learn."""
-
-
 @dataclass(frozen=True)
-class TrainedIntentModel:
-    """A fitted intent pipeline with the facts needed to reproduce and judge it."""
+class TrainedIntentModel(SavedModel):
+    """A fitted intent pipeline (TF-IDF + logistic regression) with its intents, held-out metrics and training
+    facts."""
 
-    pipeline: Pipeline
-    version: str
+    kind: ClassVar[str] = "intent"
+
     intents: tuple[str, ...]
-    metrics: dict[str, Any]
-    params: dict[str, Any]
-    training_data_hash: str
-    sklearn_version: str
     n_examples: int
     n_unlabelled_dropped: int
     excluded_intents: dict[str, int]
-
-    def metadata(self) -> dict[str, Any]:
-        """JSON-safe description of the model (everything but the pipeline), for sidecars and assets."""
-        return {
-            "version": self.version,
-            "intents": list(self.intents),
-            "metrics": self.metrics,
-            "params": self.params,
-            "training_data_hash": self.training_data_hash,
-            "sklearn_version": self.sklearn_version,
-            "n_examples": self.n_examples,
-            "n_unlabelled_dropped": self.n_unlabelled_dropped,
-            "excluded_intents": self.excluded_intents,
-        }
 
 
 # Polars' strip_chars() whitespace (Unicode White_Space), as an RE2 class, so that the SQL below drops exactly the
@@ -230,7 +207,7 @@ def train_intent_model(
         "evaluation": "stratified held-out split over distinct texts; saved model refit on all examples",
     }
     return TrainedIntentModel(
-        pipeline=_fit(kept, seed),
+        estimator=_fit(kept, seed),
         version=version,
         intents=tuple(intents),
         metrics=metrics,
@@ -277,64 +254,12 @@ def predict_intents(model: TrainedIntentModel, texts: Sequence[str | None]) -> l
     scored: dict[str, tuple[str, float]] = {}
     if distinct:
         with threadpool_limits(_BLAS_THREADS, user_api="blas"):
-            probabilities = model.pipeline.predict_proba(distinct)
-        classes = model.pipeline.classes_
+            probabilities = model.estimator.predict_proba(distinct)
+        classes = model.estimator.classes_
         best = probabilities.argmax(axis=1)
         confidence = probabilities[np.arange(len(distinct)), best]
         scored = {text: (str(classes[b]), float(p)) for text, b, p in zip(distinct, best, confidence, strict=True)}
     return [scored[t] if t else (UNKNOWN_INTENT, 0.0) for t in normalised]
-
-
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def save_model(model: TrainedIntentModel, directory: Path, *, created_at: datetime) -> Path:
-    """Write `intent-model-<version>.joblib` and its `.json` sidecar into `directory`; return the joblib path.
-
-    `created_at` (timezone-aware) is supplied by the caller so that saving is deterministic; saving the
-    same version again replaces it. The sidecar is written last, so a sidecar implies a complete model.
-    """
-    if created_at.tzinfo is None:
-        raise ValueError("created_at must be timezone-aware")
-    directory.mkdir(parents=True, exist_ok=True)
-    model_path = directory / f"{_ARTEFACT_PREFIX}{model.version}.joblib"
-    sidecar = {**model.metadata(), "created_at": created_at.astimezone(UTC).isoformat()}
-    _write_atomically(model_path, lambda p: joblib.dump(model.pipeline, p))
-    _write_atomically(
-        model_path.with_suffix(".json"),
-        lambda p: p.write_text(json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"),
-    )
-    return model_path
-
-
-def load_latest_model(directory: Path) -> TrainedIntentModel | None:
-    """The most recently created model saved in `directory`, or None if there is none.
-
-    Loading unpickles the joblib file: only load from a directory you trust.
-    """
-    sidecars = []
-    for path in directory.glob(f"{_ARTEFACT_PREFIX}*.json"):
-        if path.with_suffix(".joblib").is_file():
-            meta = json.loads(path.read_text())
-            sidecars.append((datetime.fromisoformat(meta["created_at"]), meta["version"], path, meta))
-    if not sidecars:
-        return None
-    *_, path, meta = max(sidecars, key=lambda s: (s[0], s[1]))
-    return TrainedIntentModel(
-        pipeline=joblib.load(path.with_suffix(".joblib")),
-        version=meta["version"],
-        intents=tuple(meta["intents"]),
-        metrics=meta["metrics"],
-        params=meta["params"],
-        training_data_hash=meta["training_data_hash"],
-        sklearn_version=meta["sklearn_version"],
-        n_examples=meta["n_examples"],
-        n_unlabelled_dropped=meta["n_unlabelled_dropped"],
-        excluded_intents=meta["excluded_intents"],
-    )
 
 
 def load_bitext(path: Path) -> tuple[list[str], list[str]]:

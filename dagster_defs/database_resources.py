@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import CONFIG_ENV_VAR, Parameters
 from cx_signals.locking import exclusive_lock
 from cx_signals.paths import DatabaseFiles, database_files
 from cx_signals.storage import Storage, connect, is_conflict
@@ -72,7 +73,7 @@ class CxSettings(dg.ConfigurableResource):
         return database_files(self.database)
 
 
-def build_resources(database: str, landing_dir: str, config: dict[str, Any]) -> dict[str, Any]:
+def build_resources(database: str, landing_dir: str, config: Parameters) -> dict[str, Any]:
     """The resources for a database path and landing folder: the working tables and the settings."""
     files = database_files(database)
     storage = Storage.from_config(config)
@@ -80,12 +81,12 @@ def build_resources(database: str, landing_dir: str, config: dict[str, Any]) -> 
         "duckdb": LockedDuckDBResource(
             database=str(files.working),
             lock_file=str(files.lock("write")),
-            lock_timeout_seconds=float(config["locks"]["timeout_seconds"]),
+            lock_timeout_seconds=config.locks.timeout_seconds,
             storage_mode=storage.mode,
             lake_catalog=storage.catalog or "",
             lake_data_path=storage.data_path or "",
             conflict_retries=storage.conflict_retries,
-            connection_config={"memory_limit": str(config["storage"]["memory_limit"])},
+            connection_config={"memory_limit": config.storage.memory_limit},
         ),
         "settings": CxSettings(landing_dir=landing_dir, database=database),
     }
@@ -96,5 +97,5 @@ def environment_locations() -> tuple[str, str, str]:
     return (
         os.environ.get("CX_SIGNALS_DB", DEFAULT_DB),
         os.environ.get("CX_SIGNALS_LANDING", DEFAULT_LANDING),
-        os.environ.get("CX_SIGNALS_CONFIG", ""),
+        os.environ.get(CONFIG_ENV_VAR, ""),
     )

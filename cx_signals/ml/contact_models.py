@@ -1,4 +1,4 @@
-"""Predicted CSAT and repeat-contact risk: features, training against naive baselines, scoring, artefacts.
+"""Predicted CSAT and repeat-contact risk: training against naive baselines, scoring and the tables they fill.
 
 Predicted CSAT is a regression on conversation signals, trained on surveyed contacts and scoring every contact,
 so the measure covers 100% of contacts instead of the ~15% who answer surveys. Repeat risk is a logistic
@@ -13,14 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any, ClassVar, TypeVar
 
-import joblib
 import numpy as np
 import polars as pl
 import sklearn
@@ -31,157 +28,29 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-UNKNOWN_INTENT = "unknown"
+from cx_signals.ml import NotEnoughLabels
+from cx_signals.ml.artefacts import SavedModel
+from cx_signals.ml.features import (
+    conversation_features,
+    end_of_day,
+    journey_risk_features,
+    naive_utc,
+    open_journeys,
+    require_columns,
+)
+
 MIN_LABELS = 30
 # Each class needs a few rows on both sides of a stratified split for a held-out AUC to mean anything.
 MIN_PER_CLASS = 5
 
 # Fitting uses one BLAS thread: scipy's L-BFGS-B makes many small BLAS calls, which OpenBLAS' thread hand-offs slow
-# down several times on busy cores (see cx_signals.triage). Scores do not change.
+# down several times on busy cores (see cx_signals.ml.intent). Scores do not change.
 _BLAS_THREADS = 1
 
 # Part of every version hash: change it whenever the features or estimators change, so that a new model
 # trained on the same data does not reuse an old version.
 CSAT_MODEL_SPEC = "conversation features v1 + standardised ridge(alpha=10), clipped to [1, 5]"
 RISK_MODEL_SPEC = "conversation + journey-so-far features v2 + standardised logreg(C=0.03)"
-
-CHANNELS = ("chat", "voice", "email", "messaging", "social")
-DISPOSITIONS = ("resolved", "unresolved", "abandoned", "none")
-COUNT_COLUMNS = (
-    "customer_turns",
-    "agent_turns",
-    "bot_turns",
-    "longest_negative_streak",
-    "handoffs",
-    "transfers",
-    "interruptions",
-    "escalation_requests",
-    "repetitions",
-    "effort_cues",
-)
-SENTIMENT_COLUMNS = ("sentiment_start", "sentiment_end", "sentiment_shift", "sentiment_min", "customer_sentiment_mean")
-SECONDS_COLUMNS = ("duration_seconds", "hold_seconds", "non_talk_seconds", "first_response_seconds")
-# The columns of signals.conversation_signals the features read, plus `intent` (labelled or predicted).
-SIGNAL_COLUMNS = (
-    "conversation_id",
-    "channel",
-    "intent",
-    "disposition",
-    *COUNT_COLUMNS,
-    *SENTIMENT_COLUMNS,
-    "sentiment_shift_reliable",
-    *SECONDS_COLUMNS,
-)
-# What journey_risk_features reads besides SIGNAL_COLUMNS: columns of metrics.contact_outcomes.
-JOURNEY_COLUMNS = ("chain_id", "chain_position", "started_at", "ended_at", "cost", "pre_contact_friction")
-
-
-class NotEnoughLabels(ValueError):
-    """Raised when there are too few surveyed (CSAT) or labelled (repeat) contacts to train and evaluate."""
-
-
-def _require(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} is missing column(s) {missing}")
-
-
-def conversation_features(signals: pl.DataFrame) -> pl.DataFrame:
-    """One row per conversation (input order): `conversation_id` and float features from its signals.
-
-    `signals` holds SIGNAL_COLUMNS (signals.conversation_signals plus an `intent` column). Features:
-    one-hot channel, intent (null = "unknown") and disposition (null = "none"); turn and event counts;
-    customer sentiment start/end/shift/min/mean; log1p of duration, hold, non-talk and first-response seconds.
-    Nulls: sentiments of a conversation without customer turns are 0 (neutral) with `no_customer_sentiment` = 1;
-    non-talk seconds (untimed channels) are 0; a missing first response is 0 with `no_first_response` = 1;
-    other nulls are 0. CSAT and outcomes decided after the contact (repeats, CwQ) are never read.
-    """
-    _require(signals, SIGNAL_COLUMNS, "signals")
-    intent = pl.col("intent").fill_null(UNKNOWN_INTENT)
-    intents = sorted(signals.select(intent.unique())["intent"].to_list())
-    disposition = pl.col("disposition").fill_null("none")
-
-    def flag(condition: pl.Expr, name: str) -> pl.Expr:
-        return condition.fill_null(False).cast(pl.Float64).alias(name)
-
-    return signals.select(
-        "conversation_id",
-        *[flag(pl.col("channel") == c, f"channel={c}") for c in CHANNELS],
-        *[flag(intent == i, f"intent={i}") for i in intents],
-        *[flag(disposition == d, f"disposition={d}") for d in DISPOSITIONS],
-        *[pl.col(c).cast(pl.Float64).fill_null(0.0) for c in (*COUNT_COLUMNS, *SENTIMENT_COLUMNS)],
-        flag(pl.col("customer_sentiment_mean").is_null(), "no_customer_sentiment"),
-        flag(pl.col("sentiment_shift_reliable"), "sentiment_shift_reliable"),
-        *[
-            pl.col(c).cast(pl.Float64).fill_null(0.0).clip(lower_bound=0).log1p().alias(f"log_{c}")
-            for c in SECONDS_COLUMNS
-        ],
-        flag(pl.col("first_response_seconds").is_null(), "no_first_response"),
-    )
-
-
-def journey_risk_features(contacts: pl.DataFrame) -> pl.DataFrame:
-    """One row per contact (input order): its conversation features plus its journey up to and including it.
-
-    `contacts` holds SIGNAL_COLUMNS and JOURNEY_COLUMNS (metrics.contact_outcomes joined with
-    signals.conversation_signals). Journey features use only the chain's contacts that started by this one (no
-    look-ahead): contacts_so_far (chain_position), channel_switches_so_far, prior_unresolved_contacts,
-    escalation_requests_so_far, log1p of this contact's cost and of the chain's cost so far (currency units),
-    log1p hours since the previous contact's end (0 for the first) and since the journey's first start,
-    pre_contact_friction (this contact's) and failure_demand_contacts_so_far. Pass every chain from its first
-    contact (read outcomes.chain_lookback_days back), or the "so far" sums undercount.
-    """
-    _require(contacts, (*SIGNAL_COLUMNS, *JOURNEY_COLUMNS), "contacts")
-    chain = "chain_id"
-    cost = pl.col("cost").cast(pl.Float64).fill_null(0.0).clip(lower_bound=0)
-    hours = 3600.0
-    journey = (
-        contacts.with_row_index("_row")
-        .sort([chain, "started_at", "conversation_id"])
-        .with_columns(
-            (pl.col("channel") != pl.col("channel").shift(1)).fill_null(False).over(chain).alias("_switch"),
-            (pl.col("disposition").fill_null("none") != "resolved")
-            .shift(1)
-            .fill_null(False)
-            .over(chain)
-            .alias("_open"),
-            pl.col("ended_at").shift(1).over(chain).alias("_previous_end"),
-            pl.col("started_at").first().over(chain).alias("_journey_start"),
-        )
-        .select(
-            "_row",
-            pl.col("chain_position").cast(pl.Float64).alias("contacts_so_far"),
-            pl.col("_switch").cast(pl.Float64).cum_sum().over(chain).alias("channel_switches_so_far"),
-            pl.col("_open").cast(pl.Float64).cum_sum().over(chain).alias("prior_unresolved_contacts"),
-            pl.col("escalation_requests")
-            .cast(pl.Float64)
-            .fill_null(0.0)
-            .cum_sum()
-            .over(chain)
-            .alias("escalation_requests_so_far"),
-            cost.log1p().alias("log_cost"),
-            cost.cum_sum().over(chain).log1p().alias("log_chain_cost_so_far"),
-            ((pl.col("started_at") - pl.col("_previous_end")).dt.total_seconds() / hours)
-            .fill_null(0.0)
-            .clip(lower_bound=0)
-            .log1p()
-            .alias("log_hours_since_previous_contact"),
-            ((pl.col("ended_at") - pl.col("_journey_start")).dt.total_seconds() / hours)
-            .clip(lower_bound=0)
-            .log1p()
-            .alias("log_journey_hours_so_far"),
-            pl.col("pre_contact_friction").fill_null(False).cast(pl.Float64),
-            pl.col("pre_contact_friction")
-            .fill_null(False)
-            .cast(pl.Float64)
-            .cum_sum()
-            .over(chain)
-            .alias("failure_demand_contacts_so_far"),
-        )
-        .sort("_row")
-        .drop("_row")
-    )
-    return pl.concat([conversation_features(contacts), journey], how="horizontal")
 
 
 def _labels(values: Sequence[Any] | np.ndarray | pl.Series, n_rows: int, what: str) -> pl.Series:
@@ -196,7 +65,7 @@ def _design(features: pl.DataFrame, labels: pl.Series) -> tuple[list[str], list[
 
     Sorting makes training independent of input order, so the same data always gives the same version.
     """
-    _require(features, ["conversation_id"], "features")
+    require_columns(features, ["conversation_id"], "features")
     if features["conversation_id"].is_duplicated().any():
         raise ValueError("features has duplicate conversation_id values")
     names = [c for c in features.columns if c != "conversation_id"]
@@ -238,42 +107,27 @@ def _split(n: int, held_out_share: float, seed: int, stratify: np.ndarray | None
 
 
 @dataclass(frozen=True)
-class _Model:
-    estimator: Pipeline
-    version: str
+class _Model(SavedModel):
+    """A fitted model of contact features, with the names of the features it reads, in order."""
+
     feature_names: tuple[str, ...]
-    metrics: dict[str, Any]
-    params: dict[str, Any]
-    training_data_hash: str
-    sklearn_version: str
-
-    artefact_prefix: ClassVar[str] = ""
-
-    def metadata(self) -> dict[str, Any]:
-        """JSON-safe description of the model (everything but the estimator), for sidecars and assets."""
-        return {
-            "kind": self.artefact_prefix.removesuffix("-"),
-            "version": self.version,
-            "metrics": self.metrics,
-            "params": self.params,
-            "feature_names": list(self.feature_names),
-            "training_data_hash": self.training_data_hash,
-            "sklearn_version": self.sklearn_version,
-        }
 
 
 @dataclass(frozen=True)
 class CsatModel(_Model):
     """A fitted CSAT regressor (refit on every surveyed contact) with its held-out metrics."""
 
-    artefact_prefix: ClassVar[str] = "csat-model-"
+    kind: ClassVar[str] = "csat"
 
 
 @dataclass(frozen=True)
 class RiskModel(_Model):
     """A fitted repeat-contact classifier (refit on every labelled contact) with its held-out metrics."""
 
-    artefact_prefix: ClassVar[str] = "repeat-risk-model-"
+    kind: ClassVar[str] = "repeat_risk"
+
+
+M = TypeVar("M", CsatModel, RiskModel)
 
 
 def _csat_pipeline() -> Pipeline:
@@ -448,44 +302,6 @@ def risk_factors(model: RiskModel, features: pl.DataFrame, top: int = 3) -> list
     ]
 
 
-def end_of_day(day: date) -> datetime:
-    """The naive UTC instant a daily partition ends (midnight after `day`)."""
-    return datetime.combine(day + timedelta(days=1), time())
-
-
-def _naive_utc(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    # DuckDB hands back naive UTC timestamps; a zone-aware frame is brought to the same form to compare them.
-    return frame.with_columns(
-        pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        for c in columns
-        if isinstance(frame.schema[c], pl.Datetime) and frame.schema[c].time_zone is not None
-    )
-
-
-def labelled_contacts(contacts: pl.DataFrame, day: date, repeat_window_days: int) -> pl.DataFrame:
-    """Contacts whose repeat window (R days after their end) closed by the end of `day`: their label is final."""
-    _require(contacts, ["ended_at"], "contacts")
-    window = timedelta(days=repeat_window_days)
-    return _naive_utc(contacts, ["ended_at"]).filter(pl.col("ended_at") + window <= end_of_day(day))
-
-
-def open_journeys(contacts: pl.DataFrame, day: date, repeat_window_days: int) -> pl.DataFrame:
-    """Each journey's latest contact ended by the end of `day` whose repeat window is still running then.
-
-    Open here means the journey can still get a repeat contact, whatever its last disposition: a contact
-    marked resolved that is followed by a repeat is the failure proactive service is for.
-    """
-    _require(contacts, ["chain_id", "conversation_id", "started_at", "ended_at"], "contacts")
-    as_of, window = end_of_day(day), timedelta(days=repeat_window_days)
-    return (
-        _naive_utc(contacts, ["started_at", "ended_at"])
-        .filter(pl.col("ended_at") <= as_of)
-        .sort(["chain_id", "started_at", "conversation_id"])
-        .filter(pl.col("conversation_id") == pl.col("conversation_id").last().over("chain_id"))
-        .filter(pl.col("ended_at") + window > as_of)
-    )
-
-
 def repeat_risk_table(
     model: RiskModel, contacts: pl.DataFrame, day: date, repeat_window_days: int, top_factors: int = 3
 ) -> pl.DataFrame:
@@ -494,8 +310,8 @@ def repeat_risk_table(
     `contacts` is as for journey_risk_features plus customer_key and intent; contacts ending after `day` are
     ignored, so re-scoring a past day sees what was known then.
     """
-    _require(contacts, ["customer_key", "intent"], "contacts")
-    known = _naive_utc(contacts, ["started_at", "ended_at"]).filter(pl.col("ended_at") <= end_of_day(day))
+    require_columns(contacts, ["customer_key", "intent"], "contacts")
+    known = naive_utc(contacts, ["started_at", "ended_at"]).filter(pl.col("ended_at") <= end_of_day(day))
     latest = open_journeys(known, day, repeat_window_days).select("conversation_id", "chain_id")
     # a contact's journey features read only its own chain's contacts: build them for the open journeys' chains
     chains = known.join(latest, on="chain_id", how="semi", maintain_order="left", nulls_equal=True)
@@ -529,7 +345,7 @@ def csat_predictions_table(model: CsatModel, signals: pl.DataFrame) -> pl.DataFr
 
     `signals` holds SIGNAL_COLUMNS plus partition_date and csat.
     """
-    _require(signals, ["partition_date", "csat"], "signals")
+    require_columns(signals, ["partition_date", "csat"], "signals")
     return signals.select(
         "partition_date",
         "conversation_id",
@@ -537,48 +353,3 @@ def csat_predictions_table(model: CsatModel, signals: pl.DataFrame) -> pl.DataFr
         pl.col("csat").cast(pl.Int64).alias("surveyed_csat"),
         pl.lit(model.version).alias("model_version"),
     )
-
-
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def save_model(model: CsatModel | RiskModel, directory: Path, *, created_at: datetime) -> Path:
-    """Write `<kind>-model-<version>.joblib` and its `.json` sidecar into `directory`; return the joblib path.
-
-    `created_at` (timezone-aware) is supplied by the caller so that saving is deterministic. The sidecar is
-    written last, so a sidecar implies a complete model.
-    """
-    if created_at.tzinfo is None:
-        raise ValueError("created_at must be timezone-aware")
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{model.artefact_prefix}{model.version}.joblib"
-    sidecar = {**model.metadata(), "created_at": created_at.astimezone(UTC).isoformat()}
-    _write_atomically(path, lambda p: joblib.dump(model, p))
-    _write_atomically(
-        path.with_suffix(".json"), lambda p: p.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
-    )
-    return path
-
-
-M = TypeVar("M", CsatModel, RiskModel)
-
-
-def load_latest_model(directory: Path, kind: type[M]) -> M | None:
-    """The most recently created model of `kind` (CsatModel or RiskModel) saved in `directory`, or None.
-
-    Loading unpickles the joblib file: only load from a directory you trust.
-    """
-    saved = []
-    for path in directory.glob(f"{kind.artefact_prefix}*.json"):
-        if path.with_suffix(".joblib").is_file():
-            meta = json.loads(path.read_text())
-            saved.append((datetime.fromisoformat(meta["created_at"]), meta["version"], path))
-    if not saved:
-        return None
-    model = joblib.load(max(saved)[2].with_suffix(".joblib"))
-    if not isinstance(model, kind):
-        raise TypeError(f"{directory} holds a {type(model).__name__} where a {kind.__name__} was expected")
-    return model

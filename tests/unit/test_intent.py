@@ -10,15 +10,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cx_signals.triage import (
-    UNKNOWN_INTENT,
-    NotEnoughLabels,
+from cx_signals.ml import UNKNOWN_INTENT, NotEnoughLabels
+from cx_signals.ml.artefacts import load_latest_model, save_model
+from cx_signals.ml.intent import (
     TrainedIntentModel,
     first_customer_texts,
     load_bitext,
-    load_latest_model,
     predict_intents,
-    save_model,
     train_intent_model,
 )
 
@@ -234,7 +232,7 @@ def test_empty_text_is_unknown(model: TrainedIntentModel) -> None:
 
 
 def test_save_and_load_round_trip(model: TrainedIntentModel, tmp_path: Path) -> None:
-    assert load_latest_model(tmp_path / "missing") is None
+    assert load_latest_model(tmp_path / "missing", TrainedIntentModel) is None
     path = save_model(model, tmp_path / "models", created_at=CREATED_AT)
     assert path.name == f"intent-model-{model.version}.joblib"
     sidecar = json.loads(path.with_suffix(".json").read_text())
@@ -242,7 +240,7 @@ def test_save_and_load_round_trip(model: TrainedIntentModel, tmp_path: Path) -> 
     assert sidecar["metrics"] == model.metrics
     assert sidecar["training_data_hash"] == model.training_data_hash
 
-    loaded = load_latest_model(tmp_path / "models")
+    loaded = load_latest_model(tmp_path / "models", TrainedIntentModel)
     assert loaded is not None
     assert loaded.metadata() == model.metadata()
     probe = ["cancel it", "where is it", "", "refund"]
@@ -253,12 +251,12 @@ def test_load_latest_picks_most_recent(model: TrainedIntentModel, tmp_path: Path
     newer = train_intent_model(TEXTS, LABELS, seed=1)
     save_model(newer, tmp_path, created_at=CREATED_AT + timedelta(days=1))
     save_model(model, tmp_path, created_at=CREATED_AT)
-    loaded = load_latest_model(tmp_path)
+    loaded = load_latest_model(tmp_path, TrainedIntentModel)
     assert loaded is not None and loaded.version == newer.version
 
     # A sidecar without its model file (an interrupted save) is ignored.
     (tmp_path / f"intent-model-{newer.version}.joblib").unlink()
-    loaded = load_latest_model(tmp_path)
+    loaded = load_latest_model(tmp_path, TrainedIntentModel)
     assert loaded is not None and loaded.version == model.version
 
 

@@ -8,24 +8,25 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cx_signals.models import (
-    SIGNAL_COLUMNS,
+from cx_signals.ml import NotEnoughLabels
+from cx_signals.ml.artefacts import load_latest_model, save_model
+from cx_signals.ml.contact_models import (
     CsatModel,
-    NotEnoughLabels,
     RiskModel,
-    conversation_features,
     csat_predictions_table,
-    journey_risk_features,
-    labelled_contacts,
-    load_latest_model,
-    open_journeys,
     repeat_risk_table,
     risk_factors,
-    save_model,
     score_csat,
     score_repeat_risk,
     train_csat_model,
     train_repeat_risk,
+)
+from cx_signals.ml.features import (
+    SIGNAL_COLUMNS,
+    conversation_features,
+    journey_risk_features,
+    labelled_contacts,
+    open_journeys,
 )
 
 T0 = datetime(2024, 3, 1, 9)
