@@ -73,6 +73,37 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The days of its upstream tables a partition of a SQL table reads, relative to its own day: `before` days back
+    and `after` days ahead, each a whole number or a parameter path with an optional offset
+    (`priorities.window_days - 1`), resolved against the config by `days`."""
+
+    before: int | str = 0
+    after: int | str = 0
+
+    def days(self, config: dict[str, Any]) -> tuple[int, int]:
+        """(days back, days ahead), both >= 0, with the parameters taken from `config`."""
+        return _window_days(self.before, config), _window_days(self.after, config)
+
+
+_WINDOW_TERM = re.compile(r"([a-z_]+)\.([a-z_]+)(?:\s*([+-])\s*(\d+))?")
+
+
+def _window_days(term: int | str, config: dict[str, Any]) -> int:
+    if isinstance(term, int):
+        days = term
+    else:
+        match = _WINDOW_TERM.fullmatch(term.strip())
+        if match is None:
+            raise ValueError(f"window {term!r}: write a whole number or section.parameter [+|- n]")
+        section, name, sign, offset = match.groups()
+        days = int(config[section][name]) + (int(offset) if sign == "+" else -int(offset or 0))
+    if days < 0:
+        raise ValueError(f"window {term!r} is {days} days: it must not be negative")
+    return days
+
+
+@dataclass(frozen=True)
 class Contract:
     """An input source or public table contract."""
 
@@ -86,6 +117,8 @@ class Contract:
     table: str | None = None
     grain: str | None = None
     primary_key: tuple[str, ...] = ()
+    sql: str | None = None
+    window: Window | None = None
 
     def field(self, name: str) -> Field:
         """The field called `name`."""
@@ -149,6 +182,8 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         table=raw.get("table"),
         grain=raw.get("grain"),
         primary_key=tuple(raw.get("primary_key") or ()),
+        sql=raw.get("sql"),
+        window=Window(**raw["window"]) if raw.get("window") else None,
     )
 
 

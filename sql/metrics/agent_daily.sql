@@ -1,6 +1,6 @@
 -- metrics.agent_daily: one row per day in [$start_date, $end_date] x pseudonymous agent (raw.turns.agent_key of
 -- agent turns; never agent_id), for conversations of customers who have not refused analytics consent only
--- (joined through metrics.contact_outcomes, and main.refused_customers).
+-- (joined through metrics.contact_outcomes, and consented()).
 -- A conversation counts for EVERY agent who spoke in it, so a transferred conversation counts for both agents and
 -- the agents' conversations add up to more than the day's contacts; conversations_as_last_agent counts it for
 -- the last agent only. From an agent's turn on, the conversation is "held" by that agent until another agent
@@ -19,7 +19,7 @@ WITH conversations AS (
     LEFT JOIN signals.conversation_signals AS s
       ON s.conversation_id = o.conversation_id AND s.partition_date BETWEEN $start_date AND $end_date
     WHERE o.partition_date BETWEEN $start_date AND $end_date
-      AND o.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(o.customer_key)
 ),
 turns AS (
     SELECT

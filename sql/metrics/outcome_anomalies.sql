@@ -31,7 +31,7 @@ cost_days AS (
     FROM metrics.contact_outcomes
     WHERE partition_date BETWEEN CAST($start_date AS DATE) - CAST($anomalies_baseline_days AS INTEGER) AND $end_date
       AND resolves_chain AND chain_status = 'resolved'
-      AND customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(customer_key)
     GROUP BY GROUPING SETS ((partition_date, channel), (partition_date))
 ),
 series AS (

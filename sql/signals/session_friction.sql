@@ -180,5 +180,5 @@ scored AS (
 -- left out even when they were logged out
 SELECT *, friction_score >= $friction_session_friction_threshold AS had_friction
 FROM scored
-WHERE coalesce(customer_key NOT IN (SELECT customer_key FROM main.refused_customers), TRUE)
+WHERE coalesce(consented(customer_key), TRUE)
   AND coalesce(anonymous_key NOT IN (SELECT id FROM main.refused_records WHERE id_column = 'anonymous_key'), TRUE)
