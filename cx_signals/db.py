@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -57,6 +58,91 @@ _ARROW_TYPES = {
 def sql_text(name: str) -> str:
     """The text of `sql/<name>.sql`."""
     return (project_dir("sql") / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_hash(name: str) -> str:
+    """SHA-256 (hex) of `sql/<name>.sql` and of the shared definitions (sql/setup) it uses: what it computes."""
+    parts = [sql_text(name), *(_setup_definitions()[d] for d in sorted(sql_reads(sql_text(name)).definitions))]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SqlReads:
+    """What a query reads: qualified tables (`schema.table`) and the shared definitions of sql/setup it uses."""
+
+    tables: frozenset[str]
+    definitions: frozenset[str]
+
+
+# customer_records() reads derived tables (sessions, contact outcomes) only to find the rows of the customers it is
+# given, never their values: a query using it reads what its argument reads (the consent views), so that consent does
+# not make a table depend on itself or on later steps.
+_LOOKUP_ONLY = frozenset({"customer_records"})
+_VIEW = re.compile(r"CREATE VIEW \S+ AS (.*?);?\s*$", re.DOTALL | re.IGNORECASE)
+
+
+@cache
+def _setup_definitions() -> dict[str, str]:
+    """The SELECT behind each macro and view sql/setup defines, by name, as DuckDB stores it (a scalar macro's
+    expression as `SELECT <expression>`)."""
+    with duckdb.connect() as con:
+        ensure_schema(con)
+        rows = con.execute(
+            "SELECT function_name, function_type, macro_definition FROM duckdb_functions()"
+            " WHERE database_name = current_database() AND function_type IN ('macro', 'table_macro')"
+        ).fetchall()
+        definitions = {name: body if kind == "table_macro" else f"SELECT {body}" for name, kind, body in rows}
+        for name, sql in con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
+        ).fetchall():
+            definitions[name] = _VIEW.match(sql).group(1)
+    return definitions
+
+
+def _parse_tree(sql: str) -> Any:
+    with duckdb.connect() as con:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        raise ValueError(f"cannot parse SQL: {tree.get('error_message')}")
+    return tree
+
+
+def _references(node: Any, tables: set[tuple[str, str]], functions: set[str], ctes: set[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "BASE_TABLE":
+            tables.add((node["schema_name"], node["table_name"]))
+        elif node.get("class") == "FUNCTION":
+            functions.add(node["function_name"])
+        for entry in (node.get("cte_map") or {}).get("map", []):
+            ctes.add(entry["key"])
+        for value in node.values():
+            _references(value, tables, functions, ctes)
+    elif isinstance(node, list):
+        for value in node:
+            _references(value, tables, functions, ctes)
+
+
+@cache
+def sql_reads(sql: str) -> SqlReads:
+    """The tables one SELECT (with `$name` parameters) reads, parsed by DuckDB itself, and the sql/setup macros and
+    views it uses, followed into their definitions: a table named only in a comment, a string or a CTE of the same
+    name is not read. Relations the caller registers (such as `cost_model`) are not tables and are left out."""
+    definitions = _setup_definitions()
+    tables: set[str] = set()
+    used: set[str] = set()
+    pending = [sql]
+    while pending:
+        found: set[tuple[str, str]] = set()
+        functions: set[str] = set()
+        ctes: set[str] = set()
+        _references(_parse_tree(pending.pop()), found, functions, ctes)
+        names = {t for s, t in found if s == "main" or (not s and t not in ctes)} | functions
+        tables.update(f"{s}.{t}" for s, t in found if s and s != "main")
+        for name in sorted((names & definitions.keys()) - used):
+            used.add(name)
+            if name not in _LOOKUP_ONLY:
+                pending.append(definitions[name])
+    return SqlReads(frozenset(tables), frozenset(used))
 
 
 def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
