@@ -191,7 +191,9 @@ def _load_dir(kind: str) -> dict[str, Contract]:
     folder = project_dir("data_contracts") / kind
     contracts = {}
     for path in sorted(folder.glob("*.yml")):
-        contract = parse_contract(yaml.safe_load(path.read_text(encoding="utf-8")))
+        # the C loader when PyYAML has it: the contracts are read by every process that builds the definitions
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        contract = parse_contract(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
         contracts[contract.table or contract.name] = contract
     return contracts
 

@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
@@ -78,33 +79,33 @@ class SqlReads:
 # given, never their values: a query using it reads what its argument reads (the consent views), so that consent does
 # not make a table depend on itself or on later steps.
 _LOOKUP_ONLY = frozenset({"customer_records"})
-_VIEW = re.compile(r"CREATE VIEW \S+ AS (.*?);?\s*$", re.DOTALL | re.IGNORECASE)
+_PARSING = threading.Lock()  # one parser connection, used by one thread at a time
+_DEFINITION = re.compile(
+    r"\s*CREATE OR REPLACE (MACRO|VIEW) (?:main\.)?(\w+)(?:\([^)]*\))? AS\s+(TABLE\s+)?(.*?);?\s*$",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """An empty in-memory database: parsing needs no tables."""
+    return duckdb.connect()
 
 
 @cache
 def _setup_definitions() -> dict[str, str]:
-    """The SELECT behind each macro and view sql/setup defines, by name, as DuckDB stores it (a scalar macro's
-    expression as `SELECT <expression>`)."""
-    with duckdb.connect() as con:
-        ensure_schema(con)
-        rows = con.execute(
-            "SELECT function_name, function_type, macro_definition FROM duckdb_functions()"
-            " WHERE database_name = current_database() AND function_type IN ('macro', 'table_macro')"
-        ).fetchall()
-        definitions = {name: body if kind == "table_macro" else f"SELECT {body}" for name, kind, body in rows}
-        for name, sql in con.execute(
-            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
-        ).fetchall():
-            definitions[name] = _VIEW.match(sql).group(1)
+    """The body of each macro and view sql/setup defines, by name: a SELECT (a scalar macro's expression as
+    `SELECT <expression>`)."""
+    definitions = {}
+    for name in _SETUP:
+        for statement in duckdb.extract_statements(sql_text(name)):
+            code = re.sub(r"--[^\n]*", "", statement.query)
+            match = _DEFINITION.match(code)
+            if match is None:
+                raise ValueError(f"sql/{name}.sql: not a CREATE OR REPLACE MACRO or VIEW: {code.strip()[:80]}")
+            kind, definition, table, body = match.groups()
+            definitions[definition] = body if kind.upper() == "VIEW" or table else f"SELECT {body}"
     return definitions
-
-
-def _parse_tree(sql: str) -> Any:
-    with duckdb.connect() as con:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-    if tree.get("error"):
-        raise ValueError(f"cannot parse SQL: {tree.get('error_message')}")
-    return tree
 
 
 def _references(node: Any, tables: set[tuple[str, str]], functions: set[str], ctes: set[str]) -> None:
@@ -123,6 +124,23 @@ def _references(node: Any, tables: set[tuple[str, str]], functions: set[str], ct
 
 
 @cache
+def _direct_reads(sql: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(schema-qualified tables, other relation and function names) that one SELECT names, parsed by DuckDB."""
+    with _PARSING:
+        # the text as a literal: the first statement of a process with a parameter takes most of a second
+        tree = json.loads(_parser().execute(f"SELECT json_serialize_sql({_sql_string(sql)})").fetchone()[0])
+    if tree.get("error"):
+        raise ValueError(f"cannot parse SQL: {tree.get('error_message')}")
+    found: set[tuple[str, str]] = set()
+    functions: set[str] = set()
+    ctes: set[str] = set()
+    _references(tree, found, functions, ctes)
+    tables = frozenset(f"{s}.{t}" for s, t in found if s and s != "main")
+    names = frozenset({t for s, t in found if s == "main" or (not s and t not in ctes)} | functions)
+    return tables, names
+
+
+@cache
 def sql_reads(sql: str) -> SqlReads:
     """The tables one SELECT (with `$name` parameters) reads, parsed by DuckDB itself, and the sql/setup macros and
     views it uses, followed into their definitions: a table named only in a comment, a string or a CTE of the same
@@ -132,12 +150,8 @@ def sql_reads(sql: str) -> SqlReads:
     used: set[str] = set()
     pending = [sql]
     while pending:
-        found: set[tuple[str, str]] = set()
-        functions: set[str] = set()
-        ctes: set[str] = set()
-        _references(_parse_tree(pending.pop()), found, functions, ctes)
-        names = {t for s, t in found if s == "main" or (not s and t not in ctes)} | functions
-        tables.update(f"{s}.{t}" for s, t in found if s and s != "main")
+        found, names = _direct_reads(pending.pop())
+        tables.update(found)
         for name in sorted((names & definitions.keys()) - used):
             used.add(name)
             if name not in _LOOKUP_ONLY:
