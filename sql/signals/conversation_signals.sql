@@ -23,8 +23,8 @@ customer_turns AS (
     SELECT
         *,
         compound < $sentiment_negative_threshold AS is_negative,
-        coalesce(regexp_matches(text, $escalation_regex), FALSE) AS asks_escalation,
-        coalesce(regexp_matches(text, $effort_regex), FALSE) AS effort_cue,
+        coalesce(regexp_matches(text, $conversation_escalation_patterns), FALSE) AS asks_escalation,
+        coalesce(regexp_matches(text, $conversation_effort_patterns), FALSE) AS effort_cue,
         list_distinct(list_filter(string_split_regex(lower(coalesce(text, '')), '[^a-z0-9]+'), w -> w <> ''))
             AS tokens,
         row_number() OVER (PARTITION BY conversation_id ORDER BY turn_index) AS customer_position,

@@ -41,7 +41,7 @@ drop_candidates AS (
 candidate_turns AS (
     SELECT
         t.conversation_id, t.ts, s.compound,
-        coalesce(regexp_matches(t.text, $escalation_regex), FALSE) AS asks_escalation,
+        coalesce(regexp_matches(t.text, $conversation_escalation_patterns), FALSE) AS asks_escalation,
         row_number() OVER (PARTITION BY t.conversation_id ORDER BY t.turn_index) AS k
     FROM raw.turns AS t
     JOIN drop_candidates AS c USING (conversation_id)
