@@ -46,7 +46,9 @@ agent_conversations AS (
         CASE WHEN any_value(written_reply_minutes) IS NOT NULL
              THEN count(*) FILTER (WHERE speaking_agent = holder) * any_value(written_reply_minutes) * 60.0
              ELSE sum(greatest(epoch_us(held_until - ts), 0)) / 1e6 END AS handle_seconds,
-        count(*) FILTER (WHERE speaker = 'customer' AND coalesce(regexp_matches(text, $conversation_escalation_patterns), FALSE))
+        count(*) FILTER (
+            WHERE speaker = 'customer' AND coalesce(regexp_matches(text, $conversation_escalation_patterns), FALSE)
+        )
             AS escalation_requests
     FROM held
     WHERE holder IS NOT NULL

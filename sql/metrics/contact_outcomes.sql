@@ -102,7 +102,9 @@ outcomes AS (
     LEFT JOIN preceding_frictions AS pf USING (conversation_id)
     LEFT JOIN signals.csat_predictions AS cp USING (conversation_id)
     JOIN chains AS ch USING (customer_key, intent, chain_number)
-    WINDOW chain_order AS (PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id)
+    WINDOW chain_order AS (
+        PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id
+    )
 )
 SELECT
     partition_date,

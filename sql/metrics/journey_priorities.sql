@@ -10,7 +10,7 @@
 -- the window are listed with their inputs but neither scored nor ranked; 'unknown' is ranked like any intent.
 WITH days AS (
     SELECT CAST(d AS DATE) AS partition_date
-    FROM range(CAST($start_date AS TIMESTAMP), CAST($end_date AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r(d)
+    FROM range(CAST($start_date AS TIMESTAMP), CAST($end_date AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r (d)
 ),
 window_contacts AS (
     SELECT d.partition_date, o.* EXCLUDE (partition_date)

@@ -16,7 +16,7 @@
 --     contact's start. High when that session's friction score is >= $alerts_high_friction_score.
 -- Conversations and chains are read $outcomes_chain_lookback_days days back (long conversations, chain starts).
 WITH chain_numbers AS (
-    SELECT *, disposition IS DISTINCT FROM 'resolved' AS is_open
+    SELECT *, coalesce(disposition <> 'resolved', TRUE) AS is_open
     FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)), $end_date,
                        $outcomes_repeat_window_days)
 ),
