@@ -97,6 +97,8 @@ def _window_days(term: int | str, config: dict[str, Any]) -> int:
         if match is None:
             raise ValueError(f"window {term!r}: write a whole number or section.parameter [+|- n]")
         section, name, sign, offset = match.groups()
+        if name not in config.get(section, {}):
+            raise ValueError(f"window {term!r}: no parameter {section}.{name} in the config")
         days = int(config[section][name]) + (int(offset) if sign == "+" else -int(offset or 0))
     if days < 0:
         raise ValueError(f"window {term!r} is {days} days: it must not be negative")
