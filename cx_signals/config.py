@@ -376,11 +376,13 @@ def _any_of(patterns: list[str]) -> str:
 
 
 def sql_parameters(config: Parameters) -> dict[str, Any]:
-    """Every value SQL files may reference: flat scalars, combined regexes and `w_<part>` score weights."""
+    """Every config value SQL files may reference, named for its config path (sql/README.md): flat scalars, each list of
+    patterns as one combined regex and each score weight."""
     parameters = flat_parameters(config)
-    parameters["escalation_regex"] = _any_of(config.conversation.escalation_patterns)
-    parameters["effort_regex"] = _any_of(config.conversation.effort_patterns)
-    parameters.update({f"w_{part}": float(w) for part, w in config.friction.score_weights.items()})
+    for name in ("escalation_patterns", "effort_patterns"):
+        parameters[f"conversation_{name}"] = _any_of(getattr(config.conversation, name))
+    weights = config.friction.score_weights
+    parameters.update({f"friction_score_weights_{part}": float(w) for part, w in weights.items()})
     return parameters
 
 

@@ -73,6 +73,39 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The days of its upstream tables a partition of a SQL table reads, relative to its own day: `before` days back
+    and `after` days ahead, each a whole number or a parameter path with an optional offset
+    (`priorities.window_days - 1`), resolved against the config by `days`."""
+
+    before: int | str = 0
+    after: int | str = 0
+
+    def days(self, config: dict[str, Any]) -> tuple[int, int]:
+        """(days back, days ahead), both >= 0, with the parameters taken from `config`."""
+        return _window_days(self.before, config), _window_days(self.after, config)
+
+
+_WINDOW_TERM = re.compile(r"([a-z_]+)\.([a-z_]+)(?:\s*([+-])\s*(\d+))?")
+
+
+def _window_days(term: int | str, config: dict[str, Any]) -> int:
+    if isinstance(term, int):
+        days = term
+    else:
+        match = _WINDOW_TERM.fullmatch(term.strip())
+        if match is None:
+            raise ValueError(f"window {term!r}: write a whole number or section.parameter [+|- n]")
+        section, name, sign, offset = match.groups()
+        if name not in config.get(section, {}):
+            raise ValueError(f"window {term!r}: no parameter {section}.{name} in the config")
+        days = int(config[section][name]) + (int(offset) if sign == "+" else -int(offset or 0))
+    if days < 0:
+        raise ValueError(f"window {term!r} is {days} days: it must not be negative")
+    return days
+
+
+@dataclass(frozen=True)
 class Contract:
     """An input source or public table contract."""
 
@@ -86,6 +119,8 @@ class Contract:
     table: str | None = None
     grain: str | None = None
     primary_key: tuple[str, ...] = ()
+    sql: str | None = None
+    window: Window | None = None
 
     def field(self, name: str) -> Field:
         """The field called `name`."""
@@ -149,6 +184,8 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         table=raw.get("table"),
         grain=raw.get("grain"),
         primary_key=tuple(raw.get("primary_key") or ()),
+        sql=raw.get("sql"),
+        window=Window(**raw["window"]) if raw.get("window") else None,
     )
 
 
@@ -156,7 +193,9 @@ def _load_dir(kind: str) -> dict[str, Contract]:
     folder = project_dir("data_contracts") / kind
     contracts = {}
     for path in sorted(folder.glob("*.yml")):
-        contract = parse_contract(yaml.safe_load(path.read_text(encoding="utf-8")))
+        # the C loader when PyYAML has it: the contracts are read by every process that builds the definitions
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        contract = parse_contract(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
         contracts[contract.table or contract.name] = contract
     return contracts
 

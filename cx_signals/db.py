@@ -11,9 +11,11 @@ import json
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -39,8 +41,9 @@ from cx_signals.tables import (
 )
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-# Run in this order after the tables exist: macros (both files), then the consent views (working file only).
-_SETUP = ("setup/macros", "setup/consent")
+# Run in this order after the tables exist: macros (both files), then the consent views and the shared contact
+# definitions that use them (working file only).
+_SETUP = ("setup/macros", "setup/consent", "setup/contacts")
 # Writers that build a new DuckLake's schema at once conflict (two creates of one name): the loser tries again.
 _SCHEMA_ATTEMPTS = 5
 _ARROW_TYPES = {
@@ -57,6 +60,104 @@ _ARROW_TYPES = {
 def sql_text(name: str) -> str:
     """The text of `sql/<name>.sql`."""
     return (project_dir("sql") / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_hash(name: str) -> str:
+    """SHA-256 (hex) of `sql/<name>.sql` and of the shared definitions (sql/setup) it uses: what it computes."""
+    parts = [sql_text(name), *(_setup_definitions()[d] for d in sorted(sql_reads(sql_text(name)).definitions))]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SqlReads:
+    """What a query reads: qualified tables (`schema.table`) and the shared definitions of sql/setup it uses."""
+
+    tables: frozenset[str]
+    definitions: frozenset[str]
+
+
+# customer_records() reads derived tables (sessions, contact outcomes) only to find the rows of the customers it is
+# given, never their values: a query using it reads what its argument reads (the consent views), so that consent does
+# not make a table depend on itself or on later steps.
+_LOOKUP_ONLY = frozenset({"customer_records"})
+_PARSING = threading.Lock()  # one parser connection, used by one thread at a time
+_DEFINITION = re.compile(
+    r"\s*CREATE OR REPLACE (MACRO|VIEW) (?:main\.)?(\w+)(?:\([^)]*\))? AS\s+(TABLE\s+)?(.*?);?\s*$",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """An empty in-memory database: parsing needs no tables."""
+    return duckdb.connect()
+
+
+@cache
+def _setup_definitions() -> dict[str, str]:
+    """The body of each macro and view sql/setup defines, by name: a SELECT (a scalar macro's expression as
+    `SELECT <expression>`)."""
+    definitions = {}
+    for name in _SETUP:
+        for statement in duckdb.extract_statements(sql_text(name)):
+            code = re.sub(r"--[^\n]*", "", statement.query)
+            match = _DEFINITION.match(code)
+            if match is None:
+                raise ValueError(f"sql/{name}.sql: not a CREATE OR REPLACE MACRO or VIEW: {code.strip()[:80]}")
+            kind, definition, table, body = match.groups()
+            definitions[definition] = body if kind.upper() == "VIEW" or table else f"SELECT {body}"
+    return definitions
+
+
+def _references(node: Any, tables: set[tuple[str, str]], functions: set[str], ctes: set[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "BASE_TABLE":
+            tables.add((node["schema_name"], node["table_name"]))
+        elif node.get("class") == "FUNCTION":
+            functions.add(node["function_name"])
+        for entry in (node.get("cte_map") or {}).get("map", []):
+            ctes.add(entry["key"])
+        for value in node.values():
+            _references(value, tables, functions, ctes)
+    elif isinstance(node, list):
+        for value in node:
+            _references(value, tables, functions, ctes)
+
+
+@cache
+def _direct_reads(sql: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(schema-qualified tables, other relation and function names) that one SELECT names, parsed by DuckDB."""
+    with _PARSING:
+        # the text as a literal: the first statement of a process with a parameter takes most of a second
+        tree = json.loads(_parser().execute(f"SELECT json_serialize_sql({_sql_string(sql)})").fetchone()[0])
+    if tree.get("error"):
+        raise ValueError(f"cannot parse SQL: {tree.get('error_message')}")
+    found: set[tuple[str, str]] = set()
+    functions: set[str] = set()
+    ctes: set[str] = set()
+    _references(tree, found, functions, ctes)
+    tables = frozenset(f"{s}.{t}" for s, t in found if s and s != "main")
+    names = frozenset({t for s, t in found if s == "main" or (not s and t not in ctes)} | functions)
+    return tables, names
+
+
+@cache
+def sql_reads(sql: str) -> SqlReads:
+    """The tables one SELECT (with `$name` parameters) reads, parsed by DuckDB itself, and the sql/setup macros and
+    views it uses, followed into their definitions: a table named only in a comment, a string or a CTE of the same
+    name is not read. Relations the caller registers (such as `cost_model`) are not tables and are left out."""
+    definitions = _setup_definitions()
+    tables: set[str] = set()
+    used: set[str] = set()
+    pending = [sql]
+    while pending:
+        found, names = _direct_reads(pending.pop())
+        tables.update(found)
+        for name in sorted((names & definitions.keys()) - used):
+            used.add(name)
+            if name not in _LOOKUP_ONLY:
+                pending.append(definitions[name])
+    return SqlReads(frozenset(tables), frozenset(used))
 
 
 def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.db import sql_text
 from cx_signals.locking import exclusive_lock
 from cx_signals.quality import validate_partitions
 from cx_signals.storage import connect
@@ -92,17 +93,7 @@ def reconciliation_check(source: str, tables: tuple[str, ...]) -> dg.AssetChecks
     def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             rows = con.execute(
-                f"""
-                SELECT a.partition_date, a.records_read, a.rows_written, a.records_quarantined, a.duplicates_removed,
-                       coalesce(a.records_erased, 0),
-                       (SELECT count(*) FROM {qualified(primary)} AS t WHERE t.partition_date = a.partition_date),
-                       (SELECT count(*) FROM quarantine.rejects AS q
-                        WHERE q.partition_date = a.partition_date AND q.source = ? AND q.source_line IS NOT NULL)
-                FROM audit.runs AS a
-                WHERE a.run_id = ? AND a.asset = ?
-                ORDER BY a.partition_date
-                """,
-                [source, context.run.run_id, primary],
+                sql_text("checks/counts_reconcile"), {"table": primary, "source": source, "run_id": context.run.run_id}
             ).fetchall()
         broken = [
             f"{day}: read {read} vs loaded {loaded} + quarantined {quarantined} + duplicates {duplicates} + erased "

@@ -48,6 +48,31 @@ def code_version() -> str:
     return f"{cx_signals.__version__}+{commit}" if commit else cx_signals.__version__
 
 
+def audit_days(
+    con: duckdb.DuckDBPyConnection,
+    context: dg.AssetExecutionContext,
+    table: str,
+    days: list[date],
+    notes: dict[date, str] | None = None,
+) -> None:
+    """Record in audit.runs the rows this run wrote to `table` on each of `days`, with any note on why a day is
+    empty."""
+    counts = dict(
+        con.execute(
+            f"SELECT {PARTITION_COLUMN}, count(*) FROM {qualified(table)} WHERE {PARTITION_COLUMN} BETWEEN ? AND ?"
+            " GROUP BY ALL",
+            [min(days), max(days)],
+        ).fetchall()
+    )
+    record_audit(
+        con,
+        context.run.run_id,
+        table,
+        {d: {"rows_written": counts.get(d, 0), "note": (notes or {}).get(d)} for d in days},
+        code_version(),
+    )
+
+
 def table_metadata(
     con: duckdb.DuckDBPyConnection, table: str, days: list[date], rows_written: int, **extra: Any
 ) -> dict[str, Any]:

@@ -20,11 +20,12 @@ from cx_signals.ingest import landing_days
 from cx_signals.landing import LandingPathError, discover
 from cx_signals.paths import database_files
 from cx_signals.storage import Storage
-from dagster_defs.assets.metrics import build_metrics
+from cx_signals.tables import all_tables
 from dagster_defs.assets.models import build_models
 from dagster_defs.assets.publish import build_publish
 from dagster_defs.assets.raw import SOURCE_TABLES, asset_key, build_raw
 from dagster_defs.assets.signals import build_signals
+from dagster_defs.assets.sql_tables import build_sql_assets
 from dagster_defs.assets.triage import build_triage
 from dagster_defs.database_resources import build_resources, environment_locations
 from dagster_defs.jobs import build_jobs
@@ -84,16 +85,39 @@ def with_sources(assets: list, config: dict[str, Any]) -> list:
     return dg.map_asset_specs(attach, assets)
 
 
+def with_table_metadata(assets: list) -> list:
+    """`assets` with every table asset carrying its table name and column schema (names, DuckDB types and
+    descriptions from the contracts), shown in the UI."""
+    tables = all_tables()
+
+    def attach(spec: dg.AssetSpec) -> dg.AssetSpec:
+        name = ".".join(spec.key.path)
+        if name not in tables:
+            return spec
+        columns = [dg.TableColumn(c.name, c.type, description=c.description) for c in tables[name].columns]
+        return spec.merge_attributes(
+            metadata={"dagster/table_name": name, "dagster/column_schema": dg.TableSchema(columns=columns)}
+        )
+
+    return dg.map_asset_specs(attach, assets)
+
+
+def leaves(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """The keys of `assets` that no other of them depends on: the last steps before publishing."""
+    upstream = {dep for a in assets for deps in a.asset_deps.values() for dep in deps}
+    return sorted({key for a in assets for key in a.keys} - upstream)
+
+
 def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Every asset and asset check of the pipeline, built from `config`."""
     assets: list = []
     checks: list = []
-    for build in (build_raw, build_triage, build_signals, build_models, build_metrics):
+    for build in (build_raw, build_triage, build_signals, build_sql_assets, build_models):
         built_assets, built_checks = build(config, partitions)
         assets.extend(built_assets)
         checks.extend(built_checks)
-    assets.extend(build_publish(config, partitions))
-    return with_sources(assets, config), checks
+    assets.extend(build_publish(config, partitions, leaves(assets)))
+    return with_table_metadata(with_sources(assets, config)), checks
 
 
 def build_definitions(config: dict[str, Any], first_day: date, database: str, landing: str) -> dg.Definitions:

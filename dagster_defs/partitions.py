@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from cx_signals.contracts import table_contracts
+
 # One run processes a whole range of days: a backfill or `cx-signals run` is one run, not one per day.
 single_run = dg.BackfillPolicy.single_run()
 # The days of the run's partition range that hold data, as "YYYY-MM-DD..YYYY-MM-DD" spans joined by commas; a run
@@ -42,12 +44,10 @@ def plan_runs(days: list[date], window_days: int) -> list[list[date]]:
 
 
 def longest_window_days(config: dict) -> int:
-    """The longest window (days) any asset reads around its partition: repeat chains, priorities, anomalies."""
-    return max(
-        config["outcomes"]["chain_lookback_days"],
-        config["priorities"]["window_days"],
-        config["anomalies"]["baseline_days"],
-    )
+    """The longest window (days) any asset reads around its partition: the windows the table contracts declare
+    (repeat chains, priorities, anomalies) and the repeat-chain window of the model assets."""
+    windows = [c.window.days(config) for c in table_contracts().values() if c.window]
+    return max([config["outcomes"]["chain_lookback_days"], *(days for window in windows for days in window)])
 
 
 def days_in_spans(spans: str) -> set[date]:

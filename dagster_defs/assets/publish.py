@@ -18,19 +18,12 @@ from dagster_defs.common import code_version
 from dagster_defs.database_resources import WRITER_POOL, CxSettings
 from dagster_defs.partitions import single_run
 
-_PUBLISHED_AFTER = (
-    "metrics.daily_outcomes",
-    "metrics.journey_priorities",
-    "metrics.agent_daily",
-    "metrics.outcome_anomalies",
-    "metrics.repeat_risk",
-    "signals.journeys",
-    "signals.friction_alerts",
-)
 
-
-def build_publish(config: dict, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """The retention, published database and HTML report assets."""
+def build_publish(
+    config: dict, partitions: dg.PartitionsDefinition, after: list[dg.AssetKey]
+) -> list[dg.AssetsDefinition]:
+    """The retention, published database and HTML report assets; retention runs `after` the given assets (the last
+    steps of the pipeline), so publishing follows every table."""
     lock_timeout = float(config["locks"]["timeout_seconds"])
     retention_days = dict(config["retention"])
     common = {
@@ -42,7 +35,7 @@ def build_publish(config: dict, partitions: dg.PartitionsDefinition) -> list[dg.
 
     @dg.asset(
         key=asset_key("published.retention"),
-        deps=[asset_key(t) for t in _PUBLISHED_AFTER],
+        deps=after,
         kinds={"duckdb"},
         description="Deletes the partitions older than retention.<schema> days before today (UTC) from every "
         "partitioned table of that schema in the working file, so that the published file follows; each table with "

@@ -1,6 +1,6 @@
 -- metrics.agent_daily: one row per day in [$start_date, $end_date] x pseudonymous agent (raw.turns.agent_key of
 -- agent turns; never agent_id), for conversations of customers who have not refused analytics consent only
--- (joined through metrics.contact_outcomes, and main.refused_customers).
+-- (joined through metrics.contact_outcomes, and consented()).
 -- A conversation counts for EVERY agent who spoke in it, so a transferred conversation counts for both agents and
 -- the agents' conversations add up to more than the day's contacts; conversations_as_last_agent counts it for
 -- the last agent only. From an agent's turn on, the conversation is "held" by that agent until another agent
@@ -19,7 +19,7 @@ WITH conversations AS (
     LEFT JOIN signals.conversation_signals AS s
       ON s.conversation_id = o.conversation_id AND s.partition_date BETWEEN $start_date AND $end_date
     WHERE o.partition_date BETWEEN $start_date AND $end_date
-      AND o.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(o.customer_key)
 ),
 turns AS (
     SELECT
@@ -46,7 +46,9 @@ agent_conversations AS (
         CASE WHEN any_value(written_reply_minutes) IS NOT NULL
              THEN count(*) FILTER (WHERE speaking_agent = holder) * any_value(written_reply_minutes) * 60.0
              ELSE sum(greatest(epoch_us(held_until - ts), 0)) / 1e6 END AS handle_seconds,
-        count(*) FILTER (WHERE speaker = 'customer' AND coalesce(regexp_matches(text, $escalation_regex), FALSE))
+        count(*) FILTER (
+            WHERE speaker = 'customer' AND coalesce(regexp_matches(text, $conversation_escalation_patterns), FALSE)
+        )
             AS escalation_requests
     FROM held
     WHERE holder IS NOT NULL

@@ -1,5 +1,5 @@
 -- metrics.contact_outcomes: one row per conversation started on a day in [$start_date, $end_date] of a customer who
--- has not refused analytics consent (main.refused_customers: signals of earlier days may predate a refusal).
+-- has not refused analytics consent (consented(): signals of earlier days may predate a refusal).
 -- Definitions (docs/metrics.md): contained = bot turns and no agent turn and no handoff; repeat contact =
 -- another conversation of the same customer, any channel, starting within $outcomes_repeat_window_days days
 -- after this one's end with the same intent (or either intent unknown); FCR = not abandoned and no repeat;
@@ -8,16 +8,10 @@
 -- hours after the end. Repeat chains (same customer and intent, each within R days of the previous end) are
 -- followed $outcomes_chain_lookback_days days back and forward.
 WITH contacts AS (
-    SELECT
-        s.*,
-        contact_intent(s.labelled_intent, p.predicted_intent) AS intent,
-        CASE WHEN s.labelled_intent IS NOT NULL THEN 'label'
-             WHEN p.predicted_intent IS NOT NULL THEN 'model' ELSE 'none' END AS intent_source
-    FROM signals.conversation_signals AS s
-    LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
-    WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
-                               AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
-      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+    SELECT *
+    FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                       $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                       $outcomes_repeat_window_days)
 ),
 costed AS (
     SELECT
@@ -57,19 +51,6 @@ next_contacts AS (
      AND (b.intent = a.intent OR a.intent = 'unknown' OR b.intent = 'unknown')
     GROUP BY a.conversation_id
 ),
-chain_links AS (
-    SELECT
-        w.*,
-        lag(w.ended_at) OVER (PARTITION BY w.customer_key, w.intent ORDER BY w.started_at, w.conversation_id)
-            AS previous_end
-    FROM with_cost AS w
-),
-chain_numbers AS (
-    SELECT *,
-        sum(CASE WHEN continues_chain(started_at, previous_end, $outcomes_repeat_window_days) THEN 0 ELSE 1 END)
-            OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS chain_number
-    FROM chain_links
-),
 chains AS (
     SELECT
         customer_key, intent, chain_number,
@@ -80,7 +61,7 @@ chains AS (
         arg_max(conversation_id, started_at) AS last_conversation_id,
         coalesce(arg_max_null(disposition, started_at) = 'resolved', FALSE) AS chain_resolved,
         arg_max(ended_at, started_at) AS last_ended_at
-    FROM chain_numbers
+    FROM with_cost
     GROUP BY customer_key, intent, chain_number
 ),
 frictions AS (
@@ -95,16 +76,8 @@ frictions AS (
     GROUP BY w.conversation_id
 ),
 preceding_frictions AS (
-    -- failure demand: a session with friction that was active within the window before the contact started
-    SELECT w.conversation_id
-    FROM with_cost AS w
-    JOIN signals.session_friction AS f
-      ON f.customer_key = w.customer_key
-     AND f.had_friction
-     AND f.session_start <= w.started_at
-     AND f.session_end >= w.started_at - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
-    WHERE f.partition_date BETWEEN $start_date - INTERVAL 1 DAY AND $end_date
-    GROUP BY w.conversation_id
+    SELECT DISTINCT conversation_id
+    FROM preceding_friction($start_date, $end_date, $journeys_pre_contact_window_minutes)
 ),
 outcomes AS (
     SELECT
@@ -123,13 +96,15 @@ outcomes AS (
         ch.chain_started_at,
         ch.last_ended_at,
         ch.last_conversation_id
-    FROM chain_numbers AS n
+    FROM with_cost AS n
     LEFT JOIN next_contacts AS nc USING (conversation_id)
     LEFT JOIN frictions AS fr USING (conversation_id)
     LEFT JOIN preceding_frictions AS pf USING (conversation_id)
     LEFT JOIN signals.csat_predictions AS cp USING (conversation_id)
     JOIN chains AS ch USING (customer_key, intent, chain_number)
-    WINDOW chain_order AS (PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id)
+    WINDOW chain_order AS (
+        PARTITION BY n.customer_key, n.intent, n.chain_number ORDER BY n.started_at, n.conversation_id
+    )
 )
 SELECT
     partition_date,

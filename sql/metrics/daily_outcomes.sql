@@ -26,7 +26,7 @@ WITH rates AS (
         quantile_cont(handle_time_seconds, 0.9) AS handle_time_p90_seconds
     FROM metrics.contact_outcomes
     WHERE partition_date BETWEEN $start_date AND $end_date
-      AND customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(customer_key)
     GROUP BY ALL
 ),
 resolutions AS (
@@ -39,7 +39,7 @@ resolutions AS (
         quantile_cont(time_to_resolve_seconds, 0.9) AS time_to_resolve_p90_seconds
     FROM metrics.contact_outcomes
     WHERE partition_date BETWEEN $start_date AND $end_date AND resolves_chain AND chain_status = 'resolved'
-      AND customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(customer_key)
     GROUP BY ALL
 )
 SELECT

@@ -10,7 +10,7 @@
 -- the window are listed with their inputs but neither scored nor ranked; 'unknown' is ranked like any intent.
 WITH days AS (
     SELECT CAST(d AS DATE) AS partition_date
-    FROM range(CAST($start_date AS TIMESTAMP), CAST($end_date AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r(d)
+    FROM range(CAST($start_date AS TIMESTAMP), CAST($end_date AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r (d)
 ),
 window_contacts AS (
     SELECT d.partition_date, o.* EXCLUDE (partition_date)
@@ -19,7 +19,7 @@ window_contacts AS (
       ON o.partition_date BETWEEN d.partition_date - (CAST($priorities_window_days AS INTEGER) - 1) AND d.partition_date
     WHERE o.partition_date BETWEEN CAST($start_date AS DATE) - (CAST($priorities_window_days AS INTEGER) - 1)
                                AND $end_date
-      AND o.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(o.customer_key)
 ),
 journeys AS (
     -- one row per repeat chain (journey) with a contact in the window; its cost is the whole chain's

@@ -31,7 +31,7 @@ cost_days AS (
     FROM metrics.contact_outcomes
     WHERE partition_date BETWEEN CAST($start_date AS DATE) - CAST($anomalies_baseline_days AS INTEGER) AND $end_date
       AND resolves_chain AND chain_status = 'resolved'
-      AND customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(customer_key)
     GROUP BY GROUPING SETS ((partition_date, channel), (partition_date))
 ),
 series AS (
@@ -40,12 +40,13 @@ series AS (
     FROM rate_days
     WHERE contacts > 0
     UNION ALL
-    SELECT partition_date, channel, 'cwq_rate', contained_with_quality / contacts, contacts, contacts
+    SELECT partition_date, channel, 'cwq_rate' AS metric, contained_with_quality / contacts AS value,
+           contacts AS sample_size, contacts
     FROM rate_days
     WHERE contacts > 0
     UNION ALL
-    SELECT c.partition_date, c.channel, 'cost_to_resolve_median', c.cost_to_resolve_median, c.chains_resolved,
-           coalesce(r.contacts, 0)
+    SELECT c.partition_date, c.channel, 'cost_to_resolve_median' AS metric, c.cost_to_resolve_median AS value,
+           c.chains_resolved AS sample_size, coalesce(r.contacts, 0) AS contacts
     FROM cost_days AS c
     LEFT JOIN rate_days AS r USING (partition_date, channel)
     WHERE c.cost_to_resolve_median IS NOT NULL
@@ -79,7 +80,9 @@ spreads AS (
             WHEN s.baseline IS NULL THEN NULL
             WHEN t.metric = 'cost_to_resolve_median'
                 THEN greatest(1.4826 * d.mad, $anomalies_min_relative_spread * abs(s.baseline))
-            ELSE greatest(1.4826 * d.mad, sqrt(s.baseline * (1 - s.baseline) / t.sample_size), $anomalies_min_rate_spread)
+            ELSE greatest(
+                1.4826 * d.mad, sqrt(s.baseline * (1 - s.baseline) / t.sample_size), $anomalies_min_rate_spread
+            )
         END AS spread
     FROM targets AS t
     LEFT JOIN baselines AS s USING (partition_date, channel, metric)

@@ -1,6 +1,7 @@
--- Per source, what the runs ($run_ids) of one command read and quarantined: records read, records quarantined, and files rejected
--- whole (unreadable, unknown shape) on the days the run ingested. The CLI turns it into the quarantined share.
-WITH sources(source, asset) AS (
+-- Per source, what the runs ($run_ids) of one command read and quarantined: records read, records quarantined, and
+-- files rejected whole (unreadable, unknown shape) on the days the run ingested. The CLI turns it into the quarantined
+-- share.
+WITH sources (source, asset) AS (
     VALUES ('transcripts', 'raw.conversations'), ('telemetry', 'raw.telemetry'), ('events', 'raw.events')
 ),
 ingested AS (

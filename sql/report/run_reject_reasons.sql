@@ -1,11 +1,12 @@
--- The top reject reasons of the days the runs ($run_ids) of one command ingested, per source, rule and field, with an example file
--- and line and the first example's reason.
+-- The top reject reasons of the days the runs ($run_ids) of one command ingested, per source, rule and field, with an
+-- example file and line and the first example's reason.
 WITH days AS (
     SELECT DISTINCT partition_date,
            CASE asset WHEN 'raw.conversations' THEN 'transcripts' WHEN 'raw.telemetry' THEN 'telemetry'
                       ELSE 'events' END AS source
     FROM audit.runs
-    WHERE run_id IN (SELECT unnest($run_ids::VARCHAR[])) AND asset IN ('raw.conversations', 'raw.telemetry', 'raw.events')
+    WHERE run_id IN (SELECT unnest($run_ids::VARCHAR[]))
+      AND asset IN ('raw.conversations', 'raw.telemetry', 'raw.events')
 )
 SELECT
     q.source,

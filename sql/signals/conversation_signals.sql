@@ -1,5 +1,5 @@
 -- signals.conversation_signals: one row per conversation started on a day in [$start_date, $end_date] of a customer
--- who has not refused analytics consent (main.refused_customers, sql/setup/consent.sql).
+-- who has not refused analytics consent (consented(), sql/setup/consent.sql).
 -- Sentiment start/end are means of the first/last quarter (ceil(n/4)) of customer turns (Contact Lens scores
 -- quarters); the shift is reliable with >= $sentiment_min_turns_reliable_shift customer turns (Genesys).
 -- Non-talk time (voice) = hold time + silences over $conversation_silence_gap_seconds s outside holds.
@@ -7,7 +7,7 @@ WITH conversations AS (
     SELECT c.*
     FROM raw.conversations AS c
     WHERE c.partition_date BETWEEN $start_date AND $end_date
-      AND c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(c.customer_key)
 ),
 turns AS (
     SELECT
@@ -23,8 +23,8 @@ customer_turns AS (
     SELECT
         *,
         compound < $sentiment_negative_threshold AS is_negative,
-        coalesce(regexp_matches(text, $escalation_regex), FALSE) AS asks_escalation,
-        coalesce(regexp_matches(text, $effort_regex), FALSE) AS effort_cue,
+        coalesce(regexp_matches(text, $conversation_escalation_patterns), FALSE) AS asks_escalation,
+        coalesce(regexp_matches(text, $conversation_effort_patterns), FALSE) AS effort_cue,
         list_distinct(list_filter(string_split_regex(lower(coalesce(text, '')), '[^a-z0-9]+'), w -> w <> ''))
             AS tokens,
         row_number() OVER (PARTITION BY conversation_id ORDER BY turn_index) AS customer_position,

@@ -15,23 +15,10 @@
 --     within $journeys_pre_contact_window_minutes minutes before it started (failure demand). alert_at = the
 --     contact's start. High when that session's friction score is >= $alerts_high_friction_score.
 -- Conversations and chains are read $outcomes_chain_lookback_days days back (long conversations, chain starts).
-WITH contacts AS (
-    SELECT
-        s.*,
-        contact_intent(s.labelled_intent, p.predicted_intent) AS intent,
-        s.disposition IS DISTINCT FROM 'resolved' AS is_open
-    FROM signals.conversation_signals AS s
-    LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
-    WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)) AND $end_date
-      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
-),
-chain_numbers AS (
-    SELECT *,
-        sum(CASE WHEN continues_chain(started_at, previous_end, $outcomes_repeat_window_days) THEN 0 ELSE 1 END)
-            OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS chain_number
-    FROM (SELECT *,
-              lag(ended_at) OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS previous_end
-          FROM contacts)
+WITH chain_numbers AS (
+    SELECT *, coalesce(disposition <> 'resolved', TRUE) AS is_open
+    FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)), $end_date,
+                       $outcomes_repeat_window_days)
 ),
 chained AS (
     SELECT *,
@@ -54,7 +41,7 @@ drop_candidates AS (
 candidate_turns AS (
     SELECT
         t.conversation_id, t.ts, s.compound,
-        coalesce(regexp_matches(t.text, $escalation_regex), FALSE) AS asks_escalation,
+        coalesce(regexp_matches(t.text, $conversation_escalation_patterns), FALSE) AS asks_escalation,
         row_number() OVER (PARTITION BY t.conversation_id ORDER BY t.turn_index) AS k
     FROM raw.turns AS t
     JOIN drop_candidates AS c USING (conversation_id)
@@ -197,15 +184,8 @@ pre_contact_sessions AS (
         arg_max(epoch(c.started_at - f.session_end) / 60.0, f.session_end) AS minutes_before,
         count(*) AS friction_sessions
     FROM chained AS c
-    JOIN signals.session_friction AS f
-      ON f.customer_key = c.customer_key
-     AND f.had_friction
-     AND f.session_start <= c.started_at
-     AND f.session_end >= c.started_at - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
+    JOIN preceding_friction($start_date, $end_date, $journeys_pre_contact_window_minutes) AS f USING (conversation_id)
     WHERE c.is_open
-      AND CAST(c.started_at AS DATE) BETWEEN $start_date AND $end_date
-      AND f.partition_date BETWEEN CAST($start_date - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
-                                        - INTERVAL 1 DAY AS DATE) AND $end_date
     GROUP BY c.conversation_id
 ),
 friction_alerts AS (

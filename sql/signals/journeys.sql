@@ -11,27 +11,11 @@
 -- demand"): a contact preceded by a friction session (had_friction) that started by the contact's start and
 -- ended within $journeys_pre_contact_window_minutes minutes before it. Sessions carry no intent, so a session
 -- can count towards two journeys of one customer that run at the same time.
-WITH contacts AS (
-    SELECT
-        s.conversation_id, s.customer_key, s.channel, s.disposition, s.started_at, s.ended_at,
-        s.escalation_requests,
-        contact_intent(s.labelled_intent, p.predicted_intent) AS intent
-    FROM signals.conversation_signals AS s
-    LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
-    WHERE s.partition_date BETWEEN $start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
-                               AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
-      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
-),
-chain_links AS (
-    SELECT *,
-        lag(ended_at) OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS previous_end
-    FROM contacts
-),
-chain_numbers AS (
-    SELECT *,
-        sum(CASE WHEN continues_chain(started_at, previous_end, $outcomes_repeat_window_days) THEN 0 ELSE 1 END)
-            OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS chain_number
-    FROM chain_links
+WITH chain_numbers AS (
+    SELECT *
+    FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                       $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                       $outcomes_repeat_window_days)
 ),
 positioned AS (
     SELECT *,
@@ -53,20 +37,16 @@ sessions AS (
     SELECT session_key, customer_key, session_start, session_end, had_friction, rage_click_bursts, errors, crashes
     FROM signals.session_friction
     WHERE customer_key IS NOT NULL
-      AND customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
+      AND consented(customer_key)
       AND partition_date BETWEEN CAST($start_date - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
                                       - INTERVAL 1 DAY AS DATE)
                              AND $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER))
 ),
 contact_friction AS (
-    SELECT c.conversation_id, min(f.session_start) AS first_friction_at
-    FROM journey_contacts AS c
-    JOIN sessions AS f
-      ON f.customer_key = c.customer_key
-     AND f.had_friction
-     AND f.session_start <= c.started_at
-     AND f.session_end >= c.started_at - to_minutes(CAST($journeys_pre_contact_window_minutes AS INTEGER))
-    GROUP BY c.conversation_id
+    SELECT conversation_id, min(session_start) AS first_friction_at
+    FROM preceding_friction($start_date, $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                            $journeys_pre_contact_window_minutes)
+    GROUP BY conversation_id
 ),
 contact_summary AS (
     SELECT

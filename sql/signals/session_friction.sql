@@ -171,14 +171,20 @@ parts AS (
 ),
 scored AS (
     SELECT *,
-        $w_rage_clicks * rage_click_bursts + $w_dead_clicks * dead_clicks + $w_error_clicks * error_clicks
-            + $w_form_errors * form_errors + $w_quick_backs * quick_backs + $w_slow_pages * slow_pages
-            + $w_crashes * crashes + $w_errors * errors + $w_help_views * help_views AS friction_score
+        $friction_score_weights_rage_clicks * rage_click_bursts
+            + $friction_score_weights_dead_clicks * dead_clicks
+            + $friction_score_weights_error_clicks * error_clicks
+            + $friction_score_weights_form_errors * form_errors
+            + $friction_score_weights_quick_backs * quick_backs
+            + $friction_score_weights_slow_pages * slow_pages
+            + $friction_score_weights_crashes * crashes
+            + $friction_score_weights_errors * errors
+            + $friction_score_weights_help_views * help_views AS friction_score
     FROM parts
 )
 -- customers who refuse analytics consent, and the devices they used (main.refused_records): a session of theirs is
 -- left out even when they were logged out
 SELECT *, friction_score >= $friction_session_friction_threshold AS had_friction
 FROM scored
-WHERE coalesce(customer_key NOT IN (SELECT customer_key FROM main.refused_customers), TRUE)
+WHERE coalesce(consented(customer_key), TRUE)
   AND coalesce(anonymous_key NOT IN (SELECT id FROM main.refused_records WHERE id_column = 'anonymous_key'), TRUE)

@@ -47,8 +47,8 @@ def test_sql_parameters_and_cost_model_come_from_the_config():
     config = load_config()
     parameters = sql_parameters(config)
     assert parameters["outcomes_repeat_window_days"] == config["outcomes"]["repeat_window_days"]
-    assert parameters["w_rage_clicks"] == config["friction"]["score_weights"]["rage_clicks"]
-    assert parameters["escalation_regex"].startswith("(?i)")
+    assert parameters["friction_score_weights_rage_clicks"] == config["friction"]["score_weights"]["rage_clicks"]
+    assert parameters["conversation_escalation_patterns"].startswith("(?i)")
     rows = {r["channel"]: r for r in cost_model_rows(config)}
     assert rows["voice"]["written_reply_minutes"] is None and rows["email"]["written_reply_minutes"] > 0
     assert set(rows) == {"chat", "voice", "email", "messaging", "social"}

@@ -50,8 +50,8 @@ def test_consent_analytics_is_read_in_one_place_only():
         if "consent_analytics" in path.read_text(encoding="utf-8")
     )
     assert readers == ["sql/setup/consent.sql"]
-    for module in ("dagster_defs/assets/signals.py", "dagster_defs/assets/triage.py"):
-        assert "main.refused_customers" in (root / module).read_text(encoding="utf-8"), module
+    assert "consented(c.customer_key)" in (root / "sql/signals/turn_texts.sql").read_text(encoding="utf-8")
+    assert "main.refused_customers" in (root / "dagster_defs/assets/triage.py").read_text(encoding="utf-8")
 
 
 def test_a_later_refusal_removes_the_conversations_the_customer_consented_to_from_signals(con):

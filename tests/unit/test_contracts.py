@@ -177,3 +177,20 @@ def test_a_contract_with_an_unknown_pii_class_or_a_non_string_id_is_refused(fiel
     # a misspelt class would silently store the field unredacted
     with pytest.raises(ValueError, match=message):
         parse_contract({"name": "bad", "fields": [field]})
+
+
+def test_a_contract_window_is_days_or_a_parameter_path_with_an_offset():
+    raw = {"name": "t", "table": "metrics.t", "sql": "metrics/t", "window": {"before": "priorities.window_days - 1"}}
+    contract = parse_contract(raw)
+    assert contract.sql == "metrics/t"
+    assert contract.window.days(CONFIG) == (CONFIG["priorities"]["window_days"] - 1, 0)
+    assert parse_contract({**raw, "window": {"before": 2, "after": "outcomes.chain_lookback_days + 3"}}).window.days(
+        CONFIG
+    ) == (2, CONFIG["outcomes"]["chain_lookback_days"] + 3)
+    for bad, message in (("two days", "whole number"), ("anomalies.baseline_days - 99", "must not be negative")):
+        with pytest.raises(ValueError, match=message):
+            parse_contract({**raw, "window": {"before": bad}}).window.days(CONFIG)
+    with pytest.raises(ValueError, match=r"no parameter outcomes\.no_such_days"):
+        parse_contract({**raw, "window": {"before": "outcomes.no_such_days"}}).window.days(CONFIG)
+    with pytest.raises(TypeError):
+        parse_contract({**raw, "window": {"behind": 3}})

@@ -1,0 +1,49 @@
+-- Contacts, repeat chains and pre-contact friction, defined once (working file only, after consent.sql) for
+-- metrics.contact_outcomes, signals.journeys and signals.friction_alerts. Macro arguments are the days read
+-- (first_day, last_day) and the windows that the calling file binds from its parameters.
+
+-- The contacts (conversations) of consented customers started on a day in [first_day, last_day]: every column of
+-- signals.conversation_signals, the intent they are counted under (contact_intent) and where it comes from.
+CREATE OR REPLACE MACRO contacts(first_day, last_day) AS TABLE
+SELECT
+    s.*,
+    contact_intent(s.labelled_intent, p.predicted_intent) AS intent,
+    CASE WHEN s.labelled_intent IS NOT NULL THEN 'label'
+         WHEN p.predicted_intent IS NOT NULL THEN 'model' ELSE 'none' END AS intent_source
+FROM signals.conversation_signals AS s
+LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
+WHERE s.partition_date BETWEEN first_day AND last_day
+  AND consented(s.customer_key);
+
+-- Repeat chains (docs/metrics.md): the contacts of [first_day, last_day], each with the end of the previous contact
+-- of its customer and intent (previous_end) and its chain_number within them: a contact continues the chain when it
+-- starts after the previous end and within window_days days of it (continues_chain), else it starts a new one.
+-- A chain is (customer_key, intent, chain_number); the days read must reach far enough back to find its start.
+CREATE OR REPLACE MACRO repeat_chains(first_day, last_day, window_days) AS TABLE
+SELECT *,
+    sum(CASE WHEN continues_chain(started_at, previous_end, window_days) THEN 0 ELSE 1 END)
+        OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS chain_number
+FROM (
+    SELECT *,
+        lag(ended_at) OVER (PARTITION BY customer_key, intent ORDER BY started_at, conversation_id) AS previous_end
+    FROM contacts(first_day, last_day)
+);
+
+-- Pre-contact friction ("failure demand"): one row per consented contact started on a day in [first_day, last_day]
+-- and session with friction (signals.session_friction, had_friction) of its customer that started by the contact's
+-- start and was active within window_minutes minutes before it. Sessions are read from the day before the window
+-- (a session spans midnight).
+CREATE OR REPLACE MACRO preceding_friction(first_day, last_day, window_minutes) AS TABLE
+SELECT
+    c.conversation_id, c.started_at,
+    f.session_key, f.session_start, f.session_end, f.friction_score
+FROM signals.conversation_signals AS c
+JOIN signals.session_friction AS f
+  ON f.customer_key = c.customer_key
+ AND f.had_friction
+ AND f.session_start <= c.started_at
+ AND f.session_end >= c.started_at - to_minutes(CAST(window_minutes AS INTEGER))
+WHERE c.partition_date BETWEEN first_day AND last_day
+  AND consented(c.customer_key)
+  AND f.partition_date BETWEEN CAST(first_day - to_minutes(CAST(window_minutes AS INTEGER)) - INTERVAL 1 DAY AS DATE)
+                           AND last_day;
