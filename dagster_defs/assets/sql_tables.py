@@ -20,8 +20,8 @@ from cx_signals.tables import all_tables
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.checks import contract_check
 from dagster_defs.common import audit_days, partition_days, table_metadata
+from dagster_defs.database_resources import WRITER_POOL
 from dagster_defs.partitions import single_run
-from dagster_defs.resources import WRITER_POOL
 
 # Schemas whose tables are written by assets; the others (audit, quarantine) are the pipeline's own records.
 ASSET_SCHEMAS = ("raw", "signals", "metrics")

@@ -2,8 +2,8 @@
 
 import re
 
+from cx_signals.bundled import project_dir
 from cx_signals.config import load_config, sql_parameters
-from cx_signals.resources import project_dir
 
 # The values callers bind for a run (sql/README.md); none begins with a config section.
 RUN_VALUES = {"start_date", "end_date", "run_id", "run_ids", "table", "source", "first_kept", "recorded_at"}
