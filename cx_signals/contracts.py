@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from cx_signals.bundled import project_dir
 from cx_signals.landing import parse_json
+
+if TYPE_CHECKING:
+    from cx_signals.config import Parameters
 
 DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -81,7 +84,7 @@ class Window:
     before: int | str = 0
     after: int | str = 0
 
-    def days(self, config: dict[str, Any]) -> tuple[int, int]:
+    def days(self, config: Parameters) -> tuple[int, int]:
         """(days back, days ahead), both >= 0, with the parameters taken from `config`."""
         return _window_days(self.before, config), _window_days(self.after, config)
 
@@ -89,7 +92,7 @@ class Window:
 _WINDOW_TERM = re.compile(r"([a-z_]+)\.([a-z_]+)(?:\s*([+-])\s*(\d+))?")
 
 
-def _window_days(term: int | str, config: dict[str, Any]) -> int:
+def _window_days(term: int | str, config: Parameters) -> int:
     if isinstance(term, int):
         days = term
     else:
@@ -97,9 +100,11 @@ def _window_days(term: int | str, config: dict[str, Any]) -> int:
         if match is None:
             raise ValueError(f"window {term!r}: write a whole number or section.parameter [+|- n]")
         section, name, sign, offset = match.groups()
-        if name not in config.get(section, {}):
-            raise ValueError(f"window {term!r}: no parameter {section}.{name} in the config")
-        days = int(config[section][name]) + (int(offset) if sign == "+" else -int(offset or 0))
+        try:
+            value = config[section][name]
+        except KeyError:
+            raise ValueError(f"window {term!r}: no parameter {section}.{name} in the config") from None
+        days = int(value) + (int(offset) if sign == "+" else -int(offset or 0))
     if days < 0:
         raise ValueError(f"window {term!r} is {days} days: it must not be negative")
     return days
@@ -334,7 +339,7 @@ class TimeBounds:
     now: datetime | None = None  # the run's time, when the bounds were built around it
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], now: datetime) -> TimeBounds:
+    def from_config(cls, config: Parameters, now: datetime) -> TimeBounds:
         """Bounds from `ingest.min_timestamp` to `now` plus `ingest.max_future_skew_hours`."""
         ingest = config["ingest"]
         return cls(

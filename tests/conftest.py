@@ -9,9 +9,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
+from hypothesis import settings
 
 from cx_signals.config import cost_model_rows, load_config, sql_parameters
 from cx_signals.db import ensure_schema, replace_from_query, replace_rows
+
+# Property tests check what a function returns, never how fast: on a shared machine a per-example deadline only
+# makes them flaky (timing belongs to `cx-signals bench`).
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -17,7 +17,7 @@ def sql_files() -> dict[str, str]:
 def test_every_parameter_is_a_config_path_or_a_run_value():
     config = load_config()
     parameters = sql_parameters(config)
-    sections = {section for section, values in config.items() if isinstance(values, dict)}
+    sections = set(type(config).model_fields)
     assert not {v for v in RUN_VALUES if any(v.startswith(f"{s}_") for s in sections)}
     for name, text in sql_files().items():
         for parameter in set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", re.sub(r"--[^\n]*", "", text))):
@@ -33,9 +33,8 @@ def test_every_derived_parameter_is_named_for_its_config_path():
     for name in parameters:
         paths = [
             (section, key)
-            for section, values in config.items()
-            if isinstance(values, dict)
-            for key in values
+            for section, values in config
+            for key, _ in values
             if name == f"{section}_{key}" or name.startswith(f"{section}_{key}_")
         ]
         assert paths, f"${name} names no config value"
