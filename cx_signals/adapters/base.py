@@ -12,8 +12,8 @@ reader could not parse never reach `convert`: they are quarantined with their ow
 timestamps as ISO-8601 text); they then go through the same validation, deduplication, quarantine and counting as a
 contract-shaped file. A source record it cannot map comes back with `error` and `rule` set (`UNMAPPABLE_RULE`, or a
 more precise rule), so that it is quarantined with its reason and nothing is lost silently. Each output record keeps
-the line of the source record it came from; when one source record gives several (an OTLP request), they are
-numbered in order instead. Read = loaded + quarantined + duplicates holds over the output records.
+the line of the source record it came from; when one source record gives several (an OTLP request), the first keeps
+it and the others are numbered after the file's last line. Read = loaded + quarantined + duplicates holds over the output records.
 """
 
 from __future__ import annotations

@@ -117,8 +117,8 @@ def read_adapted(file: LandingFile, detection: Detection, max_line_bytes: int = 
 
     Records that could not be parsed skip the adapter and keep their error; converted records come back as JSON
     text for the contract's validation, unmappable ones with their error and rule. Lines stay those of the source
-    records; an adapter that gives two records the same line (several records from one source record) has its
-    records numbered in order instead, so that each (file, line) names one record."""
+    records; when one source record gives several, the first keeps its line and the others are numbered after the
+    file's last line, so that each (file, line) names one record."""
     if detection.error is not None:
         return FileRead(file, file_error=detection.error, read_as="unknown", file_rule=UNKNOWN_FORMAT_RULE)
     adapter = detection.adapter
@@ -134,8 +134,19 @@ def read_adapted(file: LandingFile, detection: Detection, max_line_bytes: int = 
     records = [r for r in raw.records if r.error is not None]
     for record in adapter.convert(r for r in raw.records if r.error is None):
         records.append(record if record.error is not None else _line_record(record.line, record.value))
-    records.sort(key=lambda r: r.line)
-    if len({r.line for r in records}) < len(records):
-        records = [LandingRecord(n, r.payload, r.value, r.error, r.rule) for n, r in enumerate(records, start=1)]
-    read.records = records
+    read.records = _unique_lines(records)
     return read
+
+
+def _unique_lines(records: list[LandingRecord]) -> list[LandingRecord]:
+    """`records` in line order, each (file, line) naming one: a record after the first of its source record's line
+    is numbered after the file's last line, in order."""
+    records.sort(key=lambda r: r.line)
+    seen: set[int] = set()
+    next_line = max((r.line for r in records), default=0)
+    for record in records:
+        if record.line in seen:
+            next_line += 1
+            record.line = next_line
+        seen.add(record.line)
+    return sorted(records, key=lambda r: r.line)

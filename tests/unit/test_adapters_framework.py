@@ -147,5 +147,6 @@ def test_a_headerless_file_and_several_records_from_one_source_record(tmp_path, 
     assert (detection.format, detection.headerless) == ("fanout", True)
     read = read_adapted(found, detection)
     assert read.read_as == "csv, no header" and read.adapter == "fanout"
-    assert [r.line for r in read.records] == [1, 2, 3, 4]  # two records of line 1 each: numbered in order
-    assert [json.loads(r.payload)["event_id"] for r in read.records] == ["x-0", "x-1", "y-0", "y-1"]
+    # two records of each line: the second ones are numbered after the file's last line
+    assert [r.line for r in read.records] == [1, 2, 3, 4]
+    assert [json.loads(r.payload)["event_id"] for r in read.records] == ["x-0", "y-0", "x-1", "y-1"]
