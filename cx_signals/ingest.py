@@ -370,10 +370,17 @@ class _Staging:
         ).fetchone()[0]
         return True
 
+    def _rejected(self, record: LandingRecord) -> tuple[dict[str, Any], list[Violation]]:
+        """A record rejected before validation, with its partition timestamp typed when an adapter gave it one (in
+        `value`), so that its quarantine row falls on its day rather than the file's."""
+        partition = (self.contract.field(self.contract.partition_by),) if self.contract.partition_by else ()
+        typed = validate_fields(partition, record.value, self.bounds, **self.limits)[0] if record.value else {}
+        return typed, [_record_error(record)]
+
     def _validate_in_python(self, entry: _File, records: list[LandingRecord]) -> None:
         for record in records:
             if record.error:
-                typed, violations = {}, [_record_error(record)]
+                typed, violations = self._rejected(record)
             else:
                 typed, violations = validate_record(self.contract, record.value, self.bounds, **self.limits)
             if violations:
@@ -459,7 +466,7 @@ class _Staging:
         partition = (self.contract.field(self.contract.partition_by),)
         for record in records:
             if record.error:
-                typed, violations = {}, [_record_error(record)]
+                typed, violations = self._rejected(record)
             else:
                 typed, violations = validate_fields(partition, record.value, self.bounds, **self.limits)
             self.record_days.add(record_day(self.contract, typed, violations, entry.home_day))

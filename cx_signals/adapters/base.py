@@ -11,9 +11,11 @@ reader could not parse never reach `convert`: they are quarantined with their ow
 `convert` returns contract records (`LandingRecord.value` a dict of the contract's fields, JSON-serialisable:
 timestamps as ISO-8601 text); they then go through the same validation, deduplication, quarantine and counting as a
 contract-shaped file. A source record it cannot map comes back with `error` and `rule` set (`UNMAPPABLE_RULE`, or a
-more precise rule), so that it is quarantined with its reason and nothing is lost silently. Each output record keeps
-the line of the source record it came from; when one source record gives several (an OTLP request), the first keeps
-it and the others are numbered after the file's last line. Read = loaded + quarantined + duplicates holds over the output records.
+more precise rule), so that it is quarantined with its reason and nothing is lost silently; its `value` may hold the
+contract fields known so far (such as `ts`), which put its quarantine row on its day instead of the file's. Each
+output record keeps the line of the source record it came from; when one source record gives several (an OTLP
+request), the first keeps it and the others are numbered after the file's last line. Read = loaded + quarantined +
+duplicates holds over the output records.
 """
 
 from __future__ import annotations
