@@ -170,18 +170,26 @@ class _Event:
     unstruct: dict[str, Any] | None
 
 
+def _first_object(value: Any) -> dict[str, Any] | None:
+    """The first object in `value`, through nested lists (some warehouses load an entity as a list of lists)."""
+    while isinstance(value, list) and value:
+        value = value[0]
+    return value if isinstance(value, dict) else None
+
+
 def _page_view_id(row: dict[str, Any]) -> str | None:
     """The web page entity's id: from the enriched `contexts` JSON, or the warehouse's web_page context column."""
     contexts = _json(row.get("contexts"))
-    if isinstance(contexts, dict):
-        for entity in contexts.get("data") or ():
+    if isinstance(contexts, dict) and isinstance(contexts.get("data"), list):
+        for entity in contexts["data"]:
             if isinstance(entity, dict) and str(entity.get("schema", "")).startswith(_WEB_PAGE_SCHEMA):
-                return _text((entity.get("data") or {}).get("id"))
+                data = _first_object(entity.get("data"))
+                return _text(data.get("id")) if data else None
     for column, value in row.items():
-        if _WEB_PAGE_CONTEXT.match(column):
-            entities = _json(value)
-            if isinstance(entities, list) and entities and isinstance(entities[0], dict):
-                return _text(entities[0].get("id"))
+        if _WEB_PAGE_CONTEXT.match(str(column)):
+            entity = _first_object(_json(value))
+            if entity:
+                return _text(entity.get("id"))
     return None
 
 
