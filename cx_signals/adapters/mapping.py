@@ -3,7 +3,7 @@
 ```yaml
 name: acme_clicks                # the format is called mapping:acme_clicks
 source: events                   # transcripts | telemetry | events
-detect: [click_id, when, visitor]  # a file is this export when its first record has all these keys (or paths)
+detect: [click_id, when, visitor]  # a file is this export when its first record (or document) has all these keys
 records: data.items              # optional: where the records are inside one JSON document
 fields:                          # contract field: a path, or a mapping with path or const and optional rules
   event_id: click_id
@@ -105,7 +105,12 @@ def read_timestamp(value: Any, fmt: str, zone: ZoneInfo) -> str:
         moment = value
     elif fmt in _UNIX:
         try:
-            number = int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else float(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                number: int | float = value
+            elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                number = int(value)
+            else:
+                number = float(value)
         except (TypeError, ValueError):
             raise Unmappable(f"{value!r} is not a {fmt} timestamp") from None
         scale = int(_UNIX[fmt])
@@ -229,14 +234,12 @@ class MappingAdapter:
     read_paths: frozenset[str] = field(default_factory=frozenset)
 
     def detect(self, first: Any) -> bool:
-        """Whether `first` has every key or path of `detect` (inside `records` when the file is one document)."""
+        """Whether the first record as read (for a file that is one JSON document, the document) has every key or
+        path of `detect`, and the list `records` names when there is one."""
         if not isinstance(first, dict):
             return False
-        if self.records_path is not None:
-            inner = lookup(first, self.records_path)
-            if not isinstance(inner, list) or not inner or not isinstance(inner[0], dict):
-                return False
-            first = inner[0]
+        if self.records_path is not None and not isinstance(lookup(first, self.records_path), list):
+            return False
         return all(lookup(first, p) is not _MISSING for p in self.detect_paths)
 
     def _convert_one(self, record: Any) -> dict[str, Any]:
