@@ -4,9 +4,12 @@ adapted records counted like any other (read = loaded + quarantined + duplicates
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from cx_signals.adapters import CONTRACT, check_landing, formats
@@ -150,3 +153,26 @@ def test_a_headerless_file_and_several_records_from_one_source_record(tmp_path, 
     # two records of each line: the second ones are numbered after the file's last line
     assert [r.line for r in read.records] == [1, 2, 3, 4]
     assert [json.loads(r.payload)["event_id"] for r in read.records] == ["x-0", "y-0", "x-1", "y-1"]
+
+
+def test_through_the_cli_a_mapped_export_loads_an_unknown_one_is_quarantined_and_the_summary_names_each(tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "events" / "acme-2026-10-01.csv", ACME)
+    write(landing / "events" / "mystery-2026-10-01.csv", "foo,bar\n1,2\n")
+    write(tmp_path / "mappings" / "acme.yml", MAPPING)
+    write(tmp_path / "my.yml", "landing: {mappings: [mappings/acme.yml]}\n")
+    db = tmp_path / "cx.duckdb"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(landing), "--db", str(db),
+         "--config", "my.yml"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any("events/acme-2026-10-01.csv" in line and "mapping:acme" in line for line in lines)
+    assert any("events/mystery-2026-10-01.csv" in line and "contract" not in line for line in lines)
+    assert "unknown_format" in result.stdout
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.events").fetchone()[0] == 4
+        [(rule, reason)] = con.execute("SELECT rule, reason FROM quarantine.rejects").fetchall()
+    assert rule == UNKNOWN_FORMAT_RULE and "formats tried: contract (events), snowplow, mapping:acme" in reason
