@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 SOURCES = ("transcripts", "telemetry", "events")
+CONTRACT_FORMAT = "contract"  # FileRead.adapter of a file in its contract's own shape (see cx_signals.adapters)
 MAX_LINE_BYTES = 16 * 2**20
 # Reasons of IgnoredPath
 HIDDEN = "hidden"
@@ -110,7 +111,7 @@ class FileRead:
     read_as: str = "not read"
     deferred: bool = False  # a Parquet file left to DuckDB's reader (see `read_file`'s `defer`)
     max_records: int | None = None  # reading stops after this many records (a peek at a file's first records)
-    adapter: str = "contract"  # the format its records were mapped from (cx_signals.adapters), or the contract's own
+    adapter: str = CONTRACT_FORMAT  # the adapter its records were mapped by (cx_signals.adapters), if any
     file_rule: str = "unreadable_file"  # the quarantine rule of `file_error`
 
     def full(self) -> bool:

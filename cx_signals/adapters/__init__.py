@@ -9,8 +9,9 @@ from functools import cache
 from typing import Any
 
 from cx_signals.adapters.base import Adapter
+from cx_signals.landing import CONTRACT_FORMAT
 
-CONTRACT = "contract"  # a file in the contract's own shape (data_contracts/inputs/<source>.yml): the fast path
+CONTRACT = CONTRACT_FORMAT  # a file in the contract's own shape (data_contracts/inputs/<source>.yml): the fast path
 AUTO = "auto"  # recognise each file by its content
 # Modules of the built-in adapters, each exposing ADAPTERS (a tuple of Adapter); tried in this order.
 BUILT_IN: tuple[str, ...] = (
@@ -69,9 +70,10 @@ def files_read(con: Any, run_ids: list[str]) -> list[tuple[str, str, str, int, i
         """SELECT asset, f.file, coalesce(f.format, 'contract'), coalesce(f.read_as, ''), sum(f.rows)::BIGINT
         FROM (SELECT asset, unnest(from_json(inputs,
                 '[{"file": "VARCHAR", "format": "VARCHAR", "read_as": "VARCHAR", "rows": "BIGINT"}]')) AS f
-              FROM audit.runs WHERE run_id IN (SELECT unnest($run_ids::VARCHAR[])) AND asset IN ($assets))
-        GROUP BY ALL ORDER BY ALL""".replace("$assets", ", ".join(f"'{a}'" for a in _AUDITED)),
-        {"run_ids": run_ids},
+              FROM audit.runs
+              WHERE run_id IN (SELECT unnest($run_ids::VARCHAR[])) AND asset IN (SELECT unnest($assets::VARCHAR[])))
+        GROUP BY ALL ORDER BY ALL""",
+        {"run_ids": run_ids, "assets": list(_AUDITED)},
     ).fetchall()
     listed = [(_AUDITED[asset], file, fmt, read_as, n) for asset, file, fmt, read_as, n in rows]
     if len(listed) <= _MAX_FILES_LISTED:

@@ -309,9 +309,22 @@ def load_mapping(path: Path) -> MappingAdapter:
 
 
 @cache
+def _cached_mapping(path: Path, mtime_ns: int) -> MappingAdapter:
+    """`load_mapping` once per file version (a long-running process sees an edited file)."""
+    return load_mapping(path)
+
+
+def _mapping(path: Path) -> MappingAdapter:
+    try:
+        version = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise MappingError(f"cannot read mapping file {path}: {exc.strerror}") from None
+    return _cached_mapping(path, version)
+
+
 def load_mappings(paths: tuple[str, ...]) -> tuple[MappingAdapter, ...]:
     """The adapters of the mapping files `paths` (relative to the current folder), in order; names must differ."""
-    adapters = tuple(load_mapping(Path(p).expanduser()) for p in paths)
+    adapters = tuple(_mapping(Path(p).expanduser()) for p in paths)
     names = [a.name for a in adapters]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
