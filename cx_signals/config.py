@@ -12,7 +12,7 @@ value is one clear error naming the parameter. Settings are read as attributes (
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -79,6 +79,14 @@ class Section(BaseModel):
             raise KeyError(name)
         return getattr(self, name)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of `name`, or `default` when the section has no such parameter."""
+        return getattr(self, name) if name in type(self).model_fields else default
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of every parameter, in declaration order."""
+        return iter(self)
+
 
 class PartitionsParameters(Section):
     """Daily partitions."""
@@ -95,6 +103,35 @@ class IngestParameters(Section):
     max_line_bytes: AtLeastOne
     max_quarantine_share: Share
     placeholder_ids: list[str]
+
+
+class SourceReading(Section):
+    """How one source's landing files are read: `auto` (recognised by content), `contract` or an adapter's name."""
+
+    format: str
+
+
+class TranscriptsReading(SourceReading):
+    """Transcripts also say what the help-desk and Twitter adapters give for analytics consent, which those exports
+    do not carry."""
+
+    consent_analytics: bool
+
+
+class LandingParameters(Section):
+    """How landing files are read (docs/adapters.md)."""
+
+    transcripts: TranscriptsReading
+    telemetry: SourceReading
+    events: SourceReading
+    mappings: list[str]
+
+    @model_validator(mode="after")
+    def _known_formats(self) -> Self:
+        from cx_signals.adapters import check_landing  # the adapters read config: imported when checking, not before
+
+        check_landing(self)
+        return self
 
 
 class LocksParameters(Section):
@@ -283,6 +320,7 @@ class Parameters(Section):
 
     partitions: PartitionsParameters
     ingest: IngestParameters
+    landing: LandingParameters
     locks: LocksParameters
     sessions: SessionsParameters
     sentiment: SentimentParameters

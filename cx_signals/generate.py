@@ -1891,7 +1891,8 @@ def _write_transcripts(out: Path, world: _World, convs: list[_Conv]) -> None:
 
 
 TELEMETRY_FIELDS = ("ts", "customer_id", "anonymous_id", "session_id", "app", "kind", "name", "status_code",
-                    "duration_ms", "message")  # fmt: skip
+                    "duration_ms", "message", "severity")  # fmt: skip
+_SEVERITY = {"error": "error", "crash": "fatal"}  # the log severity an app's error and crash reports carry
 
 
 def _write_telemetry(out: Path, world: _World) -> None:
@@ -1899,7 +1900,7 @@ def _write_telemetry(out: Path, world: _World) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     by_day: list[list[str]] = [[] for _ in range(world.days)]
     for row in sorted(world.telemetry_rows, key=itemgetter(0)):
-        record = dict(zip(TELEMETRY_FIELDS, (_iso(row[0]), *row[1:]), strict=True))
+        record = dict(zip(TELEMETRY_FIELDS, (_iso(row[0]), *row[1:], _SEVERITY.get(row[5])), strict=True))
         by_day[(row[0] - world.t0) // DAY].append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
     for day, lines in zip(_day_names(world), by_day, strict=True):
         (folder / f"telemetry-{day}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
