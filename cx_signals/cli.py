@@ -159,6 +159,7 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
         f"run {', '.join(outcome.run_ids)} succeeded in {time.perf_counter() - started:.0f}s; published {db}"
     )
     print_summary(db)
+    print_files_read(db, outcome.run_ids)
     over = print_quarantine(db, outcome.run_ids, config["ingest"]["max_quarantine_share"])
     if outcome.failed_checks:
         raise fail(f"failed data checks: {', '.join(outcome.failed_checks)} (details: {outcome.log_file})")
@@ -267,6 +268,17 @@ def print_summary(db: Path) -> None:
             )
         console.print(headline)
     print_model_figures(database_files(db).models)
+
+
+def print_files_read(db: Path, run_ids: list[str]) -> None:
+    """Print the format each landing file was read as (the contract's own shape or an adapter's), with its records."""
+    from cx_signals.adapters import files_read
+
+    table = RichTable("source", "file", "format", "read as", "records", title="landing files read")
+    with duckdb.connect(str(db), read_only=True) as con:
+        for source, file, fmt, read_as, n in files_read(con, run_ids):
+            table.add_row(source, file, fmt, read_as, f"{n:,}")
+    console.print(table)
 
 
 def _expected_fields(source: str, rule: str) -> str:

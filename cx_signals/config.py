@@ -143,6 +143,13 @@ def validate_config(config: dict[str, Any], defaults: dict[str, Any], where: str
     sentiment = config.get("sentiment")
     if sentiment and sentiment["negative_threshold"] > sentiment["positive_threshold"]:
         raise ConfigError("parameter 'sentiment.negative_threshold' must not exceed 'sentiment.positive_threshold'")
+    if config.get("landing"):
+        from cx_signals.adapters import check_landing
+
+        try:
+            check_landing(config["landing"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     storage = config.get("storage")
     if storage and storage["mode"] == "ducklake":
         if not str(storage["catalog"] or "").startswith("postgres:"):

@@ -30,6 +30,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from cx_signals.adapters import CONTRACT
+from cx_signals.adapters.detect import detect_format, read_adapted
 from cx_signals.contracts import (
     Contract,
     Field,
@@ -46,7 +48,6 @@ from cx_signals.privacy import PSEUDONYM_HEX_CHARS, pseudonym
 from cx_signals.redact import redact, redact_json_value
 from cx_signals.tables import PARTITION_COLUMN, all_tables, key_column, qualified
 
-FILE_LEVEL_RULE = "unreadable_file"
 ID_PII_PREFIX = "pii-"
 # Quarantine texts are redacted this far past their cut, so that a value straddling the cut (a card number) is found
 # whole, and as much is dropped from the end of the redacted window, where a value the window itself cut can sit.
@@ -244,8 +245,10 @@ class _Staging:
         max_text_chars: int,
         placeholder_ids: Collection[str],
         max_line_bytes: int,
+        landing: dict[str, Any] | None = None,
     ) -> None:
         self.con, self.source, self.bounds = con, source, bounds
+        self.landing = landing
         self.contract = input_contracts()[source]
         self.limits = {"max_text_chars": max_text_chars, "placeholder_ids": placeholder_ids}
         self.max_line_bytes = max_line_bytes
@@ -271,9 +274,7 @@ class _Staging:
         for index, file in enumerate(files):
             entry = _File(index, file, _redact_text(file.relative)[0], file_day(file, self.bounds))
             self.files.append(entry)
-            read = (reads or {}).get(file.sha256) or read_file(
-                file, known_fields=known, max_line_bytes=self.max_line_bytes, defer=True
-            )
+            read = (reads or {}).get(file.sha256) or self._read(file, known)
             if read.deferred and not (self._native_parquet(entry) or self._load_parquet(entry)):
                 read = read_file(file, known_fields=known, max_line_bytes=self.max_line_bytes)
             self.reads[index] = read
@@ -294,6 +295,14 @@ class _Staging:
         self._insert_records(sql_lines)
         if typed:
             self._type_in_sql()
+
+    def _read(self, file: LandingFile, known: frozenset[str]) -> FileRead:
+        """`file` read by its format: the contract's own shape by the fast path (JSON Lines and Parquet left to
+        DuckDB), any other through its adapter (see `cx_signals.adapters.detect`)."""
+        detection = detect_format(file, self.source, known, self.landing, self.max_line_bytes)
+        if detection.format == CONTRACT:
+            return read_file(file, known_fields=known, max_line_bytes=self.max_line_bytes, defer=True)
+        return read_adapted(file, detection, self.max_line_bytes)
 
     def _insert_records(self, rows: list[tuple[int, int, str, bool]]) -> None:
         if not rows:
@@ -713,6 +722,7 @@ def ingest_source(
     placeholder_ids: Collection[str],
     max_line_bytes: int = MAX_LINE_BYTES,
     con: duckdb.DuckDBPyConnection | None = None,
+    landing: dict[str, Any] | None = None,
 ) -> IngestResult:
     """Validate, quarantine, deduplicate, redact and pseudonymise `source` records that fall on `days`.
 
@@ -721,9 +731,10 @@ def ingest_source(
     `reads` may hold files already read (by sha256) to avoid reading them twice. `max_text_chars` and
     `placeholder_ids` are config's `ingest.*` (see `validate_fields`); quarantine payloads are cut to
     `max_text_chars` too. The rows are staged in temporary tables of `con` (a new in-memory database if None).
+    `landing` is config's `landing` section: how each file's format is chosen (`cx_signals.adapters`).
     """
     con = con or duckdb.connect()
-    staging = _Staging(con, source, bounds, max_text_chars, placeholder_ids, max_line_bytes)
+    staging = _Staging(con, source, bounds, max_text_chars, placeholder_ids, max_line_bytes, landing)
     staging.stage(files, reads)
     result = IngestResult(source, con)
     contract = staging.contract
@@ -862,21 +873,22 @@ def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
         result.rejects.append(_reject_row(source, day, staging.files[index], line, violations, payload, limit))
     for (day, index), n in sorted(per_file.items()):
         entry = staging.files[index]
-        listed = result.inputs[day].setdefault(entry.file.relative, _listing(entry))
+        listed = result.inputs[day].setdefault(entry.file.relative, _listing(entry, staging.reads[index]))
         listed["rows"] += n
     for entry in staging.files:
         read = staging.reads[entry.index]
         empty = staging.parquet_rows.get(entry.index) == 0 if read.deferred else not read.records
         if entry.home_day in days and (read.file_error or empty):
             # an empty file is listed with rows 0 so that the audit shows it was read
-            result.inputs[entry.home_day].setdefault(entry.file.relative, _listing(entry))
+            result.inputs[entry.home_day].setdefault(entry.file.relative, _listing(entry, read))
             if read.file_error:
-                violation = Violation(FILE_LEVEL_RULE, None, read.file_error)
+                violation = Violation(read.file_rule, None, read.file_error)
                 result.rejects.append(_reject_row(source, entry.home_day, entry, None, [violation], "", limit))
 
 
-def _listing(entry: _File) -> dict[str, Any]:
-    return {"file": entry.name, "sha256": entry.file.sha256, "rows": 0}
+def _listing(entry: _File, read: FileRead) -> dict[str, Any]:
+    """A file's entry in the audit's inputs: name, hash, rows and the format it was read as."""
+    return {"file": entry.name, "sha256": entry.file.sha256, "rows": 0, "format": read.adapter, "read_as": read.read_as}
 
 
 def write_rows(con: duckdb.DuckDBPyConnection, result: IngestResult, days: list[date]) -> dict[str, int]:
@@ -920,7 +932,13 @@ def landing_days(
         if not source_files:
             continue
         staging = _Staging(
-            con, source, bounds, ingest["max_text_chars"], ingest["placeholder_ids"], ingest["max_line_bytes"]
+            con,
+            source,
+            bounds,
+            ingest["max_text_chars"],
+            ingest["placeholder_ids"],
+            ingest["max_line_bytes"],
+            config.get("landing"),
         )
         staging.stage(source_files, None, typed=False)
         days |= staging.days()

@@ -38,7 +38,14 @@ NOT_UNDER_A_SOURCE = f"not under a source folder ({', '.join(SOURCES)})"
 FOLDER_LINK = "symlink to a folder (not followed)"
 NOT_A_REGULAR_FILE = "not a regular file"  # a FIFO would block the run when opened, a device never ends
 
-_FORMAT_BY_SUFFIX = {".ndjson": "jsonl", ".jsonl": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+_FORMAT_BY_SUFFIX = {
+    ".ndjson": "jsonl",
+    ".jsonl": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+}
 _SNIFFED_SUFFIXES = {"", ".txt"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
@@ -75,8 +82,8 @@ class LandingFile:
 
     @property
     def format(self) -> str:
-        """The format the file's name says: jsonl, json, csv, parquet or unknown (a trailing .gz is ignored). What
-        the file is read as depends on its content: see `FileRead.read_as`."""
+        """The format the file's name says: jsonl, json, csv (.csv, .tsv), parquet or unknown (a trailing .gz is
+        ignored). What the file is read as depends on its content: see `FileRead.read_as`."""
         return _FORMAT_BY_SUFFIX.get(_name_suffix(self.path)[0], "unknown")
 
 
@@ -102,6 +109,13 @@ class FileRead:
     file_error: str | None = None
     read_as: str = "not read"
     deferred: bool = False  # a Parquet file left to DuckDB's reader (see `read_file`'s `defer`)
+    max_records: int | None = None  # reading stops after this many records (a peek at a file's first records)
+    adapter: str = "contract"  # the format its records were mapped from (cx_signals.adapters), or the contract's own
+    file_rule: str = "unreadable_file"  # the quarantine rule of `file_error`
+
+    def full(self) -> bool:
+        """Whether `max_records` records have been read."""
+        return self.max_records is not None and len(self.records) >= self.max_records
 
 
 @dataclass(frozen=True)
@@ -426,6 +440,8 @@ def json_record(number: int, text: str) -> LandingRecord:
 
 def _read_jsonl(read: FileRead, stream: io.BufferedIOBase, limit: int, parse: bool = True) -> None:
     for number, raw, too_long in _lines(stream, limit):
+        if read.full():
+            return
         text, error = _decode(raw)
         if too_long:
             read.records.append(_too_long(number, text, limit))
@@ -508,6 +524,8 @@ def _read_json_array(read: FileRead, stream: io.BufferedIOBase, limit: int) -> N
         read.file_error = "a .json file must hold an object or an array of objects"
         return
     for number, (start, end, value, rule_error) in enumerate(elements, start=1):
+        if read.full():
+            return
         if rule_error:
             read.records.append(LandingRecord(number, text[start:end], error=str(rule_error), rule=rule_error.rule))
         else:
@@ -607,7 +625,15 @@ def _header(cells: list[str], known_fields: frozenset[str] | None) -> tuple[list
     return names, None
 
 
-def _read_csv(read: FileRead, stream: io.BufferedIOBase, known_fields: frozenset[str] | None, limit: int) -> None:
+def _tsv_unquoted(first: str, delimiter: str) -> bool:
+    """Whether a tab-separated file is read without CSV quoting: its first line quotes no cell (TSV as IANA defines
+    it and as Snowplow writes it has no quoting; a JSON cell starting with a quote would otherwise swallow tabs)."""
+    return delimiter == "\t" and not first.startswith('"') and '\t"' not in first
+
+
+def _read_csv(
+    read: FileRead, stream: io.BufferedIOBase, known_fields: frozenset[str] | None, limit: int, header: bool = True
+) -> None:
     # Streamed, so that rows before a truncated gzip's damage are kept, and decoded with surrogateescape, so that
     # a row with invalid UTF-8 is rejected on its own instead of the whole file.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -625,7 +651,13 @@ def _read_csv(read: FileRead, stream: io.BufferedIOBase, known_fields: frozenset
         delimiter = csv.Sniffer().sniff(first.rstrip("\r\n")[:_SNIFF_CHARS], delimiters=_CSV_DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    if first.count("\t") >= max(1, first.count(",")):  # the sniffer may take the commas of a TSV's JSON cells
+        delimiter = "\t"
+    quoting = csv.QUOTE_NONE if known_fields is None and _tsv_unquoted(first, delimiter) else csv.QUOTE_MINIMAL
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, quoting=quoting)
+    if not header:
+        _read_rows(read, reader, lines, delimiter, limit)
+        return
     try:
         cells = next(reader)
         lines.record_chars = 0
@@ -641,6 +673,8 @@ def _read_csv(read: FileRead, stream: io.BufferedIOBase, known_fields: frozenset
         if read.file_error:
             return
         for number, row in enumerate(reader, start=2):
+            if read.full():
+                return
             lines.record_chars = 0
             if lines.too_long is not None:
                 read.records.append(_too_long(number, lines.too_long, limit))
@@ -663,6 +697,28 @@ def _read_csv(read: FileRead, stream: io.BufferedIOBase, known_fields: frozenset
         )
 
 
+def _read_rows(read: FileRead, reader: Iterator[list[str]], lines: _CsvLines, delimiter: str, limit: int) -> None:
+    """Every row of a delimited file without a header (its first row included) as a list of cells."""
+    try:
+        for number, row in enumerate(reader, start=1):
+            if read.full():
+                return
+            lines.record_chars = 0
+            if lines.too_long is not None:
+                read.records.append(_too_long(number, lines.too_long, limit))
+                lines.too_long = None
+            elif row:
+                error = _invalid_utf8(row)
+                payload = _readable(delimiter.join(row))
+                read.records.append(LandingRecord(number, payload, error=error) if error else
+                                    LandingRecord(number, payload, value=row))
+    except _CsvRecordTooLong:
+        read.file_error = (
+            f"unreadable file{_after(read)}: a record over several lines is longer than {limit} bytes "
+            "(an unclosed quote?); the rest of the file is not read"
+        )
+
+
 def _read_parquet(read: FileRead, stream: io.BufferedIOBase) -> None:
     # Row group by row group, so that memory follows a row group's size and the rows before a damaged row group
     # are kept. From the open file, not its path: pyarrow cannot open a path that is not valid UTF-8.
@@ -671,6 +727,8 @@ def _read_parquet(read: FileRead, stream: io.BufferedIOBase) -> None:
     for group in range(parquet.num_row_groups):
         for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[group]):
             for row in batch.to_pylist():
+                if read.full():
+                    return
                 number += 1
                 payload = json.dumps(row, default=str, ensure_ascii=False)
                 read.records.append(LandingRecord(number, payload, value=row))
@@ -683,13 +741,14 @@ def _read_content(
     known_fields: frozenset[str] | None,
     limit: int,
     defer: bool,
+    header: bool,
 ) -> None:
     fmt, encoding = _detect(read.file, stream.peek(_HEAD_BYTES)[:_HEAD_BYTES])
     read.read_as = _describe(read.file, fmt, encoding, gzipped)
     name = read.file.relative.rsplit("/", 1)[-1]
     if fmt == "unsupported":
         read.file_error = (
-            f"unsupported file type '{name}': use .jsonl, .ndjson, .json, .csv or .parquet, optionally gzipped"
+            f"unsupported file type '{name}': use .jsonl, .ndjson, .json, .csv, .tsv or .parquet, optionally gzipped"
         )
     elif fmt == "binary":
         read.file_error = f"unsupported file type '{name}': binary content that is neither Parquet nor gzip"
@@ -702,7 +761,7 @@ def _read_content(
     elif fmt != "empty":  # empty like an empty text file, not a broken Parquet file
         text = io.BufferedReader(_Utf16AsUtf8(stream)) if encoding == "utf-16" else stream
         if fmt == "csv":
-            _read_csv(read, text, known_fields, limit)
+            _read_csv(read, text, known_fields, limit, header)
         elif fmt == "jsonl":
             _read_jsonl(read, text, limit, parse=not (defer and encoding == "utf-8"))
         else:
@@ -718,6 +777,8 @@ def read_file(
     known_fields: frozenset[str] | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     defer: bool = False,
+    header: bool = True,
+    max_records: int | None = None,
 ) -> FileRead:
     """Read every record of `file` by what its content is (see `FileRead.read_as`); an unreadable file or tail comes
     back as `file_error`, never raised.
@@ -728,8 +789,12 @@ def read_file(
 
     `defer` leaves the parsing to DuckDB where its readers see what Python would: UTF-8 JSON Lines records come back
     as text (`value` and `error` None), and a Parquet file is not read at all (`deferred`).
+
+    Without `header`, a CSV or TSV file's rows (the first included, numbered from 1) come back as lists of cells. A
+    tab-separated file read without `known_fields` whose first line quotes nothing is read without quoting. With
+    `max_records`, reading stops after that many records (a peek at the first records of a file of any size).
     """
-    read = FileRead(file)
+    read = FileRead(file, max_records=max_records)
     if file.path_error:
         read.file_error = file.path_error
         return read
@@ -737,9 +802,9 @@ def read_file(
         with file.path.open("rb") as raw:
             if raw.peek(len(_GZIP_MAGIC)).startswith(_GZIP_MAGIC):
                 with gzip.GzipFile(fileobj=raw) as unzipped:
-                    _read_content(read, unzipped, True, known_fields, max_line_bytes, defer)
+                    _read_content(read, unzipped, True, known_fields, max_line_bytes, defer, header)
             else:
-                _read_content(read, raw, False, known_fields, max_line_bytes, defer)
+                _read_content(read, raw, False, known_fields, max_line_bytes, defer, header)
     except (OSError, EOFError, zlib.error, ValueError, csv.Error, pa.ArrowException) as exc:
         message = f"unreadable file{_after(read)}: {type(exc).__name__}: {exc}"[:500]
         read.file_error = message.encode("utf-8", "backslashreplace").decode("utf-8")  # stored: valid UTF-8 only

@@ -2,10 +2,18 @@
 source's contract records, recognised by the export's shape.
 
 An adapter sees a file's raw records as the landing reader parsed them: a CSV or TSV row as a dict keyed by its
-header exactly as written, a JSON Lines line or a JSON array element as its value, a JSON document that is one object
-(an API response such as `{"tickets": [...]}` or an OTLP request) as a single record. It returns contract records;
-a source record it cannot map comes back with `error` and `rule` set, so that it is quarantined with its reason and
-nothing is lost silently.
+header exactly as written (stripped of surrounding spaces), a JSON Lines line or a JSON array element as its value, a
+JSON document that is one object (an API response such as `{"tickets": [...]}` or an OTLP request) as a single
+record, a Parquet row as a dict of Python values. An adapter with `headerless = True` is also offered a delimited
+file's first row as a list of cells, and if it claims it, gets every row (the first included) as a list. Records the
+reader could not parse never reach `convert`: they are quarantined with their own reason.
+
+`convert` returns contract records (`LandingRecord.value` a dict of the contract's fields, JSON-serialisable:
+timestamps as ISO-8601 text); they then go through the same validation, deduplication, quarantine and counting as a
+contract-shaped file. A source record it cannot map comes back with `error` and `rule` set (`UNMAPPABLE_RULE`, or a
+more precise rule), so that it is quarantined with its reason and nothing is lost silently. Each output record keeps
+the line of the source record it came from; when one source record gives several (an OTLP request), they are
+numbered in order instead. Read = loaded + quarantined + duplicates holds over the output records.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ class Adapter(Protocol):
 
     name: str  # the format's name, as `landing.<source>.format` names it and the run summary reports it
     source: str  # transcripts | telemetry | events
+    # headerless: bool - optional; True when the format can be a delimited file without a header (see above)
 
     def detect(self, first: Any) -> bool:
         """Whether a file whose first raw record is `first` has this format (by its keys, header or shape)."""

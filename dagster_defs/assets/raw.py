@@ -55,6 +55,7 @@ def _ingest(
             placeholder_ids=config["ingest"]["placeholder_ids"],
             max_line_bytes=config["ingest"]["max_line_bytes"],
             con=con,
+            landing=config["landing"],
         )
         for reject in result.rejects:
             reject["customer_key"] = reject_customer_key(reject["payload"], key, config["ingest"]["placeholder_ids"])

@@ -212,7 +212,9 @@ def test_empty_files_load_nothing_raise_nothing_and_are_listed_in_the_audit_with
     assert result.rejects == []
     assert result.counts[DAY].read == 0 and result.counts[DAY].reconciles
     names = sorted(p.name for p in telemetry.iterdir())
-    assert result.inputs[DAY] == {
+    listed = {name: {k: v[k] for k in ("file", "sha256", "rows")} for name, v in result.inputs[DAY].items()}
+    assert {v["format"] for v in result.inputs[DAY].values()} == {"contract"}
+    assert listed == {
         f"telemetry/{n}": {
             "file": f"telemetry/{n}",
             "sha256": result.inputs[DAY][f"telemetry/{n}"]["sha256"],
@@ -272,7 +274,7 @@ def test_an_unreadable_file_is_quarantined_as_a_file_and_the_run_goes_on(tmp_pat
     write(folder / "cut-array-2026-10-01.json", json.dumps(good_events(5, 300))[:-40])
     write(folder / "latin1-array-2026-10-01.json", b'[{"event_id": "caf\xe9"}]')
     write(folder / "notes-2026-10-01.xlsx", b"PK\x03\x04")
-    write(folder / "export-2026-10-01.tsv", "event_id\tts\n")
+    write(folder / "export-2026-10-01.xml", "<event/>\n")
     # a folder named like a file is walked like any folder (Spark writes events.parquet/part-0.parquet)
     (folder / "spark-2026-10-01.parquet").mkdir()
     pq.write_table(pa.Table.from_pylist(good_events(2, 400)), folder / "spark-2026-10-01.parquet" / "part-0.parquet")
@@ -285,14 +287,14 @@ def test_an_unreadable_file_is_quarantined_as_a_file_and_the_run_goes_on(tmp_pat
     assert sorted(file_rejects) == [
         "events/cut-2026-10-01.parquet",
         "events/cut-array-2026-10-01.json",
-        "events/export-2026-10-01.tsv",
+        "events/export-2026-10-01.xml",
         "events/latin1-array-2026-10-01.json",
         "events/locked-2026-10-01.jsonl",
         "events/notes-2026-10-01.xlsx",
         "events/random-bytes-2026-10-01.parquet",
     ]
     assert "PermissionError" in file_rejects["events/locked-2026-10-01.jsonl"]
-    assert "unsupported file type" in file_rejects["events/export-2026-10-01.tsv"]
+    assert "unsupported file type" in file_rejects["events/export-2026-10-01.xml"]
     assert "invalid JSON" in file_rejects["events/cut-array-2026-10-01.json"]
     assert "invalid UTF-8" in file_rejects["events/latin1-array-2026-10-01.json"]
     assert sorted(r["event_id"] for r in result.rows["raw.events"]) == ["e0", "e1", "e2", "e400", "e401", "e900"]

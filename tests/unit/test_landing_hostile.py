@@ -287,11 +287,11 @@ def test_a_parquet_file_named_like_text_is_read_as_parquet(tmp_path):
 def test_content_that_no_reader_knows_is_a_clear_file_error(tmp_path):
     write(tmp_path / "events" / "blob", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     write(tmp_path / "events" / "e.parquet.gz", gzip.compress(parquet_bytes(tmp_path, [event(1)])))
-    write(tmp_path / "events" / "e.tsv", "event_id\tts\n")
+    write(tmp_path / "events" / "e.xml", "<event/>\n")
     assert "binary content that is neither Parquet nor gzip" in read(tmp_path, "events/blob").file_error
     assert "gzipped Parquet" in read(tmp_path, "events/e.parquet.gz").file_error
-    unsupported = read(tmp_path, "events/e.tsv")
-    assert "unsupported file type 'e.tsv'" in unsupported.file_error and unsupported.read_as == "unsupported"
+    unsupported = read(tmp_path, "events/e.xml")
+    assert "unsupported file type 'e.xml'" in unsupported.file_error and unsupported.read_as == "unsupported"
 
 
 def test_a_cut_utf16_file_keeps_its_records_and_rejects_its_tail(tmp_path):
