@@ -13,7 +13,12 @@ from cx_signals.adapters.base import Adapter
 CONTRACT = "contract"  # a file in the contract's own shape (data_contracts/inputs/<source>.yml): the fast path
 AUTO = "auto"  # recognise each file by its content
 # Modules of the built-in adapters, each exposing ADAPTERS (a tuple of Adapter); tried in this order.
-BUILT_IN: tuple[str, ...] = ()
+BUILT_IN: tuple[str, ...] = (
+    "twcs",
+    "zendesk",
+    "intercom",
+    "freshdesk",
+)
 
 
 @cache
