@@ -4,11 +4,12 @@ A record is a ticket (`GET /api/v2/tickets/{id}?include=conversations`: `request
 a JSON array of them, or an object listing them under `tickets` (or `results`, as the search API does). The ticket's
 description is its first message, written by the requester when it was created (by the responding agent for an
 outbound e-mail, source 10). Each conversation is a turn unless it is `private` (a private note never becomes a
-turn): `incoming` true, or written by the requester (`user_id`), is the customer; any other author is an agent (their user_id the agent_id). `source`'s
-numeric code gives the channel; ratings Freshdesk returns separately (`/satisfaction_ratings`) give the CSAT when the
-export puts them on the ticket as `satisfaction_ratings` (or `satisfaction_rating`): the default question's score on
-Freshdesk's scale (103 best ... 100 neutral ... -103 worst) mapped linearly onto 1-5. Resolved (4) and closed (5)
-tickets are resolved; others leave the disposition unknown.
+turn): `incoming` true, or written by the requester (`user_id`), is the customer; any other author is an agent
+(their user_id the agent_id). `source`'s numeric code gives the channel. Ratings, which Freshdesk returns separately
+(`/satisfaction_ratings`), give the CSAT when the export puts them on the ticket as `satisfaction_ratings` (or
+`satisfaction_rating`): the latest default question's score on Freshdesk's scale (103 best ... 100 neutral ... -103
+worst) mapped linearly onto 1-5. Resolved (4) and closed (5) tickets are resolved; others leave the disposition
+unknown.
 """
 
 from __future__ import annotations
