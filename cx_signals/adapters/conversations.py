@@ -3,7 +3,8 @@ plain text, a conversation assembled from its turns and events in the transcript
 quarantine record of a source record that cannot be mapped.
 
 Help-desk and Twitter exports carry no analytics consent. Rather than inventing one per record, every conversation an
-adapter builds gets `EXPORT_CONSENT_ANALYTICS` (docs/adapters-transcripts.md says why it is true).
+adapter builds gets config's `landing.transcripts.consent_analytics` (true by default; docs/adapters-transcripts.md
+says why).
 """
 
 from __future__ import annotations
@@ -13,16 +14,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, Self
 
 from cx_signals.adapters.base import UNMAPPABLE_RULE
 from cx_signals.contracts import parse_timestamp
 from cx_signals.landing import LandingRecord
 
-# The exporting organisation processes its own support conversations under its own lawful basis (service quality);
-# the exports have no per-customer analytics flag to read. A customer's refusal recorded elsewhere (another source,
-# an erasure) still excludes them: refusal is sticky across sources.
-EXPORT_CONSENT_ANALYTICS = True
 CHANNELS = frozenset({"chat", "voice", "email", "messaging", "social"})
 
 _TAG = re.compile(r"<[^>]*>")
@@ -105,10 +103,10 @@ class Conversation:
     csat: int | None = None
     disposition: str | None = None
 
-    def record(self) -> dict[str, Any]:
-        """The transcripts contract record: turns and events in time order (source order on ties), started at the
-        earliest of the opening time, turns and events, ended at the latest of them. Raises Unmappable when the
-        conversation has no time at all."""
+    def record(self, consent_analytics: bool) -> dict[str, Any]:
+        """The transcripts contract record, with `consent_analytics`: turns and events in time order (source order
+        on ties), started at the earliest of the opening time, turns and events, ended at the latest of them. Raises
+        Unmappable when the conversation has no time at all."""
         turns = sorted(self.turns, key=lambda t: (t.ts, t.order))
         events = sorted(self.events, key=lambda e: e.ts)
         moments = [t.ts for t in turns] + [e.ts for e in events]
@@ -125,7 +123,7 @@ class Conversation:
             "queue": self.queue,
             "started_at": iso(min(moments)),
             "ended_at": iso(max(moments)),
-            "consent_analytics": EXPORT_CONSENT_ANALYTICS,
+            "consent_analytics": consent_analytics,
             "disposition": self.disposition,
             "csat": self.csat,
             "intent": None,
@@ -138,6 +136,33 @@ class Conversation:
                 for e in events
             ],
         }
+
+
+@cache
+def _configured_consent() -> bool:
+    from cx_signals.config import load_config  # config validation imports the adapters: load it when first used
+
+    return bool(load_config()["landing"]["transcripts"]["consent_analytics"])
+
+
+class TranscriptAdapter:
+    """What every transcript adapter shares: its source, and the analytics consent its conversations get (the
+    exports carry none): `consent_analytics`, else the default config's `landing.transcripts.consent_analytics`.
+    `configured` gives the adapter a run's `landing.transcripts` settings (`cx_signals.adapters.registry`)."""
+
+    source = "transcripts"
+
+    def __init__(self, consent_analytics: bool | None = None) -> None:
+        self._consent = consent_analytics
+
+    @property
+    def consent_analytics(self) -> bool:
+        """The consent given to every conversation this adapter converts."""
+        return _configured_consent() if self._consent is None else self._consent
+
+    def configured(self, settings: dict[str, Any]) -> Self:
+        """This adapter with a run's `landing.transcripts` settings."""
+        return type(self)(settings.get("consent_analytics"))
 
 
 def converted(line: int, record: dict[str, Any]) -> LandingRecord:

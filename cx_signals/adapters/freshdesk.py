@@ -19,6 +19,7 @@ from typing import Any
 
 from cx_signals.adapters.conversations import (
     Conversation,
+    TranscriptAdapter,
     Turn,
     Unmappable,
     converted,
@@ -93,11 +94,10 @@ def _ratings_csat(ticket: dict[str, Any]) -> int | None:
     return None
 
 
-class FreshdeskAdapter:
+class FreshdeskAdapter(TranscriptAdapter):
     """Freshdesk v2 tickets with their conversations, as transcripts (see the module's docstring)."""
 
     name = "freshdesk"
-    source = "transcripts"
 
     def detect(self, first: Any) -> bool:
         """Whether the first record is a Freshdesk ticket (with conversations) or an object listing them."""
@@ -113,13 +113,13 @@ class FreshdeskAdapter:
                 try:
                     if not _is_ticket(ticket):
                         raise Unmappable("not a Freshdesk ticket (id, requester_id, created_at, conversations)")
-                    yield converted(record.line, _conversation(ticket))
+                    yield converted(record.line, _conversation(ticket).record(self.consent_analytics))
                 except Unmappable as exc:
                     ticket_id = identifier(ticket.get("id")) if isinstance(ticket, dict) else None
                     yield unmappable(record, f"ticket {ticket_id}: {exc}" if ticket_id else str(exc))
 
 
-def _conversation(ticket: dict[str, Any]) -> dict[str, Any]:
+def _conversation(ticket: dict[str, Any]) -> Conversation:
     ticket_id = identifier(ticket.get("id"))
     requester = identifier(ticket.get("requester_id"))
     if ticket_id is None or requester is None:
@@ -160,7 +160,7 @@ def _conversation(ticket: dict[str, Any]) -> dict[str, Any]:
                 order,
             )
         )
-    return conversation.record()
+    return conversation
 
 
 ADAPTERS = (FreshdeskAdapter(),)

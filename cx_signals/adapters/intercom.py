@@ -18,6 +18,7 @@ from typing import Any
 from cx_signals.adapters.conversations import (
     Conversation,
     Event,
+    TranscriptAdapter,
     Turn,
     Unmappable,
     converted,
@@ -42,11 +43,10 @@ def _is_conversation(value: Any) -> bool:
     return isinstance(value, dict) and value.get("type") == "conversation" and "id" in value
 
 
-class IntercomAdapter:
+class IntercomAdapter(TranscriptAdapter):
     """Intercom conversations with their parts, as transcripts (see the module's docstring)."""
 
     name = "intercom"
-    source = "transcripts"
 
     def detect(self, first: Any) -> bool:
         """Whether the first record is an Intercom conversation or conversation list."""
@@ -68,7 +68,7 @@ class IntercomAdapter:
                 try:
                     if not _is_conversation(conversation):
                         raise Unmappable("an element of conversations is not a conversation")
-                    yield converted(record.line, _conversation(conversation))
+                    yield converted(record.line, _conversation(conversation).record(self.consent_analytics))
                 except Unmappable as exc:
                     yield unmappable(record, f"conversation {_id(conversation)}: {exc}")
 
@@ -99,7 +99,7 @@ def _turn(part: dict[str, Any], turn_id: str, order: int) -> Turn | None:
     return Turn(turn_id, speaker, ts, text, identifier(author.get("id")) if speaker == "agent" else None, order)
 
 
-def _conversation(conversation: dict[str, Any]) -> dict[str, Any]:
+def _conversation(conversation: dict[str, Any]) -> Conversation:
     conversation_id = identifier(conversation.get("id"))
     customer = _customer(conversation)
     if conversation_id is None or customer is None:
@@ -139,7 +139,7 @@ def _conversation(conversation: dict[str, Any]) -> dict[str, Any]:
                     )
                 )
                 assignee = key
-    return result.record()
+    return result
 
 
 ADAPTERS = (IntercomAdapter(),)

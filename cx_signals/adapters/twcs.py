@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cx_signals.adapters.conversations import Conversation, Turn, Unmappable, converted, identifier, unmappable
+from cx_signals.adapters.conversations import (
+    Conversation,
+    TranscriptAdapter,
+    Turn,
+    Unmappable,
+    converted,
+    identifier,
+    unmappable,
+)
 from cx_signals.landing import LandingRecord
 
 COLUMNS = frozenset({"tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id"})
@@ -93,11 +101,10 @@ def _tweet(record: LandingRecord) -> _Tweet:
     )
 
 
-class TwcsAdapter:
+class TwcsAdapter(TranscriptAdapter):
     """Twitter support threads in the TWCS layout, as transcripts (see the module's docstring)."""
 
     name = "twcs"
-    source = "transcripts"
 
     def detect(self, first: Any) -> bool:
         """Whether the first row has TWCS's columns."""
@@ -162,7 +169,7 @@ class TwcsAdapter:
                 )
             agents = [t for t in sorted(members, key=lambda t: t.created_at) if not t.inbound]
             conversation.queue = agents[0].author_id if agents else None
-            yield converted(root.record.line, conversation.record())
+            yield converted(root.record.line, conversation.record(self.consent_analytics))
 
     @staticmethod
     def _walk(

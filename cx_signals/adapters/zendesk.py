@@ -23,6 +23,7 @@ from typing import Any
 from cx_signals.adapters.conversations import (
     Conversation,
     Event,
+    TranscriptAdapter,
     Turn,
     Unmappable,
     converted,
@@ -79,11 +80,10 @@ def _csat(rating: Any) -> int | None:
     return next((value for prefix, value in CSAT_BY_SCORE.items() if score.startswith(prefix)), None)
 
 
-class ZendeskAdapter:
+class ZendeskAdapter(TranscriptAdapter):
     """Zendesk tickets with comments, as transcripts (see the module's docstring)."""
 
     name = "zendesk"
-    source = "transcripts"
 
     def detect(self, first: Any) -> bool:
         """Whether the first record is a Zendesk ticket, a ticket response or a tickets list response."""
@@ -103,7 +103,8 @@ class ZendeskAdapter:
                     yield unmappable(record, "not a Zendesk ticket, ticket response or tickets list response")
                     continue
                 try:
-                    yield converted(record.line, _conversation(ticket, comments, audits, users))
+                    conversation = _conversation(ticket, comments, audits, users)
+                    yield converted(record.line, conversation.record(self.consent_analytics))
                 except Unmappable as exc:
                     yield unmappable(record, f"ticket {ticket.get('id')}: {exc}")
 
@@ -142,7 +143,7 @@ class ZendeskAdapter:
 
 def _conversation(
     ticket: dict[str, Any], comments: list[Any] | None, audits: list[Any], roles: dict[str, str]
-) -> dict[str, Any]:
+) -> Conversation:
     ticket_id = identifier(ticket.get("id"))
     if ticket_id is None:
         raise Unmappable("the ticket has no id")
@@ -176,7 +177,7 @@ def _conversation(
         agent = author if speaker == "agent" else None
         conversation.turns.append(Turn(f"{ticket_id}-description", speaker, opened, description, agent))
     conversation.events = _transfers(audits)
-    return conversation.record()
+    return conversation
 
 
 def _speaker(author: str | None, requester: str, roles: dict[str, str]) -> str:

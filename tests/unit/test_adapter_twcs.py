@@ -141,3 +141,17 @@ def test_every_tweet_is_one_turn_or_quarantined_and_each_conversation_has_one_cu
             customers = {author[t["turn_id"]] for t in r.value["turns"] if t["speaker"] == "customer"}
             assert customers == {r.value["customer_id"]}
             assert [t["ts"] for t in r.value["turns"]] == sorted(t["ts"] for t in r.value["turns"])
+
+
+def test_consent_comes_from_the_runs_landing_settings_not_from_the_records():
+    from cx_signals.adapters import registry
+
+    assert CONFIG["landing"]["transcripts"]["consent_analytics"] is True
+    landing = {**CONFIG["landing"], "transcripts": {"format": "auto", "consent_analytics": False}}
+    adapters = {a.name: a for a in registry("transcripts", landing)}
+    assert {"twcs", "zendesk", "intercom", "freshdesk"} <= set(adapters)
+    out = list(adapters["twcs"].convert(rows_as_read(FIXTURE)))
+    assert {r.value["consent_analytics"] for r in out if r.error is None} == {False}
+    assert {r.value["consent_analytics"] for r in TwcsAdapter().convert(rows_as_read(FIXTURE)) if r.error is None} == {
+        True
+    }
