@@ -5,9 +5,10 @@ A thread (the tweets reachable from a root through `in_response_to_tweet_id`) be
 channel, identified by its root tweet's id. Inbound tweets are customer turns; brand replies (inbound False) are
 agent turns, the brand's author_id as agent_id; the first brand to reply is the conversation's queue.
 
-One customer per conversation: the customer is the author of the thread's first inbound tweet. When another inbound
-author joins the thread (replies to a tweet of it), their tweet starts a conversation of their own, with everything
-that answers it; their contact is theirs, not the first customer's. A tweet whose parent is not in the file (the
+One customer per conversation: a thread with several inbound authors (another customer joining, or two accounts the
+dataset marks inbound replying to each other) gives one conversation per author, of their tweets in the thread and the
+brand replies to them, identified by their first tweet in it; a brand tweet belongs to the conversation of the tweet it
+answers. A tweet whose parent is not in the file (the
 dataset is cut, or the thread continues from another file) roots its own thread. A thread with no inbound tweet at
 all (brand replies whose customer tweet is missing) has no customer: its tweets are quarantined with that reason, as
 is a row with no tweet_id, a repeated tweet_id, an `inbound` that is neither True nor False or an unreadable time.
@@ -178,25 +179,28 @@ class TwcsAdapter(TranscriptAdapter):
         conversations: list[tuple[_Tweet, Conversation | None, list[_Tweet]]],
         reached: set[str],
     ) -> None:
-        """Depth-first from `root` (a stack, not recursion: threads can be thousands of tweets deep), each tweet
-        joining its parent's conversation unless it is an inbound tweet of another customer."""
+        """Depth-first from `root` (a stack, not recursion: threads can be thousands of tweets deep): an inbound
+        tweet joins its author's conversation in this thread (the first one opens it), a brand tweet the conversation
+        of the tweet it answers. Brand tweets before any inbound one wait in a conversation that the first inbound
+        author below them claims."""
+        by_customer: dict[str, int] = {}
         stack: list[tuple[_Tweet, int | None]] = [(root, None)]
         while stack:
-            tweet, parent_conversation = stack.pop()
+            tweet, index = stack.pop()
             reached.add(tweet.tweet_id)
-            index = parent_conversation
-            current = conversations[index] if index is not None else None
-            if current is None or (
-                tweet.inbound and current[1] is not None and current[1].customer_id != tweet.author_id
-            ):
-                conversations.append((tweet, None, []))
+            if tweet.inbound and tweet.author_id in by_customer:
+                index = by_customer[tweet.author_id]
+            elif tweet.inbound and index is not None and conversations[index][1] is None:
+                start, _, members = conversations[index]  # claim the brand tweets waiting above
+                conversations[index] = (start, Conversation(start.tweet_id, tweet.author_id, "social"), members)
+                by_customer[tweet.author_id] = index
+            elif tweet.inbound or index is None:
+                opened = Conversation(tweet.tweet_id, tweet.author_id, "social") if tweet.inbound else None
+                conversations.append((tweet, opened, []))
                 index = len(conversations) - 1
-                current = conversations[index]
-            root_tweet, conversation, members = current
-            if tweet.inbound and conversation is None:
-                conversation = Conversation(root_tweet.tweet_id, tweet.author_id, "social")
-                conversations[index] = (root_tweet, conversation, members)
-            members.append(tweet)
+                if tweet.inbound:
+                    by_customer[tweet.author_id] = index
+            conversations[index][2].append(tweet)
             for child in reversed(children.get(tweet.tweet_id, [])):
                 if child.tweet_id not in reached:
                     stack.append((child, index))

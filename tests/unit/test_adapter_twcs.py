@@ -155,3 +155,19 @@ def test_consent_comes_from_the_runs_landing_settings_not_from_the_records():
     assert {r.value["consent_analytics"] for r in TwcsAdapter().convert(rows_as_read(FIXTURE)) if r.error is None} == {
         True
     }
+
+
+def test_two_inbound_authors_replying_to_each_other_give_one_conversation_each():
+    times = [f"Mon Mar 04 09:0{m}:00 +0000 2024" for m in range(5)]
+    tweets = [("1", "a", "True", ""), ("2", "b", "True", "1"), ("3", "a", "True", "2"), ("4", "b", "True", "3")]
+    tweets.append(("5", "Brand", "False", "4"))
+    rows = [
+        dict(zip(HEADER, [i, author, inbound, when, f"t{i}", "", parent], strict=True))
+        for (i, author, inbound, parent), when in zip(tweets, times, strict=True)
+    ]
+    loaded, rejected = convert([LandingRecord(n, json.dumps(r), r) for n, r in enumerate(rows, start=2)])
+    assert rejected == {}
+    assert {cid: (c["customer_id"], [t["turn_id"] for t in c["turns"]]) for cid, c in loaded.items()} == {
+        "1": ("a", ["1", "3"]),
+        "2": ("b", ["2", "4", "5"]),  # the brand answers b's tweet
+    }
