@@ -17,6 +17,10 @@ AUTO = "auto"  # recognise each file by its content
 BUILT_IN: tuple[str, ...] = (
     "snowplow",
     "otel",
+    "twcs",
+    "zendesk",
+    "intercom",
+    "freshdesk",
 )
 
 
@@ -32,7 +36,13 @@ def registry(source: str, landing: dict[str, Any] | None = None) -> tuple[Adapte
     from cx_signals.adapters.mapping import load_mappings
 
     mappings = load_mappings(tuple((landing or {}).get("mappings") or ()))
-    return tuple(a for a in (*built_in(), *mappings) if a.source == source)
+    settings = (landing or {}).get(source) or {}
+    # an adapter taking settings (the transcript adapters' consent_analytics) gets the run's landing.<source>
+    return tuple(
+        a.configured(settings) if landing and hasattr(a, "configured") else a
+        for a in (*built_in(), *mappings)
+        if a.source == source
+    )
 
 
 def formats(source: str, landing: dict[str, Any] | None = None) -> list[str]:

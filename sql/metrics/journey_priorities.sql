@@ -9,8 +9,11 @@
 -- $priorities_weight_outcome); rank 1 = fix first. Intents with fewer than $priorities_min_contacts contacts in
 -- the window are listed with their inputs but neither scored nor ranked; 'unknown' is ranked like any intent.
 WITH days AS (
-    SELECT CAST(d AS DATE) AS partition_date
-    FROM range(CAST($start_date AS TIMESTAMP), CAST($end_date AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r (d)
+    -- the days holding contacts, not every calendar day of the range: a run's days need not be contiguous
+    -- (an export spanning years), and a day it was not asked to replace must get no row
+    SELECT DISTINCT partition_date
+    FROM metrics.contact_outcomes
+    WHERE partition_date BETWEEN $start_date AND $end_date
 ),
 window_contacts AS (
     SELECT d.partition_date, o.* EXCLUDE (partition_date)
