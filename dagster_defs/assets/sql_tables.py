@@ -33,9 +33,13 @@ def sql_contracts() -> dict[str, Contract]:
 
 
 def upstream_tables(sql_name: str) -> list[str]:
-    """The asset tables `sql/<sql_name>.sql` reads (directly or through the shared macros and views), sorted."""
-    reads = sql_reads(sql_text(sql_name)).tables
-    return sorted(t for t in reads if t.split(".")[0] in ASSET_SCHEMAS and t in all_tables())
+    """The asset tables `sql/<sql_name>.sql` reads (directly or through the shared macros and views), sorted; a table
+    of an asset schema that no contract defines is an error, so that a misspelt name cannot drop out of the lineage."""
+    reads = sorted(t for t in sql_reads(sql_text(sql_name)).tables if t.split(".")[0] in ASSET_SCHEMAS)
+    unknown = [t for t in reads if t not in all_tables()]
+    if unknown:
+        raise ValueError(f"sql/{sql_name}.sql reads {', '.join(unknown)}, which no contract defines")
+    return reads
 
 
 def upstream_deps(contract: Contract, config: dict[str, Any]) -> list[dg.AssetDep]:

@@ -10,6 +10,7 @@ from cx_signals.config import load_config
 from cx_signals.contracts import table_contracts
 from cx_signals.db import sql_hash, sql_reads, sql_text
 from cx_signals.tables import all_tables
+from dagster_defs.assets import sql_tables
 from dagster_defs.assets.sql_tables import ASSET_SCHEMAS, sql_contracts, upstream_tables
 from dagster_defs.definitions import build_definitions
 
@@ -83,6 +84,12 @@ def test_sql_reads_follows_the_parse_not_the_text():
     assert sql_reads("SELECT * FROM main.refused_records").tables == {"raw.conversations", "audit.consent_refusals"}
     with pytest.raises(ValueError, match="cannot parse SQL"):
         sql_reads("SELECT FROM WHERE")
+
+
+def test_a_sql_file_reading_a_table_no_contract_defines_is_an_error(monkeypatch):
+    monkeypatch.setattr(sql_tables, "sql_text", lambda name: "SELECT * FROM signals.journey JOIN raw.turns USING (x)")
+    with pytest.raises(ValueError, match=r"reads signals\.journey, which no contract defines"):
+        sql_tables.upstream_tables("signals/typo")
 
 
 def test_windows_come_from_the_contracts(graph):
