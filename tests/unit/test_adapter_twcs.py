@@ -147,7 +147,7 @@ def test_consent_comes_from_the_runs_landing_settings_not_from_the_records():
     from cx_signals.adapters import registry
 
     assert CONFIG["landing"]["transcripts"]["consent_analytics"] is True
-    landing = {**CONFIG["landing"], "transcripts": {"format": "auto", "consent_analytics": False}}
+    landing = CONFIG.merged({"landing": {"transcripts": {"consent_analytics": False}}}).landing
     adapters = {a.name: a for a in registry("transcripts", landing)}
     assert {"twcs", "zendesk", "intercom", "freshdesk"} <= set(adapters)
     out = list(adapters["twcs"].convert(rows_as_read(FIXTURE)))
