@@ -12,6 +12,6 @@ SELECT
     round(risk, 3) AS risk,
     top_factors
 FROM metrics.repeat_risk
-WHERE partition_date = (SELECT max(partition_date) FROM metrics.repeat_risk)
+WHERE partition_date = (SELECT max(latest.partition_date) FROM metrics.repeat_risk AS latest)
 ORDER BY risk_rank
 LIMIT 20;
