@@ -1,5 +1,6 @@
 """Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import ensure_schema
+from cx_signals.db import bind, ensure_schema, sql_text
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.contact_models import (
     CsatModel,
@@ -32,26 +33,23 @@ from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.database_resources import CxSettings
 
-_SIGNALS_SELECT = ", ".join(
-    "contact_intent(s.labelled_intent, p.predicted_intent) AS intent" if column == "intent" else f"s.{column}"
-    for column in SIGNAL_COLUMNS
+
+def _frame(con, sql_name: str, first: date, last: date, columns: Sequence[str]) -> pl.DataFrame:
+    """The `columns` of what `sql/<sql_name>.sql` returns for the contacts started on a day in [first, last]."""
+    sql = sql_text(sql_name)
+    return con.execute(sql, bind(sql, {"start_date": first, "end_date": last})).pl().select(columns)
+
+
+# What each model reads, in this column order: the population and its joins are in sql/models.
+_CSAT_COLUMNS = ("partition_date", "csat", *SIGNAL_COLUMNS)
+_RISK_COLUMNS = (
+    "repeat_contact",
+    "customer_key",
+    *JOURNEY_COLUMNS,
+    *(c for c in SIGNAL_COLUMNS if c not in ("conversation_id", "intent")),
+    "conversation_id",
+    "intent",
 )
-_SIGNALS_SQL = f"""
-    SELECT s.partition_date, s.csat, {_SIGNALS_SELECT}
-    FROM signals.conversation_signals AS s LEFT JOIN signals.intent_predictions AS p USING (conversation_id)
-    WHERE s.partition_date BETWEEN ? AND ?
-      AND s.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
-    ORDER BY s.conversation_id
-"""
-_CONTACTS_SQL = f"""
-    SELECT o.repeat_contact, o.customer_key, {", ".join(f"o.{c}" for c in JOURNEY_COLUMNS)},
-           {", ".join(f"s.{c}" for c in SIGNAL_COLUMNS if c not in ("conversation_id", "intent"))},
-           o.conversation_id, o.intent
-    FROM metrics.contact_outcomes AS o JOIN signals.conversation_signals AS s USING (conversation_id)
-    WHERE o.partition_date BETWEEN ? AND ?
-      AND o.customer_key NOT IN (SELECT customer_key FROM main.refused_customers)
-    ORDER BY o.conversation_id
-"""
 
 
 def _model_metadata(model: CsatModel | RiskModel, path: Path, reason: str) -> dict:
@@ -66,7 +64,7 @@ def _model_metadata(model: CsatModel | RiskModel, path: Path, reason: str) -> di
 
 
 def _contacts(con, first: date, last: date) -> pl.DataFrame:
-    return con.execute(_CONTACTS_SQL, [first, last]).pl()
+    return _frame(con, "models/risk_contacts", first, last, _RISK_COLUMNS)
 
 
 def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[pl.DataFrame, dict[date, str]]:
@@ -108,7 +106,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     )
     def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         def fit(con, days: list[date]) -> tuple[CsatModel, Path]:
-            signals = con.execute(_SIGNALS_SQL, list(training_window(days))).pl()
+            signals = _frame(con, "models/csat_contacts", *training_window(days), _CSAT_COLUMNS)
             model = train_csat_model(
                 conversation_features(signals),
                 signals["csat"],
@@ -134,7 +132,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         model = load_latest_model(settings.files.models, CsatModel)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            signals = con.execute(_SIGNALS_SQL, [min(days), max(days)]).pl()
+            signals = _frame(con, "models/csat_contacts", min(days), max(days), _CSAT_COLUMNS)
 
             def score(day: date) -> pl.DataFrame | None:
                 of_day = signals.filter(pl.col("partition_date") == day)

@@ -9,7 +9,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import ensure_schema
+from cx_signals.db import bind, ensure_schema, sql_text
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.intent import TrainedIntentModel, first_customer_texts_sql, predict_intents, train_intent_model
 from dagster_defs.assets.raw import asset_key
@@ -18,26 +18,20 @@ from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.database_resources import CxSettings
 
-_TURNS_SQL = """
-    SELECT t.conversation_id, t.turn_index, t.speaker, t.text
-    FROM raw.turns AS t JOIN raw.conversations AS c USING (conversation_id)
-    WHERE c.customer_key NOT IN (SELECT customer_key FROM main.refused_customers) AND {where}
-"""
 
-
-def _first_texts(con, where: str, params: list, n_turns: int) -> pl.DataFrame:
-    """conversation_id, text (first customer turns), intent and partition_date of the conversations `where` selects
-    (over raw.conversations AS c), computed in DuckDB."""
+def _first_texts(con, first: date, last: date, n_turns: int, labelled_only: bool) -> pl.DataFrame:
+    """conversation_id, text (first customer turns), intent and partition_date of the consented conversations started
+    on a day in [first, last] (only those with a label when `labelled_only`), computed in DuckDB."""
+    turns = sql_text("models/intent_turns")
     texts = first_customer_texts_sql("turns", n_turns=n_turns, order_by=("turn_index",))
-    return con.execute(
-        f"""
-        WITH turns AS ({_TURNS_SQL.format(where=where)})
+    sql = f"""
+        WITH turns AS ({turns})
         SELECT f.conversation_id, f.text, c.intent, c.partition_date
-        FROM ({texts}) AS f JOIN raw.conversations AS c USING (conversation_id)
+        FROM ({texts}) AS f JOIN (SELECT DISTINCT conversation_id, intent, partition_date FROM turns) AS c
+        USING (conversation_id)
         ORDER BY f.conversation_id
-        """,
-        params,
-    ).pl()
+    """
+    return con.execute(sql, bind(sql, {"start_date": first, "end_date": last, "labelled_only": labelled_only})).pl()
 
 
 def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, Any]:
@@ -73,9 +67,10 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         def fit(con, days: list[date]) -> tuple[TrainedIntentModel, Path]:
             examples = _first_texts(
                 con,
-                "c.intent IS NOT NULL AND c.partition_date BETWEEN ? AND ?",
-                [max(days) - timedelta(days=triage.training_days - 1), max(days)],
+                max(days) - timedelta(days=triage.training_days - 1),
+                max(days),
                 triage.first_customer_turns,
+                labelled_only=True,
             )
             model = train_intent_model(
                 examples["text"].to_list(),
@@ -104,9 +99,7 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         scored: list[pl.DataFrame] = []
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            texts = _first_texts(
-                con, "c.partition_date BETWEEN ? AND ?", [min(days), max(days)], triage.first_customer_turns
-            )
+            texts = _first_texts(con, min(days), max(days), triage.first_customer_turns, labelled_only=False)
             for day in days:
                 day_texts = texts.filter(pl.col("partition_date") == day)
                 if model is None:
