@@ -10,12 +10,11 @@ from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import duckdb
 
-from cx_signals.config import ConfigError, load_config
+from cx_signals.config import ConfigError, Parameters, load_config
 from cx_signals.ingest import landing_days
 from cx_signals.landing import LandingPathError, discover
 from cx_signals.paths import database_files
@@ -34,19 +33,19 @@ from dagster_defs.schedules import build_schedules
 from dagster_defs.sensors import build_landing_sensor, landing_asset_key
 
 
-def first_partition_day(config: dict[str, Any], data_days: set[date]) -> date:
+def first_partition_day(config: Parameters, data_days: set[date]) -> date:
     """The first daily partition: the earlier of `partitions.start_date` and the first day holding data (today
     when there is neither), so that a configured start never hides data."""
     candidates = set(data_days)
-    if config["partitions"]["start_date"]:
-        candidates.add(date.fromisoformat(str(config["partitions"]["start_date"])))
+    if config.partitions.start_date:
+        candidates.add(date.fromisoformat(str(config.partitions.start_date)))
     return min(candidates, default=datetime.now(UTC).date())
 
 
-def freshness_policy(config: dict[str, Any], source: str) -> dg.FreshnessPolicy:
+def freshness_policy(config: Parameters, source: str) -> dg.FreshnessPolicy:
     """The freshness policy of `source`: warn and fail after `freshness.warn_hours` and `freshness.fail_hours`
     without new files (its landing asset) or without a load (its raw assets)."""
-    warn, fail = (config["freshness"][kind][source] for kind in ("warn_hours", "fail_hours"))
+    warn, fail = (config.freshness[kind][source] for kind in ("warn_hours", "fail_hours"))
     if not 1 / 60 <= warn < fail:  # Dagster's own limits: windows of a minute at least, warning before failing
         raise ConfigError(
             f"parameter 'freshness.warn_hours.{source}' ({warn}) must be at least 1/60 and less than "
@@ -55,7 +54,7 @@ def freshness_policy(config: dict[str, Any], source: str) -> dg.FreshnessPolicy:
     return dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=fail), warn_window=timedelta(hours=warn))
 
 
-def landing_assets(config: dict[str, Any]) -> list[dg.AssetSpec]:
+def landing_assets(config: Parameters) -> list[dg.AssetSpec]:
     """One external asset per source: the landing sensor reports a materialisation of it when files of the source
     are new or changed, so its freshness policy warns when the source stops arriving."""
     return [
@@ -69,7 +68,7 @@ def landing_assets(config: dict[str, Any]) -> list[dg.AssetSpec]:
     ]
 
 
-def with_sources(assets: list, config: dict[str, Any]) -> list:
+def with_sources(assets: list, config: Parameters) -> list:
     """`assets` with each raw asset depending on its source's landing asset and carrying its freshness policy, so
     that a source that is not loaded shows as late too (the schedule alone, without the sensor)."""
     sources = {asset_key(table): source for source, tables in SOURCE_TABLES.items() for table in tables}
@@ -108,7 +107,7 @@ def leaves(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
     return sorted({key for a in assets for key in a.keys} - upstream)
 
 
-def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_assets(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Every asset and asset check of the pipeline, built from `config`."""
     assets: list = []
     checks: list = []
@@ -120,7 +119,7 @@ def build_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) ->
     return with_table_metadata(with_sources(assets, config)), checks
 
 
-def build_definitions(config: dict[str, Any], first_day: date, database: str, landing: str) -> dg.Definitions:
+def build_definitions(config: Parameters, first_day: date, database: str, landing: str) -> dg.Definitions:
     """The code location for one database and landing folder: assets, checks, jobs, schedules, sensor.
 
     Every job, the implicit one of the UI's and `dagster asset materialize`'s asset runs included, uses the

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from cx_signals.config import Parameters
 from cx_signals.contracts import table_contracts
 
 # One run processes a whole range of days: a backfill or `cx-signals run` is one run, not one per day.
@@ -43,11 +44,11 @@ def plan_runs(days: list[date], window_days: int) -> list[list[date]]:
     return groups
 
 
-def longest_window_days(config: dict) -> int:
+def longest_window_days(config: Parameters) -> int:
     """The longest window (days) any asset reads around its partition: the windows the table contracts declare
     (repeat chains, priorities, anomalies) and the repeat-chain window of the model assets."""
     windows = [c.window.days(config) for c in table_contracts().values() if c.window]
-    return max([config["outcomes"]["chain_lookback_days"], *(days for window in windows for days in window)])
+    return max([config.outcomes.chain_lookback_days, *(days for window in windows for days in window)])
 
 
 def days_in_spans(spans: str) -> set[date]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import Parameters
 from cx_signals.db import ensure_schema, publish_from
 from cx_signals.locking import exclusive_lock
 from cx_signals.report import build_report
@@ -20,12 +21,12 @@ from dagster_defs.partitions import single_run
 
 
 def build_publish(
-    config: dict, partitions: dg.PartitionsDefinition, after: list[dg.AssetKey]
+    config: Parameters, partitions: dg.PartitionsDefinition, after: list[dg.AssetKey]
 ) -> list[dg.AssetsDefinition]:
     """The retention, published database and HTML report assets; retention runs `after` the given assets (the last
     steps of the pipeline), so publishing follows every table."""
-    lock_timeout = float(config["locks"]["timeout_seconds"])
-    retention_days = dict(config["retention"])
+    lock_timeout = float(config.locks.timeout_seconds)
+    retention_days = dict(config.retention)
     common = {
         "partitions_def": partitions,
         "backfill_policy": single_run,

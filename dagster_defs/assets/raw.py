@@ -2,11 +2,11 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import Parameters
 from cx_signals.contracts import TimeBounds
 from cx_signals.db import ensure_schema, record_audit, replace_rows
 from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
@@ -31,7 +31,7 @@ def _ingest(
     source: str,
     duckdb: DuckDBResource,
     settings: CxSettings,
-    config: dict[str, Any],
+    config: Parameters,
 ):
     days = partition_days(context)
     bounds = TimeBounds.from_config(config, datetime.now(UTC).replace(tzinfo=None))
@@ -51,14 +51,14 @@ def _ingest(
             set(days),
             bounds,
             key,
-            max_text_chars=config["ingest"]["max_text_chars"],
-            placeholder_ids=config["ingest"]["placeholder_ids"],
-            max_line_bytes=config["ingest"]["max_line_bytes"],
+            max_text_chars=config.ingest.max_text_chars,
+            placeholder_ids=config.ingest.placeholder_ids,
+            max_line_bytes=config.ingest.max_line_bytes,
             con=con,
-            landing=config["landing"],
+            landing=config.landing,
         )
         for reject in result.rejects:
-            reject["customer_key"] = reject_customer_key(reject["payload"], key, config["ingest"]["placeholder_ids"])
+            reject["customer_key"] = reject_customer_key(reject["payload"], key, config.ingest.placeholder_ids)
         # the landing files still hold erased customers: their records must not come back
         erased = drop_erased(result, erased_customers(con), key)
         per_day = {table: result.rows_written(table) for table in tables}
@@ -112,7 +112,7 @@ def _ingest(
 
 
 def _ingest_asset(
-    source: str, description: str, config: dict[str, Any], partitions: dg.PartitionsDefinition
+    source: str, description: str, config: Parameters, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
     tables = SOURCE_TABLES[source]
 
@@ -146,7 +146,7 @@ _DESCRIPTIONS = {
 }
 
 
-def build_raw(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_raw(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """The three ingest assets and their contract and reconciliation checks."""
     assets = [_ingest_asset(source, _DESCRIPTIONS[source], config, partitions) for source in SOURCE_TABLES]
     checks = [

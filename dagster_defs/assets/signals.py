@@ -8,6 +8,7 @@ import polars as pl
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
+from cx_signals.config import Parameters
 from cx_signals.db import arrow_table, bind, ensure_schema, replace_from_query, replace_rows, sql_hash, sql_text
 from cx_signals.sentiment import NEUTRAL, score_texts
 from cx_signals.tables import all_tables, qualified
@@ -58,10 +59,10 @@ def windowed(chain_window: dg.PartitionMapping, *tables: str) -> list[dg.AssetDe
     return [dg.AssetDep(asset_key(t), partition_mapping=chain_window) for t in tables]
 
 
-def chain_window(config: dict[str, Any]) -> dg.TimeWindowPartitionMapping:
+def chain_window(config: Parameters) -> dg.TimeWindowPartitionMapping:
     """A journey starting on day D takes in contacts up to the chain window after D (and before, to find its
     start)."""
-    days = config["outcomes"]["chain_lookback_days"]
+    days = config.outcomes.chain_lookback_days
     return dg.TimeWindowPartitionMapping(
         start_offset=-days, end_offset=days, allow_nonexistent_upstream_partitions=True
     )
@@ -78,10 +79,10 @@ def common_settings(partitions: dg.PartitionsDefinition, group: str) -> dict[str
     }
 
 
-def build_signals(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_signals(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Turn sentiment (VADER in Python, over sql/signals/turn_texts.sql) with its check; the SQL signal tables are
     built from their contracts (dagster_defs/assets/sql_tables.py)."""
-    sentiment = config["sentiment"]
+    sentiment = config.sentiment
     table = "signals.turn_sentiment"
 
     @dg.asset(
@@ -104,7 +105,7 @@ def build_signals(config: dict[str, Any], partitions: dg.PartitionsDefinition) -
             )
             texts = con.table("_turn_texts").select("text").distinct().to_arrow_table().column("text").to_pylist()
             words = [t for t in texts if t is not None]
-            scores = iter(score_texts(words, max_chars=sentiment["max_chars"], max_emoji=sentiment["max_emoji"]))
+            scores = iter(score_texts(words, max_chars=sentiment.max_chars, max_emoji=sentiment.max_emoji))
             # a turn without text gets NEUTRAL, joined like any other text (sql/signals/turn_sentiment.sql)
             scored = [NEUTRAL if t is None else next(scores) for t in texts]
             con.register(

@@ -7,13 +7,12 @@ the hash of the SQL file and the shared definitions it uses (the table name and 
 asset are added in dagster_defs/definitions.py). Adding a SQL table is a contract and a SQL file.
 """
 
-from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
-from cx_signals.config import cost_model_rows, sql_parameters
+from cx_signals.config import Parameters, cost_model_rows, sql_parameters
 from cx_signals.contracts import Contract, table_contracts
 from cx_signals.db import ensure_schema, replace_from_query, sql_hash, sql_reads, sql_text
 from cx_signals.tables import all_tables
@@ -42,7 +41,7 @@ def upstream_tables(sql_name: str) -> list[str]:
     return reads
 
 
-def upstream_deps(contract: Contract, config: dict[str, Any]) -> list[dg.AssetDep]:
+def upstream_deps(contract: Contract, config: Parameters) -> list[dg.AssetDep]:
     """The dependencies of the asset of `contract`: every table its SQL reads, over the contract's window of days."""
     before, after = contract.window.days(config) if contract.window else (0, 0)
     mapping = None
@@ -54,7 +53,7 @@ def upstream_deps(contract: Contract, config: dict[str, Any]) -> list[dg.AssetDe
 
 
 def sql_asset(
-    table_name: str, contract: Contract, config: dict[str, Any], partitions: dg.PartitionsDefinition
+    table_name: str, contract: Contract, config: Parameters, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
     """The asset that replaces its partitions of `table_name` with the result of the contract's SQL file, audits
     them and reports row counts and a preview."""
@@ -89,7 +88,7 @@ def sql_asset(
     return materialise
 
 
-def build_sql_assets(config: dict[str, Any], partitions: dg.PartitionsDefinition) -> tuple[list, list]:
+def build_sql_assets(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """One asset and one contract check per table contract naming a SQL file."""
     contracts = sql_contracts()
     assets = [sql_asset(name, contract, config, partitions) for name, contract in contracts.items()]
