@@ -341,10 +341,10 @@ class TimeBounds:
     @classmethod
     def from_config(cls, config: Parameters, now: datetime) -> TimeBounds:
         """Bounds from `ingest.min_timestamp` to `now` plus `ingest.max_future_skew_hours`."""
-        ingest = config.ingest
+        ingest = config["ingest"]
         return cls(
-            parse_timestamp(ingest.min_timestamp),
-            parse_timestamp(now) + timedelta(hours=ingest.max_future_skew_hours),
+            parse_timestamp(ingest["min_timestamp"]),
+            parse_timestamp(now) + timedelta(hours=ingest["max_future_skew_hours"]),
             parse_timestamp(now),
         )
 
