@@ -31,7 +31,8 @@ def _first_texts(con, first: date, last: date, n_turns: int, labelled_only: bool
         USING (conversation_id)
         ORDER BY f.conversation_id
     """
-    return con.execute(sql, bind(sql, {"start_date": first, "end_date": last, "labelled_only": labelled_only})).pl()
+    texts = con.execute(sql, bind(sql, {"start_date": first, "end_date": last})).pl()
+    return texts.filter(pl.col("intent").is_not_null()) if labelled_only else texts
 
 
 def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def test_consent_analytics_is_read_in_one_place_only():
     )
     assert readers == ["sql/setup/consent.sql"]
     assert "consented(c.customer_key)" in (root / "sql/signals/turn_texts.sql").read_text(encoding="utf-8")
-    assert "main.refused_customers" in (root / "dagster_defs/assets/triage.py").read_text(encoding="utf-8")
+    assert "consented(c.customer_key)" in (root / "sql/models/intent_turns.sql").read_text(encoding="utf-8")
+    assert not [p for p in root.glob("dagster_defs/**/*.py") if "refused_customers" in p.read_text(encoding="utf-8")]
 
 
 def test_a_later_refusal_removes_the_conversations_the_customer_consented_to_from_signals(con):
