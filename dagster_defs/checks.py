@@ -34,13 +34,17 @@ def checked_days(context: dg.AssetCheckExecutionContext, con, table: str) -> tup
 
 
 def contract_check(table_name: str) -> dg.AssetChecksDefinition:
-    """A check that validates the run's partitions of `table_name` against its contract with GX, inside DuckDB."""
+    """A blocking check that validates the run's partitions of `table_name` against its contract with GX, inside
+    DuckDB: when it fails, nothing downstream of the table runs."""
     table = all_tables()[table_name]
 
     @dg.asset_check(
         asset=_key(table_name),
         name="matches_contract",
         pool=WRITER_POOL,
+        # A table failing its contract stops every step after it, publishing included: the analysts keep the
+        # previous published file, and the run fails with the check's failures.
+        blocking=True,
         description=f"Great Expectations suite generated from the contract of {table_name}, run inside DuckDB.",
     )
     def check(context: dg.AssetCheckExecutionContext, duckdb: LockedDuckDBResource) -> dg.AssetCheckResult:

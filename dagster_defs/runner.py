@@ -6,6 +6,7 @@ goes to a log file in the database's side folder, and the caller gets a short ac
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ _HINTS = {
     "PermissionError": "make the database folder writable for this user",
     "IOException": "check that no other program has the working database open and that the disk has space",
     "OutOfMemoryException": "free memory or run fewer days at once",
+    "DagsterAssetCheckFailedError": "a table broke its contract and was not published: the check's failures are in "
+    "the full trace; fix the input or the SQL, then run the same command again",
 }
 _DEFAULT_HINT = "fix the cause shown in the log file, then run the same command again (runs are idempotent)"
 
@@ -126,10 +129,10 @@ def _root_cause(error: Any) -> tuple[str, str]:
     """(class name, first line of the message) of the innermost cause of a Dagster SerializableErrorInfo."""
     while error.cause is not None:
         error = error.cause
-    message = (error.message or "").strip()
-    first_line = message.splitlines()[0] if message else ""
-    if first_line.startswith(f"{error.cls_name}:"):
-        first_line = first_line[len(error.cls_name) + 1 :].strip()
+    lines = (error.message or "").strip().splitlines() or [""]
+    # a message that ends its first line with a colon lists what failed on the next ones (a blocking check's names)
+    first_line = " ".join(lines) if lines[0].endswith(":") else lines[0]
+    first_line = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name or '')}:\s*", "", first_line)
     return error.cls_name or "Error", first_line[:300]
 
 

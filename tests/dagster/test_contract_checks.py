@@ -1,5 +1,5 @@
-"""The `matches_contract` asset check: GX runs inside DuckDB on the run's partitions, under the write lock, and a
-broken row fails the check with what failed, how often and a sample."""
+"""The `matches_contract` asset check: GX runs inside DuckDB on the run's partitions, under the write lock, a
+broken row fails the check with what failed, how often and a sample, and a failed check blocks every later step."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ import duckdb
 import pytest
 
 import dagster_defs.checks as checks
+from cx_signals.config import load_config
 from cx_signals.db import ensure_schema
+from cx_signals.generate import generate_landing
+from cx_signals.quality import QualityResult
 from dagster_defs.checks import RANGE_END, RANGE_START, contract_check
 from dagster_defs.database_resources import LockedDuckDBResource
+from dagster_defs.runner import run_pipeline
 from tests.conftest import insert
 
 DAY = date(2026, 10, 1)
@@ -59,16 +63,45 @@ def lake_resource(tmp_path: Path) -> LockedDuckDBResource:
     return resource
 
 
-def run_check(resource: LockedDuckDBResource, rows: list[dict], first: date = DAY, last: date = DAY):
+published: list[str] = []
+
+
+@dg.asset(key=["published", "database"], deps=[events])
+def publish() -> None:
+    """Stands in for publishing: records that it ran."""
+    published.append("published")
+
+
+def materialise(resource: LockedDuckDBResource, rows: list[dict], first: date = DAY, last: date = DAY):
     with resource.get_connection() as con:
         insert(con, "raw.events", rows)
-    result = dg.materialize(
-        [events, contract_check("raw.events")],
+    return dg.materialize(
+        [events, publish, contract_check("raw.events")],
         resources={"duckdb": resource},
         tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()},
+        raise_on_error=False,
     )
-    (evaluation,) = result.get_asset_check_evaluations()
+
+
+def run_check(resource: LockedDuckDBResource, rows: list[dict], first: date = DAY, last: date = DAY):
+    (evaluation,) = materialise(resource, rows, first, last).get_asset_check_evaluations()
     return evaluation
+
+
+def test_a_failed_check_blocks_publishing_and_fails_the_run(resource):
+    published.clear()
+    result = materialise(resource, [event(0), event(1, event_type="teleport")])
+    assert not result.success
+    assert published == []
+    assert [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"] == [
+        "raw__events_matches_contract"
+    ]
+
+
+def test_a_passed_check_lets_publishing_run(resource):
+    published.clear()
+    assert materialise(resource, [event(0), event(1)]).success
+    assert published == ["published"]
 
 
 def test_passes_on_good_rows_under_the_write_lock_and_releases_the_file(resource, monkeypatch):
@@ -123,3 +156,27 @@ def test_a_broken_row_fails_on_a_ducklake_too(lake_resource):
     assert evaluation.metadata["failures"].value == (
         "- expect_column_values_to_be_in_set event_type: 1 unexpected of 2, e.g. ['teleport']"
     )
+
+
+def test_a_table_failing_its_contract_keeps_the_published_file_and_the_run_says_why(tmp_path, monkeypatch):
+    landing, db = tmp_path / "landing", tmp_path / "cx.duckdb"
+    config = load_config()
+    generate_landing(landing, days=1, customers=40, start=DAY, repeat_window_days=config.outcomes.repeat_window_days)
+    assert run_pipeline(landing, db, [DAY], config).success
+    published = db.read_bytes()
+    validate = checks.validate_partitions
+
+    def broken_daily_outcomes(table, *args) -> QualityResult:
+        if table.name == "metrics.daily_outcomes":
+            return QualityResult(False, ["expect_column_values_to_be_between contacts: 1 unexpected of 1"], 1)
+        return validate(table, *args)
+
+    monkeypatch.setattr(checks, "validate_partitions", broken_daily_outcomes)
+    outcome = run_pipeline(landing, db, [DAY], config)
+    assert not outcome.success
+    assert outcome.failed_checks == ["metrics/daily_outcomes:matches_contract"]
+    (failure,) = outcome.failures
+    assert failure.step == "metrics__daily_outcomes_matches_contract"
+    assert "metrics/daily_outcomes: matches_contract" in failure.root_cause
+    assert "was not published" in failure.hint
+    assert db.read_bytes() == published
