@@ -284,20 +284,12 @@ def print_summary(db: Path, run_ids: list[str] | None = None) -> None:
                 empty.append(table)
         console.print(counts)
         for table, note in empty_reasons(con, empty, run_ids or []).items():
-            console.print(f"{table} is empty: {note}", markup=False, highlight=False)
-        # fits 80 columns: no vertical rules, two-line headers
-        headline = RichTable(
-            "channel",
-            "contacts",
-            "contained",
-            "CwQ",
-            "FCR",
-            "repeat",
-            "cost/\ncontact",
-            "cost to\nresolve\n(median)",
-            title="headline metrics",
-            box=box.SIMPLE_HEAD,
-        )
+            console.print(f"{table}: {note}", markup=False, highlight=False)
+        # fits 80 columns (74 characters): no vertical rules, headers on several lines
+        headline = RichTable(title="headline metrics", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        headline.add_column("channel")
+        for name in ("contacts", "contained", "CwQ", "FCR", "repeat", "cost/\ncontact", "cost to\nresolve\n(median)"):
+            headline.add_column(name, justify="right")
         for row in con.execute(
             """
             SELECT channel, count(*),
@@ -317,25 +309,30 @@ def print_summary(db: Path, run_ids: list[str] | None = None) -> None:
 
 
 def empty_reasons(con: duckdb.DuckDBPyConnection, tables: list[str], run_ids: list[str]) -> dict[str, str]:
-    """Why each of `tables` is empty, from the notes the runs `run_ids` left in audit.runs (e.g. a model that could
-    not be trained), the latest day's first; a table without a note is left out."""
+    """Why each of `tables` is empty ("is empty: no CSAT model"), and why each model the runs `run_ids` could not
+    train was not trained ("need at least 30 surveyed contacts ..."): the notes those runs left in audit.runs, the
+    latest day's of each asset. Tables without a note are left out; nothing when no table is empty."""
     if not tables or not run_ids:
         return {}
     rows = con.execute(
         """SELECT asset, arg_max(note, partition_date) FROM audit.runs
-        WHERE note IS NOT NULL AND asset IN (SELECT unnest($tables::VARCHAR[]))
-          AND run_id IN (SELECT unnest($run_ids::VARCHAR[]))
-        GROUP BY asset""",
+        WHERE note IS NOT NULL AND run_id IN (SELECT unnest($run_ids::VARCHAR[]))
+          AND (asset IN (SELECT unnest($tables::VARCHAR[])) OR (asset LIKE 'models.%' AND note LIKE 'not trained%'))
+        GROUP BY asset ORDER BY asset LIKE 'models.%', asset""",
         {"tables": tables, "run_ids": run_ids},
     ).fetchall()
-    return {table: note for table, note in sorted(rows)}
+    return {asset: note if asset.startswith("models.") else f"is empty: {note}" for asset, note in rows}
 
 
 def print_files_read(db: Path, run_ids: list[str]) -> None:
     """Print the format each landing file was read as (the contract's own shape or an adapter's), with its records."""
     from cx_signals.adapters import files_read
 
-    table = RichTable("source", "file", "format", "read as", "records", title="landing files read")
+    table = RichTable("source", title="landing files read")
+    table.add_column("file", overflow="fold")
+    table.add_column("format")
+    table.add_column("read as")
+    table.add_column("records", justify="right")
     with duckdb.connect(str(db), read_only=True) as con:
         for source, file, fmt, read_as, n in files_read(con, run_ids):
             table.add_row(source, file, fmt, read_as, f"{n:,}")

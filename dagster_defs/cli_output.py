@@ -119,6 +119,7 @@ def step_progress(console: Console, description: str) -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
     with progress:
         progress.add_task(description, total=None)
