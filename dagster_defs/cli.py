@@ -28,8 +28,10 @@ app = typer.Typer(
     "Every command takes --help.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # paragraphs of the docstrings are re-wrapped to the terminal (Rich mode keeps their line breaks)
+    rich_markup_mode="markdown",
 )
-bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(bench_app, name="bench")
 # The terminal's width, or COLUMNS; when output is piped or captured without COLUMNS, wide enough for the summary
 # tables (Rich assumes 80 columns then, and would wrap file names).
@@ -264,9 +266,8 @@ def demo(
     _run(landing, db, None, verbose=False)
     console.print(
         f"\nReport for CX leaders: {database_files(db).report} (self-contained HTML)\n"
-        "Query it (Python, or the duckdb CLI if you have it: duckdb -readonly FILE):\n"
-        f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
-        ".sql('FROM metrics.daily_outcomes LIMIT 10'))\"\n"
+        "Query it (read-only; or with the duckdb CLI if you have it: duckdb -readonly FILE):\n"
+        f"  {Path(sys.executable).with_name('cx-signals')} query \"FROM metrics.daily_outcomes LIMIT 10\" --db {db}\n"
         "Tables and columns are documented in the database (SELECT * FROM duckdb_columns()) and in docs/."
     )
 
