@@ -12,23 +12,46 @@ from typing import Annotated
 
 import duckdb
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table as RichTable
 
+import cx_signals
 from cx_signals.config import ConfigError, Parameters, load_config
 from cx_signals.db import sql_text
 from cx_signals.paths import database_files
+from dagster_defs.cli_output import QUERY_FORMATS, print_dry_run, print_query, step_progress
 
 app = typer.Typer(
-    help="cx-signals: customer-experience signals from transcripts, telemetry and clickstream.",
+    help="cx-signals: customer-experience signals from transcripts, telemetry and clickstream, in one DuckDB file.",
+    epilog="Example: cx-signals demo, then cx-signals query \"FROM metrics.daily_outcomes LIMIT 5\". "
+    "Every command takes --help.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # paragraphs of the docstrings are re-wrapped to the terminal (Rich mode keeps their line breaks)
+    rich_markup_mode="markdown",
 )
-bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(bench_app, name="bench")
-# Wide enough for the summary tables when output is piped or captured (Rich assumes 80 columns then).
-console = Console(width=None if sys.stdout.isatty() else 120)
+# The terminal's width, or COLUMNS; when output is piped or captured without COLUMNS, wide enough for the summary
+# tables (Rich assumes 80 columns then, and would wrap file names).
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"cx-signals {cx_signals.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """cx-signals: customer-experience signals from transcripts, telemetry and clickstream, in one DuckDB file."""
 
 DEFAULT_DB = Path("cx_data/cx_signals.duckdb")
 MAX_IGNORED_SHOWN = 20
@@ -75,7 +98,7 @@ def usage_error(message: str) -> typer.Exit:
     return fail(message, ExitCode.USAGE)
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals generate --out /tmp/landing --days 3 --customers 200")
 def generate(
     out: Annotated[Path, typer.Option(help="Landing folder to write.")],
     days: Annotated[int, typer.Option(min=1, help="Days of data.")] = 14,
@@ -87,14 +110,20 @@ def generate(
     from cx_signals.generate import generate_landing
 
     started = time.perf_counter()
-    counts = generate_landing(
-        out,
-        days=days,
-        customers=customers,
-        seed=seed,
-        start=date.fromisoformat(start),
-        repeat_window_days=load_config().outcomes.repeat_window_days,
-    )
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise usage_error(f"--start must be a day as YYYY-MM-DD, not {start!r}") from None
+    with step_progress(err, f"generating {days} days from {first}, {customers:,} customers") as progress:
+        counts = generate_landing(
+            out,
+            days=days,
+            customers=customers,
+            seed=seed,
+            start=first,
+            repeat_window_days=load_config().outcomes.repeat_window_days,
+        )
+        progress.stop()
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
     console.print(f"wrote {out} in {time.perf_counter() - started:.1f}s: {summary}")
     console.print(f"planted truth (never read by the pipeline): {out / '_truth'}")
@@ -152,13 +181,19 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
     from dagster_defs.runner import run_pipeline
 
     started = time.perf_counter()
-    outcome = run_pipeline(landing, db, days, config, verbose=verbose)
+    with step_progress(err, "starting Dagster") as progress:
+        task = progress.tasks[0].id
+
+        def on_step(step: str, span: str, n: int, total: int) -> None:
+            progress.update(task, description=f"{span}: {step.replace('__', '/')}", completed=n - 1, total=total)
+
+        outcome = run_pipeline(landing, db, days, config, verbose=verbose, on_step=on_step)
     if not outcome.success:
         raise _report_failure(outcome)
     console.print(
         f"run {', '.join(outcome.run_ids)} succeeded in {time.perf_counter() - started:.0f}s; published {db}"
     )
-    print_summary(db)
+    print_summary(db, outcome.run_ids)
     print_files_read(db, outcome.run_ids)
     over = print_quarantine(db, outcome.run_ids, config.ingest.max_quarantine_share)
     if outcome.failed_checks:
@@ -174,7 +209,7 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
 _VERBOSE = Annotated[bool, typer.Option("--verbose", help="Show Dagster's own log on the console.")]
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals run --landing landing --db cx_data/cx_signals.duckdb --config my.yml")
 def run(
     landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
@@ -190,7 +225,7 @@ def run(
     _run(landing, db, config, verbose)
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals train --landing cx_data/landing --db cx_data/cx_signals.duckdb")
 def train(
     landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
     db: Annotated[Path, typer.Option(help="Published DuckDB file whose models to retrain.")] = DEFAULT_DB,
@@ -208,50 +243,54 @@ def train(
         raise usage_error(f"database {db} holds no conversations to train on")
     from dagster_defs.runner import run_pipeline
 
-    outcome = run_pipeline(landing, db, [latest], config_values, verbose=verbose, train=True)
+    with step_progress(err, f"training on the days up to {latest}"):
+        outcome = run_pipeline(landing, db, [latest], config_values, verbose=verbose, train=True)
     if not outcome.success:
         raise _report_failure(outcome)
     console.print(f"retrained on the days up to {latest} (run {outcome.run_id})")
     print_model_figures(database_files(db).models)
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals demo --db /tmp/demo/cx.duckdb --customers 500 --days 7")
 def demo(
-    db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
-    customers: Annotated[int, typer.Option(min=1)] = 2000,
-    days: Annotated[int, typer.Option(min=1)] = 14,
+    db: Annotated[
+        Path, typer.Option(help="DuckDB file to publish; the sample goes into a landing/ folder beside it.")
+    ] = DEFAULT_DB,
+    customers: Annotated[int, typer.Option(min=1, help="Customers in the sample.")] = 2000,
+    days: Annotated[int, typer.Option(min=1, help="Days of sample data, from 2026-10-01.")] = 14,
 ) -> None:
-    """Generate a sample (2,000 customers, 14 days), run the pipeline on it and show the headline metrics."""
+    """Generate a sample (2,000 customers, 14 days), run the pipeline on it and show the headline metrics. With
+    DAGSTER_HOME set, its runs show in the Dagster UI."""
     landing = db.parent / "landing"
     generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01")
     _run(landing, db, None, verbose=False)
     console.print(
         f"\nReport for CX leaders: {database_files(db).report} (self-contained HTML)\n"
-        "Query it (Python, or the duckdb CLI if you have it: duckdb -readonly FILE):\n"
-        f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
-        ".sql('FROM metrics.daily_outcomes LIMIT 10'))\"\n"
+        "Query it (read-only; or with the duckdb CLI if you have it: duckdb -readonly FILE):\n"
+        f"  {Path(sys.executable).with_name('cx-signals')} query \"FROM metrics.daily_outcomes LIMIT 10\" --db {db}\n"
         "Tables and columns are documented in the database (SELECT * FROM duckdb_columns()) and in docs/."
     )
 
 
-def print_summary(db: Path) -> None:
-    """Print row counts and headline metrics per channel from the published file."""
+def print_summary(db: Path, run_ids: list[str] | None = None) -> None:
+    """Print row counts (with the reason a table is empty, from audit.runs.note of `run_ids`) and headline metrics
+    per channel from the published file."""
     with duckdb.connect(str(db), read_only=True) as con:
         counts = RichTable("table", "rows", title="tables")
+        empty = []
         for table in SUMMARY_TABLES:
-            counts.add_row(table, f"{con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,}")
+            rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            counts.add_row(table, f"{rows:,}")
+            if rows == 0:
+                empty.append(table)
         console.print(counts)
-        headline = RichTable(
-            "channel",
-            "contacts",
-            "contained",
-            "CwQ",
-            "FCR",
-            "repeat",
-            "cost/contact",
-            "cost-to-resolve (median)",
-            title="headline metrics",
-        )
+        for table, note in empty_reasons(con, empty, run_ids or []).items():
+            console.print(f"{table}: {note}", markup=False, highlight=False)
+        # fits 80 columns (74 characters): no vertical rules, headers on several lines
+        headline = RichTable(title="headline metrics", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        headline.add_column("channel")
+        for name in ("contacts", "contained", "CwQ", "FCR", "repeat", "cost/\ncontact", "cost to\nresolve\n(median)"):
+            headline.add_column(name, justify="right")
         for row in con.execute(
             """
             SELECT channel, count(*),
@@ -270,11 +309,31 @@ def print_summary(db: Path) -> None:
     print_model_figures(database_files(db).models)
 
 
+def empty_reasons(con: duckdb.DuckDBPyConnection, tables: list[str], run_ids: list[str]) -> dict[str, str]:
+    """Why each of `tables` is empty ("is empty: no CSAT model"), and why each model the runs `run_ids` could not
+    train was not trained ("need at least 30 surveyed contacts ..."): the notes those runs left in audit.runs, the
+    latest day's of each asset. Tables without a note are left out; nothing when no table is empty."""
+    if not tables or not run_ids:
+        return {}
+    rows = con.execute(
+        """SELECT asset, arg_max(note, partition_date) FROM audit.runs
+        WHERE note IS NOT NULL AND run_id IN (SELECT unnest($run_ids::VARCHAR[]))
+          AND (asset IN (SELECT unnest($tables::VARCHAR[])) OR (asset LIKE 'models.%' AND note LIKE 'not trained%'))
+        GROUP BY asset ORDER BY asset LIKE 'models.%', asset""",
+        {"tables": tables, "run_ids": run_ids},
+    ).fetchall()
+    return {asset: note if asset.startswith("models.") else f"is empty: {note}" for asset, note in rows}
+
+
 def print_files_read(db: Path, run_ids: list[str]) -> None:
     """Print the format each landing file was read as (the contract's own shape or an adapter's), with its records."""
     from cx_signals.adapters import files_read
 
-    table = RichTable("source", "file", "format", "read as", "records", title="landing files read")
+    table = RichTable("source", title="landing files read")
+    table.add_column("file", overflow="fold")
+    table.add_column("format")
+    table.add_column("read as")
+    table.add_column("records", justify="right")
     with duckdb.connect(str(db), read_only=True) as con:
         for source, file, fmt, read_as, n in files_read(con, run_ids):
             table.add_row(source, file, fmt, read_as, f"{n:,}")
@@ -353,17 +412,19 @@ def print_model_figures(directory: Path) -> None:
         console.print(figures)
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals report --db cx_data/cx_signals.duckdb --out report.html")
 def report(
     db: Annotated[Path, typer.Option(help="Published DuckDB file to report on.")] = DEFAULT_DB,
-    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file to write (default: report.html in the database's side folder).")
+    ] = None,
 ) -> None:
     """Write one self-contained HTML report (no network needed to view it) from the metric tables."""
     from cx_signals.report import build_report
 
     if not db.exists():
         raise fail(f"database {db} does not exist: run `cx-signals run` or `cx-signals demo` first")
-    summary = build_report(db, out)
+    summary = build_report(db, out or database_files(db).report)
     filled = ", ".join(name for name, has_data in summary.sections.items() if has_data)
     console.print(
         f"wrote {summary.out} ({summary.size_bytes:,} bytes): {summary.contacts:,} contacts, "
@@ -371,7 +432,7 @@ def report(
     )
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals evaluate --landing cx_data/landing --db cx_data/cx_signals.duckdb")
 def evaluate(
     landing: Annotated[Path, typer.Option(help="Generated landing folder (with its _truth/ folder).")],
     db: Annotated[Path, typer.Option(help="Database the pipeline published from that folder.")] = DEFAULT_DB,
@@ -402,7 +463,7 @@ def evaluate(
     console.print(exact)
 
 
-@bench_app.command("sentiment")
+@bench_app.command("sentiment", epilog="Example: cx-signals bench sentiment --processes 2")
 def bench_sentiment(
     landing: Annotated[Path | None, typer.Option(help="Landing folder whose turn texts to score.")] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: CPU count).")] = None,
@@ -413,7 +474,7 @@ def bench_sentiment(
     from cx_signals.landing import discover, read_file
     from cx_signals.sentiment import benchmark, benchmark_report
 
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, step_progress(err, "reading turn texts"):
         if landing is None:
             landing = Path(scratch) / "landing"
             generate(out=landing, days=14, customers=2000, seed=7, start="2026-10-01")
@@ -431,7 +492,7 @@ def bench_sentiment(
     console.print(json.dumps(result, indent=2, default=str))
 
 
-@bench_app.command("pipeline")
+@bench_app.command("pipeline", epilog="Example: cx-signals bench pipeline --scale S --out bench-S.json")
 def bench_pipeline(
     scale: Annotated[
         str, typer.Option(help="S = 7 days x 10,000 customers, M = 30 x 50,000, L = 90 x 150,000.")
@@ -462,9 +523,16 @@ def bench_pipeline(
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C: the running phase is stopped and the scratch folder removed
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-        result = run_bench(
-            scale.upper(), days, customers, seed, cache, out, incremental, demo, dagster_path, progress=console.print
-        )
+        with step_progress(err, f"scale {scale.upper()}") as progress:
+            task = progress.tasks[0].id
+
+            def phase(message: str) -> None:
+                console.print(message, highlight=False)
+                progress.update(task, description=message.rstrip(". "))
+
+            result = run_bench(
+                scale.upper(), days, customers, seed, cache, out, incremental, demo, dagster_path, progress=phase
+            )
     except BenchError as exc:
         raise fail(str(exc)) from None
     for table in report_tables(result):
@@ -473,7 +541,7 @@ def bench_pipeline(
         console.print(f"wrote {out}")
 
 
-@app.command()
+@app.command(epilog="Example: cx-signals erase --db cx_data/cx_signals.duckdb --customer-id C-1042 --customer-id C-7")
 def erase(
     customer_id: Annotated[
         list[str], typer.Option("--customer-id", help="Customer id to erase, as the sources give it; repeatable.")
@@ -519,3 +587,66 @@ def erase(
     console.print(removed)
     console.print("later runs drop their records from the landing files (audit.runs.records_erased)")
     console.print(f"models marked for retraining at the next run: {files.models}")
+
+
+@app.command(
+    epilog='Example: cx-signals query "SELECT channel, count(*) FROM metrics.contact_outcomes GROUP BY 1" --format csv'
+)
+def query(
+    sql: Annotated[str, typer.Argument(help="The SQL to run (one statement; tables as schema.table).")],
+    db: Annotated[Path, typer.Option(help="Published DuckDB file to query (opened read-only).")] = DEFAULT_DB,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table (for reading), csv or json (every row, for other programs).")
+    ] = "table",
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown by --format table; the rest are counted.")] = 100,
+) -> None:
+    """Run SQL on the published file, read-only, and print the result. Columns are described in the database
+    (SELECT * FROM duckdb_columns()) and in docs/data-dictionary.md. Exit codes: 0 ok; 2 bad SQL, option or path."""
+    if fmt not in QUERY_FORMATS:
+        raise usage_error(f"--format must be one of {', '.join(QUERY_FORMATS)}, not {fmt!r}")
+    if not db.is_file():
+        raise usage_error(f"database {db} does not exist: run `cx-signals run` or `cx-signals demo`, or pass --db")
+    # read-only, and no file outside the database may be read or written (COPY TO, ATTACH, read_csv)
+    with duckdb.connect(str(db), read_only=True, config={"enable_external_access": False}) as con:
+        try:
+            result = con.execute(sql)
+        except duckdb.Error as exc:
+            raise usage_error(" ".join(str(exc).split("\n")[0].split())) from None
+        print_query(result, fmt, max_rows, console)
+
+
+@app.command(epilog="Example: cx-signals validate --landing ../exports --config my.yml")
+def validate(
+    landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
+    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+) -> None:
+    """Dry run: per landing file, the format it would be read as, the records that would load and those that would
+    be quarantined, with the top reasons. Writes nothing: no database, no side folder, no manifest.
+
+    Exit codes: 0 ok; 2 usage error (bad option, config value or path); 3 a source's quarantined share of records
+    would exceed ingest.max_quarantine_share (as `cx-signals run` would exit)."""
+    from cx_signals.dry_run import dry_run
+    from cx_signals.landing import LandingPathError
+
+    try:
+        config_values = load_config(config)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
+    try:
+        with step_progress(err, "scanning") as progress:
+            task = progress.tasks[0].id
+            verdict = dry_run(landing, config_values, lambda message: progress.update(task, description=message))
+    except LandingPathError as exc:
+        raise usage_error(str(exc)) from None
+    if not verdict.files:
+        raise usage_error(f"no landing files under {landing}/{{transcripts,telemetry,events}}/")
+    print_dry_run(verdict, console)
+    limit = config_values.ingest.max_quarantine_share
+    over = sorted({f.source for f in verdict.files if verdict.share_quarantined(f.source) > limit})
+    if over:
+        raise fail(
+            f"{', '.join(over)}: more than {limit:.0%} of the records would be quarantined "
+            "(ingest.max_quarantine_share); see the reasons above",
+            ExitCode.TOO_MUCH_QUARANTINED,
+        )
+    console.print("dry run: nothing was written", highlight=False)

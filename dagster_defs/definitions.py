@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from cx_signals.config import ConfigError, Parameters, load_config
+from cx_signals.contracts import input_contracts
 from cx_signals.ingest import landing_days
 from cx_signals.landing import LandingPathError, discover
 from cx_signals.paths import database_files
@@ -57,12 +58,21 @@ def freshness_policy(config: Parameters, source: str) -> dg.FreshnessPolicy:
 def landing_assets(config: Parameters) -> list[dg.AssetSpec]:
     """One external asset per source: the landing sensor reports a materialisation of it when files of the source
     are new or changed, so its freshness policy warns when the source stops arriving."""
+    contracts = input_contracts()
+
+    def schema(source: str) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[dg.TableColumn(f.name, f.type, description=f.description) for f in contracts[source].fields]
+        )
+
     return [
         dg.AssetSpec(
             landing_asset_key(source),
             group_name="landing",
-            description=f"The files under landing/{source}/, as the landing sensor sees them arrive.",
+            description=f"The files under landing/{source}/, as the landing sensor sees them arrive: "
+            f"{contracts[source].description}",
             freshness_policy=freshness_policy(config, source),
+            metadata={"dagster/column_schema": schema(source)},
         )
         for source in SOURCE_TABLES
     ]
@@ -85,16 +95,18 @@ def with_sources(assets: list, config: Parameters) -> list:
 
 
 def with_table_metadata(assets: list) -> list:
-    """`assets` with every table asset carrying its table name and column schema (names, DuckDB types and
-    descriptions from the contracts), shown in the UI."""
+    """`assets` with every table asset carrying its table name, column schema (names, DuckDB types and
+    descriptions) and description from the contracts, shown in the UI (the three raw tables of the transcripts'
+    one ingest step each get their own)."""
     tables = all_tables()
 
     def attach(spec: dg.AssetSpec) -> dg.AssetSpec:
         name = ".".join(spec.key.path)
         if name not in tables:
             return spec
-        columns = [dg.TableColumn(c.name, c.type, description=c.description) for c in tables[name].columns]
-        return spec.merge_attributes(
+        table = tables[name]
+        columns = [dg.TableColumn(c.name, c.type, description=c.description) for c in table.columns]
+        return spec.replace_attributes(description=table.description).merge_attributes(
             metadata={"dagster/table_name": name, "dagster/column_schema": dg.TableSchema(columns=columns)}
         )
 

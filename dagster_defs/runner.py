@@ -7,6 +7,8 @@ goes to a log file in the database's side folder, and the caller gets a short ac
 import logging
 import os
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +33,8 @@ _HINTS = {
     "DagsterAssetCheckFailedError": "a table broke its contract and was not published: the check's failures are in "
     "the full trace; fix the input or the SQL, then run the same command again",
 }
+# on_step(step key, the run's days as "first .. last" spans, steps started so far, steps in the job)
+StepCallback = Callable[[str, str, int, int], None]
 _DEFAULT_HINT = "fix the cause shown in the log file, then run the same command again (runs are idempotent)"
 
 
@@ -154,12 +158,27 @@ def _execute_group(
     instance: dg.DagsterInstance,
     verbose: bool,
     train: bool,
+    on_step: StepCallback | None = None,
 ) -> tuple[dg.ExecuteInProcessResult, list[StepFailure], list[str]]:
     tags = {RANGE_START: min(days).isoformat(), RANGE_END: max(days).isoformat(), DATA_DAYS_TAG: day_spans(days)}
     if train:
         tags[TRAIN_TAG] = "force"
+    run_id = str(uuid.uuid4())
+    if on_step is not None:
+        span = day_spans(days).replace("..", " .. ")
+        total = len(job.nodes)
+        started: list[str] = []
+
+        def listen(entry: Any) -> None:
+            event = entry.dagster_event
+            if event is not None and event.event_type_value == "STEP_START" and entry.step_key:
+                started.append(entry.step_key)
+                on_step(entry.step_key, span, len(started), max(total, len(started)))
+
+        instance.add_event_listener(run_id, listen)
     result = job.execute_in_process(
         instance=instance,
+        run_id=run_id,
         tags=tags,
         run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}},
         raise_on_error=False,
@@ -191,6 +210,7 @@ def run_pipeline(
     config: Parameters,
     verbose: bool = False,
     train: bool = False,
+    on_step: StepCallback | None = None,
 ) -> RunOutcome:
     """Materialise every asset for `days` (the days holding data), then check and publish: the `cx_pipeline` job
     (`cx_train` when `train`) of the same definitions the schedule and sensor run, in this process.
@@ -198,7 +218,7 @@ def run_pipeline(
     Days far apart (see `plan_runs`) get one Dagster run each, oldest first; a failed run stops the rest. Uses
     the Dagster instance of $DAGSTER_HOME when set (so runs show in the UI), else an ephemeral one. `train` runs
     only the model assets and forces every model to retrain on the days up to the last of `days`; otherwise a
-    run trains only a missing or marked model.
+    run trains only a missing or marked model. `on_step(step, days, n, total)` is called as each step starts.
     """
     files = database_files(database)
     definitions = build_definitions(config, first_partition_day(config, set(days)), str(database), str(landing))
@@ -207,7 +227,7 @@ def run_pipeline(
     outcome = RunOutcome(success=True, run_ids=[])
     with exclusive_lock(files.lock("run"), config.locks.timeout_seconds):
         for group in plan_runs(days, longest_window_days(config)):
-            result, failures, failed_checks = _execute_group(job, group, instance, verbose, train)
+            result, failures, failed_checks = _execute_group(job, group, instance, verbose, train, on_step)
             outcome.run_ids.append(result.run_id)
             outcome.log_file = files.logs / f"run-{result.run_id}.log"
             _write_log(instance, result.run_id, outcome.log_file)
