@@ -144,6 +144,7 @@ class SessionsParameters(Section):
     """Sessionising clickstream without a session id."""
 
     inactivity_minutes: AtLeastOne
+    identity_lookback_days: Count
 
 
 class SentimentParameters(Section):

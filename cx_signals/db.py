@@ -41,9 +41,9 @@ from cx_signals.tables import (
 )
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-# Run in this order after the tables exist: macros (both files), then the consent views and the shared contact
-# definitions that use them (working file only).
-_SETUP = ("setup/macros", "setup/consent", "setup/contacts")
+# Run in this order after the tables exist: macros (both files), then the identity stitching, the consent views and
+# the shared contact definitions that use them (working file only).
+_SETUP = ("setup/macros", "setup/identity", "setup/consent", "setup/contacts")
 # Writers that build a new DuckLake's schema at once conflict (two creates of one name): the loser tries again.
 _SCHEMA_ATTEMPTS = 5
 _ARROW_TYPES = {

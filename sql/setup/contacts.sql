@@ -31,7 +31,8 @@ FROM (
 
 -- Pre-contact friction ("failure demand"): one row per consented contact started on a day in [first_day, last_day]
 -- and session with friction (signals.session_friction, had_friction) of its customer that started by the contact's
--- start and was active within window_minutes minutes before it. Sessions are read from the day before the window
+-- start and was active within window_minutes minutes before it. The session's customer is the stitched one, so a
+-- session browsed logged out on a device that logged in as the customer counts (sql/setup/identity.sql). Sessions are read from the day before the window
 -- (a session spans midnight).
 CREATE OR REPLACE MACRO preceding_friction(first_day, last_day, window_minutes) AS TABLE
 SELECT

@@ -6,7 +6,8 @@
 --     quarters as in signals.conversation_signals). High when the shift is reliable, else medium.
 --   rage_then_help (session): the session's first rage burst (signals.session_friction) is on a page matching
 --     $alerts_rage_then_help_page_regex and a help_view follows within $alerts_rage_then_help_minutes minutes.
---     alert_at = that help view. High unless the session has a purchase after it (medium).
+--     alert_at = that help view. High unless the session has a purchase after it (medium). customer_key is the
+--     session's, stitched through its device when it was logged out (signals.session_friction).
 --   repeat_contact_open_journey (journey): a repeat chain (same customer and intent, each contact within
 --     $outcomes_repeat_window_days days of the previous end, as in signals.journeys) reaches
 --     $alerts_repeat_min_contacts contacts and is still open: alert_at = the end of the first contact at that

@@ -5,7 +5,8 @@
 -- (partition_date is that day); pre-contact sessions are reported beside it (first_friction_at), not as its start.
 -- Chains are followed $outcomes_chain_lookback_days days forward, and read as far back so that a contact whose
 -- previous same-intent contact ended within R days before it is never taken for a journey start.
--- Sessions (signals.session_friction, logged-in customers only) belong to a journey when they reach into the
+-- Sessions (signals.session_friction) are the customer's when they logged in or when identity stitching tied their
+-- device to the customer (its customer_key, sql/setup/identity.sql). They belong to a journey when they reach into the
 -- $journeys_pre_contact_window_minutes minutes before its first contact (sessions_before) or start after its
 -- first contact's start and by its last contact's end (sessions_between). Pre-contact friction ("failure
 -- demand"): a contact preceded by a friction session (had_friction) that started by the contact's start and
@@ -33,7 +34,8 @@ journey_contacts AS (
     WHERE CAST(journey_started_at AS DATE) BETWEEN $start_date AND $end_date
 ),
 sessions AS (
-    -- a session that started the day before the window can still reach into it (midnight)
+    -- a session that started the day before the window can still reach into it (midnight); anonymous sessions and
+    -- those of shared devices have no customer_key
     SELECT session_key, customer_key, session_start, session_end, had_friction, rage_click_bursts, errors, crashes
     FROM signals.session_friction
     WHERE customer_key IS NOT NULL

@@ -3,6 +3,14 @@
 -- anonymous id (as GA4, PostHog and Snowplow do). Events from the day before and after are read so that a
 -- session spanning midnight is whole. Detectors follow PostHog (rage, dead clicks), Sentry (error clicks)
 -- and Apdex (slow = latency above 4T).
+-- The session's customer: the last customer its events, else its telemetry, carried (customer_key_source
+-- 'session'); without one, the customer its device logged in as within $sessions_identity_lookback_days days of
+-- the session's day, when that is one customer (device_customers, sql/setup/identity.sql: 'device'); a device that
+-- logged in as several is shared and its session stays anonymous ('shared_device'), as does one that never logged
+-- in ('none'). Every table that needs the customer of a session reads it here.
+-- Errors: telemetry records of kind error, log records and events at error severity, and error events of the
+-- clickstream (a JavaScript error a tracker reports, such as Snowplow's application_error); fatal log records are
+-- crashes. An error reported both as telemetry and as an event counts twice.
 WITH window_events AS (
     SELECT *
     FROM raw.events
@@ -32,12 +40,13 @@ sessions AS (
         session_key,
         any_value(session_id) AS session_id,
         any_value(anonymous_key) AS anonymous_key,
-        max(customer_key) AS customer_key,
+        last(customer_key ORDER BY ts, customer_key) FILTER (WHERE customer_key IS NOT NULL) AS customer_key,
         min(ts) AS session_start,
         max(ts) AS session_end,
         count(*) AS n_events,
         count(*) FILTER (WHERE event_type = 'page_view') AS page_views,
         count(*) FILTER (WHERE event_type = 'form_error') AS form_errors,
+        count(*) FILTER (WHERE event_type = 'error') AS error_events,
         count(*) FILTER (WHERE event_type = 'help_view') AS help_views,
         count(*) FILTER (WHERE event_type = 'contact_start') AS contact_starts,
         count(*) FILTER (WHERE event_type = 'purchase') AS purchases,
@@ -71,13 +80,18 @@ responses AS (
     WHERE event_type IN ('page_view', 'page_leave', 'dom_change', 'scroll', 'input')
 ),
 session_telemetry AS (
-    SELECT s.session_key, t.ts, t.kind, t.duration_ms
+    SELECT s.session_key, t.ts, t.customer_key, t.duration_ms,
+        CASE WHEN t.kind IN ('log', 'event') AND t.severity = 'fatal' THEN 'crash'
+             WHEN t.kind IN ('log', 'event') AND t.severity = 'error' THEN 'error'
+             ELSE t.kind END AS kind
     FROM raw.telemetry AS t
     JOIN sessions AS s ON 'sid:' || t.session_id = s.session_key
     WHERE t.partition_date BETWEEN $start_date - INTERVAL 1 DAY AND $end_date + INTERVAL 1 DAY
 ),
 errors AS (
     SELECT session_key, ts FROM session_telemetry WHERE kind = 'error'
+    UNION ALL
+    SELECT session_key, ts FROM events WHERE event_type = 'error'
 ),
 click_outcomes AS (
     -- the session's first response after each click and first error at or after it: as-of joins, which find the
@@ -125,7 +139,8 @@ telemetry_summary AS (
     SELECT session_key,
         count(*) FILTER (WHERE kind = 'error') AS errors,
         count(*) FILTER (WHERE kind = 'crash') AS crashes,
-        count(*) FILTER (WHERE kind = 'latency' AND duration_ms > 4 * $friction_apdex_t_ms) AS slow_pages
+        count(*) FILTER (WHERE kind = 'latency' AND duration_ms > 4 * $friction_apdex_t_ms) AS slow_pages,
+        last(customer_key ORDER BY ts, customer_key) FILTER (WHERE customer_key IS NOT NULL) AS customer_key
     FROM session_telemetry
     GROUP BY session_key
 ),
@@ -141,7 +156,11 @@ parts AS (
         s.session_key,
         s.session_id,
         s.anonymous_key,
-        s.customer_key,
+        coalesce(s.customer_key, t.customer_key, i.customer_key) AS customer_key,
+        CASE WHEN coalesce(s.customer_key, t.customer_key) IS NOT NULL THEN 'session'
+             WHEN i.customer_key IS NOT NULL THEN 'device'
+             WHEN i.customers > 1 THEN 'shared_device'
+             ELSE 'none' END AS customer_key_source,
         s.session_start,
         s.session_end,
         epoch(s.session_end - s.session_start) AS duration_seconds,
@@ -159,7 +178,7 @@ parts AS (
         coalesce(q.quick_backs, 0) AS quick_backs,
         coalesce(t.slow_pages, 0) AS slow_pages,
         coalesce(t.crashes, 0) AS crashes,
-        coalesce(t.errors, 0) AS errors,
+        coalesce(t.errors, 0) + s.error_events AS errors,
         s.help_views,
         s.contact_starts,
         s.purchases
@@ -168,6 +187,8 @@ parts AS (
     LEFT JOIN burst_summary AS b USING (session_key)
     LEFT JOIN quick_backs AS q USING (session_key)
     LEFT JOIN telemetry_summary AS t USING (session_key)
+    LEFT JOIN device_customers($start_date, $end_date, $sessions_identity_lookback_days) AS i
+      ON i.anonymous_key = s.anonymous_key AND i.day = CAST(s.session_start AS DATE)
 ),
 scored AS (
     SELECT *,
@@ -183,7 +204,7 @@ scored AS (
     FROM parts
 )
 -- customers who refuse analytics consent, and the devices they used (main.refused_records): a session of theirs is
--- left out even when they were logged out
+-- left out even when they were logged out, and so is every session of a device they shared with others
 SELECT *, friction_score >= $friction_session_friction_threshold AS had_friction
 FROM scored
 WHERE coalesce(consented(customer_key), TRUE)

@@ -19,10 +19,16 @@ from dagster_defs.sensors import build_landing_sensor
 
 
 def small_windows() -> Parameters:
-    """Repeat chains 1 day each way, priorities over 5 days, anomalies over 2: a change on day T reaches T-2 (the
-    repeat-risk scores read contact outcomes, which read a day each way) to T+5 (1 + the priorities' 4 days)."""
+    """Repeat chains and identity stitching 1 day each way, priorities over 5 days, anomalies over 2: a change on
+    day T reaches the sessions of T-1..T+1 (stitched by its logins), so T-3 (the repeat-risk scores read contact
+    outcomes, which read those sessions a day each way) to T+6 (1 + 1 + the priorities' 4 days)."""
     return load_config().merged(
-        {"outcomes": {"chain_lookback_days": 1}, "priorities": {"window_days": 5}, "anomalies": {"baseline_days": 2}}
+        {
+            "outcomes": {"chain_lookback_days": 1},
+            "priorities": {"window_days": 5},
+            "anomalies": {"baseline_days": 2},
+            "sessions": {"identity_lookback_days": 1},
+        }
     )
 
 
@@ -97,16 +103,13 @@ def test_touching_one_file_requests_its_day_and_the_days_whose_windows_read_it(t
     touched = twelve_days / "telemetry" / "telemetry-2026-10-06.jsonl"
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
     after = evaluate(twelve_days, first.cursor, config)
-    assert requested(after) == {date(2026, 10, 4) + timedelta(days=n) for n in range(8)}  # 10-04 .. 10-11
+    assert requested(after) == {date(2026, 10, 3) + timedelta(days=n) for n in range(10)}  # 10-03 .. 10-12
 
     # the last day: no day after it holds data, so none is requested
     last = twelve_days / "telemetry" / "telemetry-2026-10-12.jsonl"
     os.utime(last, ns=(last.stat().st_atime_ns, last.stat().st_mtime_ns + 10**9))
-    assert requested(evaluate(twelve_days, after.cursor, config)) == {
-        date(2026, 10, 10),
-        date(2026, 10, 11),
-        date(2026, 10, 12),
-    }
+    last_days = {date(2026, 10, 9) + timedelta(days=n) for n in range(4)}  # 10-09 .. 10-12
+    assert requested(evaluate(twelve_days, after.cursor, config)) == last_days
 
 
 def test_a_changed_size_or_modification_time_requests_the_file_again(tmp_path):

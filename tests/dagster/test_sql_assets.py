@@ -31,7 +31,7 @@ def key(table: str) -> dg.AssetKey:
 def named_tables(sql_name: str) -> set[str]:
     """The asset tables a SQL file and the shared definitions it uses name outside comments, found by a plain text
     scan (independent of the DuckDB parse behind the lineage)."""
-    texts = [sql_text(sql_name), *(sql_text(f"setup/{f}") for f in ("consent", "contacts"))]
+    texts = [sql_text(sql_name), *(sql_text(f"setup/{f}") for f in ("identity", "consent", "contacts"))]
     used = sql_reads(sql_text(sql_name)).definitions
     names: set[str] = set()
     for text in texts:
@@ -94,9 +94,11 @@ def test_a_sql_file_reading_a_table_no_contract_defines_is_an_error(monkeypatch)
 
 def test_windows_come_from_the_contracts(graph):
     lookback = CONFIG["outcomes"]["chain_lookback_days"]
+    identity = CONFIG["sessions"]["identity_lookback_days"]
     expected = {
         ("signals.journeys", "signals.conversation_signals"): (-lookback, lookback),
         ("metrics.contact_outcomes", "signals.session_friction"): (-lookback, lookback),
+        ("signals.session_friction", "raw.events"): (-identity, identity),
         ("metrics.journey_priorities", "metrics.contact_outcomes"): (-(CONFIG["priorities"]["window_days"] - 1), 0),
         ("metrics.outcome_anomalies", "metrics.daily_outcomes"): (-CONFIG["anomalies"]["baseline_days"], 0),
     }
