@@ -55,11 +55,16 @@ def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, A
         "target_precision": float(model.params["target_precision"]),
         "held_out_in_scope_accuracy_with_abstention": float(metrics["in_scope_accuracy_with_abstention"]),
         "held_out_answered_share": float(metrics["in_scope_answered_share"]),
-        "held_out_out_of_scope_recall": dg.MetadataValue.json(metrics["out_of_scope_recall"]),
         "n_train": int(metrics["n_train"]),
         "n_test": int(metrics["n_test"]),
         "n_intents": int(metrics["n_classes"]),
         "per_intent_f1": dg.MetadataValue.json(metrics["per_class_f1"]),
+        # only a model that learned out-of-scope labels has an out-of-scope recall
+        **(
+            {"held_out_out_of_scope_recall": float(metrics["out_of_scope_recall"])}
+            if metrics["out_of_scope_recall"] is not None
+            else {}
+        ),
     }
 
 
