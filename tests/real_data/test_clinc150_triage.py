@@ -7,6 +7,7 @@ signals.intent_predictions. Targets: in-scope accuracy >= 0.92 (unknown counts a
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import duckdb
 import pytest
 
 from cx_signals.ml.artefacts import latest_sidecar
+from cx_signals.ml.intent import train_intent_model
 from cx_signals.paths import database_files
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clinc150" / "data_full.json"
@@ -100,3 +102,16 @@ def test_in_scope_accuracy_and_out_of_scope_recall(run) -> None:
     assert sidecar["params"]["out_of_scope_labels"] == ["oos", "out_of_scope"]
     assert accuracy >= 0.92
     assert recall >= 0.50
+
+
+def test_training_on_15000_labelled_contacts_takes_at_most_a_minute() -> None:
+    if not DATA.is_file():
+        pytest.skip(f"CLINC150 not found at {DATA} (../shared/data is not part of a user's clone)")
+    train = json.loads(DATA.read_text(encoding="utf-8"))["train"]
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    model = train_intent_model([u for u, _ in train], [i for _, i in train], min_examples_per_intent=5)
+    seconds = time.perf_counter() - started
+    print(f"trained on {len(train):,} labelled contacts in {seconds:.1f} s (1-minute load average {load:.1f})")
+    assert len(train) == 15_000 and model.metrics["n_classes"] == 150
+    assert seconds <= 60
