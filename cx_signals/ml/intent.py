@@ -253,6 +253,14 @@ def train_intent_model(
     )
 
 
+def artefact_outdated(sidecar: dict) -> str | None:
+    """Why a saved intent artefact (its sidecar) cannot score with this code and must be retrained, or None: one
+    saved before abstention thresholds has no threshold, and its scores are probabilities, not decision scores."""
+    if "abstention_threshold" not in sidecar:
+        return f"intent model {sidecar.get('version', '?')} predates abstention thresholds ({MODEL_SPEC})"
+    return None
+
+
 def _share(weights: np.ndarray, hits: np.ndarray, among: np.ndarray) -> float | None:
     """Weighted share of `hits` among the rows `among`; None when there are none."""
     total = float(weights[among].sum())

@@ -12,8 +12,14 @@ from dagster_duckdb import DuckDBResource
 from cx_signals.config import Parameters
 from cx_signals.db import ensure_schema
 from cx_signals.ml import UNKNOWN_INTENT
-from cx_signals.ml.artefacts import load_latest_model, save_model
-from cx_signals.ml.intent import TrainedIntentModel, first_customer_texts_sql, predict_intents, train_intent_model
+from cx_signals.ml.artefacts import latest_sidecar, load_latest_model, save_model
+from cx_signals.ml.intent import (
+    TrainedIntentModel,
+    artefact_outdated,
+    first_customer_texts_sql,
+    predict_intents,
+    train_intent_model,
+)
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import common_settings, write_frame
 from dagster_defs.checks import contract_checks
@@ -100,8 +106,16 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
+        current = latest_sidecar(settings.files.models, TrainedIntentModel.kind)
         return train_if_due(
-            context, duckdb, settings.files.models, TrainedIntentModel.kind, "models.intent_model", fit, _metadata
+            context,
+            duckdb,
+            settings.files.models,
+            TrainedIntentModel.kind,
+            "models.intent_model",
+            fit,
+            _metadata,
+            outdated=artefact_outdated(current) if current else None,
         )
 
     @dg.asset(

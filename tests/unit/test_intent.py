@@ -15,6 +15,7 @@ from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.intent import (
     TrainedIntentModel,
     abstention_threshold,
+    artefact_outdated,
     first_customer_texts,
     load_bitext,
     predict_intents,
@@ -417,3 +418,9 @@ def test_out_of_scope_labels_are_learned_but_never_predicted() -> None:
     assert predictions[0][0] == UNKNOWN_INTENT
     assert predictions[1][0] == "cancel_order"
     assert model.metadata()["abstention_threshold"] == model.abstention_threshold
+
+
+def test_an_artefact_without_a_threshold_is_outdated(model: TrainedIntentModel) -> None:
+    assert artefact_outdated(model.metadata()) is None
+    old = {k: v for k, v in model.metadata().items() if k != "abstention_threshold"}
+    assert "predates abstention" in (artefact_outdated(old) or "")
