@@ -191,7 +191,8 @@ class TriageParameters(Section):
     """The intent model."""
 
     first_customer_turns: AtLeastOne
-    min_confidence: Share
+    target_precision: Share
+    out_of_scope_labels: list[str]
     min_examples_per_intent: Count
     held_out_share: Share
     training_days: AtLeastOne

@@ -391,7 +391,15 @@ def print_model_figures(directory: Path) -> None:
     figures = RichTable("model", "held-out figure", "naive baseline", "coverage", title="models (held-out)")
     intent = model_metrics(directory, "intent")
     if intent:
-        figures.add_row("intent triage", f"macro-F1 {intent['macro_f1']:.3f}", "-", f"{intent['n_classes']} intents")
+        abstention = ""
+        if "abstention_threshold" in intent:
+            abstention = (
+                f", unknown below score {intent['abstention_threshold']:.3f} "
+                f"(answers {intent['in_scope_answered_share']:.0%} of in-scope)"
+            )
+        figures.add_row(
+            "intent triage", f"macro-F1 {intent['macro_f1']:.3f}", "-", f"{intent['n_classes']} intents{abstention}"
+        )
     csat = model_metrics(directory, "csat")
     if csat:
         figures.add_row(

@@ -125,12 +125,13 @@ def train_if_due(
     asset: str,
     fit: Callable[[duckdb.DuckDBPyConnection, list[date]], tuple[Any, Path | None]],
     metadata: Callable[[Any, Path, str], dict[str, Any]],
+    outdated: str | None = None,
 ) -> dg.MaterializeResult:
-    """The training step shared by the model assets: keep the current version unless the model is missing, marked
-    or forced by the run's tag; else `fit(con, days)` (returns the model and its saved artefact). A model that
-    cannot train is recorded (`model_not_trained`) and the run goes on."""
+    """The training step shared by the model assets: keep the current version unless the model is missing, marked,
+    forced by the run's tag or `outdated` (a reason the caller found); else `fit(con, days)` (returns the model and
+    its saved artefact). A model that cannot train is recorded (`model_not_trained`) and the run goes on."""
     days = partition_days(context)
-    reason = training_reason(directory, prefix, forced=context.run.tags.get(TRAIN_TAG) == "force")
+    reason = outdated or training_reason(directory, prefix, forced=context.run.tags.get(TRAIN_TAG) == "force")
     if reason is None:
         return model_kept(directory, prefix)
     with database.get_connection() as con:

@@ -1,4 +1,5 @@
-"""Intent triage: a versioned TF-IDF + logistic regression model and its predictions for every conversation."""
+"""Intent triage: a versioned TF-IDF + linear SVM model with its abstention threshold, and its predictions for every
+conversation."""
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,15 @@ from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
 from cx_signals.db import bind, ensure_schema, sql_text
-from cx_signals.ml.artefacts import load_latest_model, save_model
-from cx_signals.ml.intent import TrainedIntentModel, first_customer_texts_sql, predict_intents, train_intent_model
+from cx_signals.ml import UNKNOWN_INTENT
+from cx_signals.ml.artefacts import latest_sidecar, load_latest_model, save_model
+from cx_signals.ml.intent import (
+    TrainedIntentModel,
+    artefact_outdated,
+    first_customer_texts_sql,
+    predict_intents,
+    train_intent_model,
+)
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import common_settings, write_frame
 from dagster_defs.checks import contract_checks
@@ -44,10 +52,20 @@ def _metadata(model: TrainedIntentModel, path: Path, reason: str) -> dict[str, A
         "model_version": model.version,
         "held_out_macro_f1": float(metrics["macro_f1"]),
         "held_out_accuracy": float(metrics["accuracy"]),
+        "abstention_threshold": model.abstention_threshold,
+        "target_precision": float(model.params["target_precision"]),
+        "held_out_in_scope_accuracy_with_abstention": float(metrics["in_scope_accuracy_with_abstention"]),
+        "held_out_answered_share": float(metrics["in_scope_answered_share"]),
         "n_train": int(metrics["n_train"]),
         "n_test": int(metrics["n_test"]),
         "n_intents": int(metrics["n_classes"]),
         "per_intent_f1": dg.MetadataValue.json(metrics["per_class_f1"]),
+        # only a model that learned out-of-scope labels has an out-of-scope recall
+        **(
+            {"held_out_out_of_scope_recall": float(metrics["out_of_scope_recall"])}
+            if metrics["out_of_scope_recall"] is not None
+            else {}
+        ),
     }
 
 
@@ -79,11 +97,21 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
                 test_size=triage.held_out_share,
                 min_examples_per_intent=triage.min_examples_per_intent,
                 max_distinct_texts=config.models.max_intent_texts,
+                out_of_scope_labels=triage.out_of_scope_labels,
+                target_precision=triage.target_precision,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
+        current = latest_sidecar(settings.files.models, TrainedIntentModel.kind)
         return train_if_due(
-            context, duckdb, settings.files.models, TrainedIntentModel.kind, "models.intent_model", fit, _metadata
+            context,
+            duckdb,
+            settings.files.models,
+            TrainedIntentModel.kind,
+            "models.intent_model",
+            fit,
+            _metadata,
+            outdated=artefact_outdated(current) if current else None,
         )
 
     @dg.asset(
@@ -113,16 +141,14 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
                 except Exception as exc:  # one day the model cannot score never takes the run down
                     notes[day] = f"not scored: {type(exc).__name__}: {exc}"
                     continue
-                confidence = pl.Series("confidence", confidences, dtype=pl.Float64)
+                predicted = pl.Series("predicted_intent", intents, dtype=pl.String)
                 scored.append(
                     day_texts.select(
                         "partition_date",
                         "conversation_id",
                         pl.lit(model.version).alias("model_version"),
-                        pl.when(confidence >= triage.min_confidence)
-                        .then(pl.Series(intents, dtype=pl.String))
-                        .alias("predicted_intent"),
-                        confidence,
+                        pl.when(predicted != UNKNOWN_INTENT).then(predicted).alias("predicted_intent"),
+                        pl.Series("confidence", confidences, dtype=pl.Float64),
                     )
                 )
             rows = pl.concat(scored) if scored else pl.DataFrame()

@@ -14,6 +14,8 @@ from cx_signals.ml import UNKNOWN_INTENT, NotEnoughLabels
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.intent import (
     TrainedIntentModel,
+    abstention_threshold,
+    artefact_outdated,
     first_customer_texts,
     load_bitext,
     predict_intents,
@@ -136,7 +138,7 @@ def test_trains_and_predicts_sensibly(model: TrainedIntentModel) -> None:
         "get_refund",
         "recover_password",
     ]
-    assert all(0.0 < confidence <= 1.0 for _, confidence in predictions)
+    assert all(confidence >= model.abstention_threshold for _, confidence in predictions)
     assert model.intents == ("cancel_order", "get_refund", "recover_password", "track_order")
 
 
@@ -225,10 +227,10 @@ def test_rejects_bad_arguments() -> None:
 
 def test_empty_text_is_unknown(model: TrainedIntentModel) -> None:
     predictions = predict_intents(model, ["", None, "  \n", "where is my package"])
-    assert predictions[:3] == [(UNKNOWN_INTENT, 0.0)] * 3
+    assert predictions[:3] == [(UNKNOWN_INTENT, None)] * 3
     assert predictions[3][0] == "track_order"
     assert predict_intents(model, []) == []
-    assert predict_intents(model, [""]) == [(UNKNOWN_INTENT, 0.0)]
+    assert predict_intents(model, [""]) == [(UNKNOWN_INTENT, None)]
 
 
 def test_save_and_load_round_trip(model: TrainedIntentModel, tmp_path: Path) -> None:
@@ -372,3 +374,53 @@ def test_many_distinct_texts_train_on_a_stratified_sample_in_any_order() -> None
     assert train_intent_model(texts, labels).metrics["n_distinct_texts_used"] == len(texts)
     with pytest.raises(ValueError, match="max_distinct_texts"):
         train_intent_model(texts, labels, max_distinct_texts=0)
+
+
+def test_abstention_threshold_is_the_lowest_score_reaching_the_target_precision() -> None:
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5]
+    correct = [True, True, False, True, False]
+    ones = [1.0] * 5
+    assert abstention_threshold(scores, correct, ones, 1.0) == 0.8
+    assert abstention_threshold(scores, correct, ones, 0.75) == 0.6
+    assert abstention_threshold(scores, correct, ones, 0.5) == 0.5
+    # nothing reaches the target: only the best-scored answer is kept
+    assert abstention_threshold(scores, [False] * 5, ones, 0.9) == 0.9
+    # tied scores are answered together: 0.7 cannot be kept without its wrong twin
+    assert abstention_threshold([0.9, 0.7, 0.7], [True, True, False], [1.0] * 3, 0.75) == 0.9
+    # weights count repeated texts
+    assert abstention_threshold(scores, correct, [1.0, 1.0, 1.0, 5.0, 1.0], 0.8) == 0.6
+    with pytest.raises(ValueError, match="no held-out"):
+        abstention_threshold([], [], [], 0.9)
+
+
+def test_out_of_scope_labels_are_learned_but_never_predicted() -> None:
+    off_topic = [
+        "what is the weather like in paris",
+        "tell me a joke about cats",
+        "who won the football game last night",
+        "how tall is mount everest",
+        "recommend a good pizza recipe",
+        "what time is sunset today",
+        "play some jazz music",
+        "translate hello into spanish",
+        "how many calories are in an apple",
+        "what is the capital of peru",
+    ]
+    model = train_intent_model(
+        TEXTS + off_topic, LABELS + ["oos"] * len(off_topic), out_of_scope_labels=["oos"], target_precision=0.9
+    )
+    assert "oos" not in model.intents and len(model.intents) == 4
+    assert model.params["out_of_scope_labels"] == ["oos"]
+    assert model.metrics["n_out_of_scope_test"] >= 1
+    assert model.metrics["out_of_scope_recall"] is not None
+    assert model.metrics["answered_precision"] >= 0.9
+    predictions = predict_intents(model, ["what is the weather like in paris", "please cancel my order now"])
+    assert predictions[0][0] == UNKNOWN_INTENT
+    assert predictions[1][0] == "cancel_order"
+    assert model.metadata()["abstention_threshold"] == model.abstention_threshold
+
+
+def test_an_artefact_without_a_threshold_is_outdated(model: TrainedIntentModel) -> None:
+    assert artefact_outdated(model.metadata()) is None
+    old = {k: v for k, v in model.metadata().items() if k != "abstention_threshold"}
+    assert "predates abstention" in (artefact_outdated(old) or "")
