@@ -1,7 +1,7 @@
 -- signals.conversation_signals: one row per conversation started on a day in [$start_date, $end_date] of a customer
 -- who has not refused analytics consent (consented(), sql/setup/consent.sql).
 -- Sentiment start/end are means of the first/last quarter (ceil(n/4)) of customer turns; sentiment_time_q1..q4 are
--- means over the four quarters of the conversation's time (Contact Lens scores quarters of the call); the shift is
+-- means over the four quarters of the customer's time (Contact Lens scores quarters of the call); the shift is
 -- reliable with >= $sentiment_min_turns_reliable_shift customer turns (Genesys).
 -- Sentiment events (Genesys) are customer turns outside [$sentiment_negative_threshold, $sentiment_positive_threshold].
 -- Non-talk time (voice) = hold time + silences over $conversation_silence_gap_seconds s outside holds.
@@ -16,7 +16,7 @@ WITH conversations AS (
 turns AS (
     SELECT
         t.conversation_id, t.turn_index, t.speaker, t.ts, t.end_ts, t.text,
-        s.compound, c.channel, c.started_at, c.ended_at
+        s.compound, c.channel, c.started_at
     FROM raw.turns AS t
     JOIN conversations AS c USING (conversation_id)
     LEFT JOIN signals.turn_sentiment AS s USING (conversation_id, turn_index)
@@ -36,14 +36,18 @@ customer_turns AS (
         CASE WHEN compound > $sentiment_positive_threshold THEN 1
              WHEN compound < $sentiment_negative_threshold THEN -1
              WHEN compound IS NOT NULL THEN 0 END AS polarity,
-        -- the quarter of the conversation's time holding the turn's midpoint (its start when untimed); the last
-        -- instant belongs to the fourth quarter; none when the conversation has no duration
-        CASE WHEN ended_at > started_at THEN
+        -- the quarter holding the turn's midpoint (its start when untimed) of the time from the conversation's start
+        -- to the end of the customer's last turn, as Contact Lens divides each participant's time; the last instant
+        -- belongs to the fourth quarter; none when that time is empty
+        CASE WHEN customer_until > started_at THEN
             least(4, 1 + floor(4 * (epoch_us(ts - started_at) + coalesce(epoch_us(end_ts - ts), 0) / 2)
-                                 / epoch_us(ended_at - started_at)))
+                                 / epoch_us(customer_until - started_at)))
         END AS time_quarter
-    FROM turns
-    WHERE speaker = 'customer'
+    FROM (
+        SELECT *, max(coalesce(end_ts, ts)) OVER (PARTITION BY conversation_id) AS customer_until
+        FROM turns
+        WHERE speaker = 'customer'
+    )
 ),
 streaks AS (
     -- runs of consecutive negative customer turns: islands of equal (position - negative-rank)

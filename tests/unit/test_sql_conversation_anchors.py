@@ -34,7 +34,8 @@ def customer_only(cid: str, scores: list[float]) -> tuple[list[dict], list[dict]
 
 
 def test_time_quarters_differ_from_turn_quarters(con):
-    # 40 minutes, quarters of 10: a burst of customer turns at the start, one in the third quarter, two at the end
+    # the customer speaks for 40 minutes (quarters of 10): a burst of turns at the start, one in the third quarter,
+    # two at the end; the agent's wrap-up after the customer's last turn is outside the customer's time
     spec = [
         ("customer", "2026-10-01 10:00:00", None, "my order never came", -0.8),
         ("customer", "2026-10-01 10:01:00", None, "hello??", -0.4),
@@ -42,10 +43,11 @@ def test_time_quarters_differ_from_turn_quarters(con):
         ("agent", "2026-10-01 10:15:00", None, "sorry, checking", 0.1),
         ("customer", "2026-10-01 10:25:00", None, "ok", 0.2),
         ("customer", "2026-10-01 10:39:00", None, "thanks", 0.6),
-        ("customer", "2026-10-01 10:40:00", None, "great", 0.8),  # the conversation's last instant: fourth quarter
+        ("customer", "2026-10-01 10:40:00", None, "great", 0.8),  # the customer's last instant: fourth quarter
+        ("agent", "2026-10-01 10:45:00", None, "anything else?", 0.3),
     ]
     rows, scores = turns("c1", spec)
-    load(con, [conversation("c1", end="2026-10-01 10:40:00")], rows, scores)
+    load(con, [conversation("c1", end="2026-10-01 10:50:00")], rows, scores)
     s = signals(con)["c1"]
     quarters = [s[f"sentiment_time_q{q}"] for q in (1, 2, 3, 4)]
     assert quarters == [pytest.approx(-1.4 / 3), None, pytest.approx(0.2), pytest.approx(0.7)]
@@ -54,7 +56,8 @@ def test_time_quarters_differ_from_turn_quarters(con):
 
 
 def test_a_timed_turn_belongs_to_the_quarter_of_its_midpoint(con):
-    # 40 s of voice, quarters of 10 s: a turn from 5 s to 17 s has its midpoint (11 s) in the second quarter
+    # the customer's last turn ends at 40 s, quarters of 10 s: a turn from 5 s to 17 s has its midpoint (11 s) in the
+    # second quarter
     rows, scores = turns(
         "v1",
         [
@@ -68,9 +71,16 @@ def test_a_timed_turn_belongs_to_the_quarter_of_its_midpoint(con):
     assert [s[f"sentiment_time_q{q}"] for q in (1, 2, 3, 4)] == [None, -0.5, None, 0.4]
 
 
-def test_a_conversation_without_duration_has_no_time_quarters(con):
-    rows, scores = turns("c1", [("customer", "2026-10-01 10:00:00", None, "hi", 0.3)])
-    load(con, [conversation("c1", end="2026-10-01 10:00:00")], rows, scores)
+def test_a_customer_speaking_only_at_the_start_has_no_time_quarters(con):
+    # one untimed customer turn at the conversation's first instant: the customer's time is empty
+    rows, scores = turns(
+        "c1",
+        [
+            ("customer", "2026-10-01 10:00:00", None, "hi", 0.3),
+            ("agent", "2026-10-01 10:01:00", None, "hello", 0.0),
+        ],
+    )
+    load(con, [conversation("c1")], rows, scores)
     s = signals(con)["c1"]
     assert [s[f"sentiment_time_q{q}"] for q in (1, 2, 3, 4)] == [None] * 4
     assert s["sentiment_start"] == s["sentiment_end"] == pytest.approx(0.3)
@@ -314,9 +324,9 @@ def _band(trend: float, slight: float, strong: float) -> str | None:
     return ("" if abs(trend) >= strong else "slightly_") + ("improving" if trend > 0 else "declining")
 
 
-def _expected(spec: list[tuple], duration: int) -> dict:
-    """The definitions of docs/signals.md computed in Python, apart from the SQL, for a voice conversation lasting
-    `duration` seconds of (speaker, start s, length s or None, words, compound) turns in time order."""
+def _expected(spec: list[tuple]) -> dict:
+    """The definitions of docs/signals.md computed in Python, apart from the SQL, for a voice conversation of
+    (speaker, start s, length s or None, words, compound) turns in time order, starting at 0 s."""
     config = load_config()
     negative, positive = config["sentiment"]["negative_threshold"], config["sentiment"]["positive_threshold"]
     conversation_config = config["conversation"]
@@ -324,8 +334,9 @@ def _expected(spec: list[tuple], duration: int) -> dict:
     n = len(customer)
     polarity = [1 if c > positive else -1 if c < negative else 0 for _, _, c in customer]
     quarters: dict[int, list[float]] = {}
-    for start, length, c in customer:
-        quarters.setdefault(min(4, 1 + math.floor(4 * (start + (length or 0) / 2) / duration)), []).append(c)
+    customer_time = max((start + (length or 0) for start, length, _ in customer), default=0)
+    for start, length, c in customer if customer_time > 0 else []:
+        quarters.setdefault(min(4, 1 + math.floor(4 * (start + (length or 0) / 2) / customer_time)), []).append(c)
     expected: dict = {
         f"sentiment_time_q{q}": pytest.approx(sum(v) / len(v)) if (v := quarters.get(q)) else None for q in (1, 2, 3, 4)
     }
@@ -417,7 +428,7 @@ def test_signals_match_an_independent_computation(database, specs):
         conversations.append(conversation(cid, "voice", start=str(START), end=str(end)))
         turn_rows += rows
         score_rows += scores
-        expected[cid] = _expected(spec, duration)
+        expected[cid] = _expected(spec)
     load(database, conversations, turn_rows, score_rows)
     found = signals(database)
     assert set(found) == set(expected)
