@@ -171,6 +171,17 @@ class ConversationParameters(Section):
     repetition_min_similarity: Share
     repetition_lookback_turns: AtLeastOne
     effort_patterns: list[Regex]
+    sentiment_trend_min_customer_turns: AtLeastOne
+    sentiment_trend_slight: Share
+    sentiment_trend_strong: Share
+
+    @model_validator(mode="after")
+    def _ordered_bands(self) -> Self:
+        if self.sentiment_trend_slight > self.sentiment_trend_strong:
+            raise ValueError(
+                "parameter 'conversation.sentiment_trend_slight' must not exceed 'conversation.sentiment_trend_strong'"
+            )
+        return self
 
 
 class FrictionParameters(Section):

@@ -89,6 +89,36 @@ def test_turn_counts_and_first_response_times_match_the_threads(tweets, database
         assert stored[thread[0]["tweet_id"]] == (len(thread), expected), thread[0]["tweet_id"]
 
 
+# Agent-only first response times of threads read by hand from the CSV (tweet id, author, created_at):
+HAND_CHECKED = {
+    # 8 115712 21:45:10 "is the worst customer service" -> 6 sprintcare 21:46:24 (then 5, 4, 3, 1, 2 follow)
+    "8": 74.0,
+    # 409 McDonalds 16:02:50 (a post, not a reply) -> 410 115809 20:49:10 "Treat me!" -> 598 McDonalds 22:13:45:
+    # the clock starts at the customer's tweet, the brand's earlier post is no response
+    "409": 1 * 3600 + 24 * 60 + 35.0,
+    # 678 115846 20:06:57 -> 676 115846 21:39:25 -> 675 AmazonHelp 22:17:27: from the customer's first tweet
+    "678": 2 * 3600 + 10 * 60 + 30.0,
+    # 4246 SouthwestAir Oct 06 17:52:48 (a post) -> 4244 116711 Oct 23 20:24:42; no brand reply to 4244 in the file
+    "4246": None,
+}
+
+
+def test_agent_first_response_times_of_threads_checked_by_hand(tweets, database):
+    """TWCS threads have brand agents and no bots: the agent-only first response is the first response, no bot
+    response is ever found, and four threads read by hand from the CSV give the expected times."""
+    for tweet_id in ("8", "6", "409", "410", "598", "678", "676", "675", "4246", "4244"):
+        assert tweet_id in tweets, f"tweet {tweet_id} of the hand-checked threads is not in the sample"
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "SELECT conversation_id, first_response_seconds, agent_first_response_seconds, bot_first_response_seconds"
+            " FROM signals.conversation_signals"
+        ).fetchall()
+    stored = {cid: (any_first, agent_first, bot_first) for cid, any_first, agent_first, bot_first in rows}
+    assert all(bot is None and agent == first for first, agent, bot in stored.values())
+    assert sum(agent is not None for _, agent, _ in stored.values()) > 1000  # 1,350 of 1,483 on the sample
+    assert {cid: stored[cid][1] for cid in HAND_CHECKED} == HAND_CHECKED
+
+
 def test_sentiment_shifts_are_computed_for_conversations_with_customer_turns(database):
     with duckdb.connect(str(database), read_only=True) as con:
         total, shifted, reliable = con.execute(
