@@ -16,18 +16,18 @@ import gzip
 import json
 import math
 import random
+import tempfile
 import time
 import zlib
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SECOND = 1_000
@@ -693,6 +693,16 @@ def _amount(r: random.Random) -> str:
     return f"{r.choice('$$£€')}{r.randint(5, 300)}.{r.randrange(100):02d}"
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _mix64(x: int) -> int:
+    """SplitMix64's finaliser: a bijection of 64-bit integers that looks random."""
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
 def _overlaps(bands: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(start <= hi and lo <= end for lo, hi in bands)
 
@@ -1253,8 +1263,7 @@ class _Conv:
     pii: list[tuple[str, str, str]] = field(default_factory=list)
     pii_kinds: tuple[str, ...] = ()
     csat: int | None = None
-    chain: int = 0
-    conversation_id: str = ""
+    serial: int = 0  # planning order over all shards; the spool's stand-in for the id
     restated: bool = False
     pre_friction: bool = False
     post_friction: bool = False
@@ -1283,7 +1292,12 @@ class _PlacedSession:
 
 
 class _World:
-    """Plans customers, contacts and sessions, then writes them out."""
+    """Plans customers, contacts and sessions one shard of customers at a time.
+
+    Everything a shard plans stays in memory only until `spill` hands it to a `_Spool`; what lives for the
+    whole run is per customer (ids, activity, consent, device) or per conversation (start and customer, for
+    numbering), never per event.
+    """
 
     def __init__(self, days: int, customers: int, seed: int, start: date, repeat_window_days: int) -> None:
         self.rnd = random.Random(seed)
@@ -1292,19 +1306,30 @@ class _World:
         self.repeat_ms = repeat_window_days * DAY
         self.t0 = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) * SECOND
         self.t1 = self.t0 + days * DAY
-        self.used_ids: set[str] = set()
+        self.used_anonymous_ids: set[str] = set()
+        self.id_key = self.rnd.getrandbits(64)
+        self.ids_issued = 0
         self.customer_ids = [f"C{i:06d}" for i in range(1, customers + 1)]
         self.activity = self.nprng.gamma(2.0, 0.5, customers)
         self.consent = (self.nprng.random(customers) >= NO_CONSENT_SHARE).tolist()
-        apps = self.nprng.choice(len(APPS), size=customers, p=APP_SHARES)
-        sessionless = (apps == 0) & (self.nprng.random(customers) < SESSIONLESS_SHARE)
-        if customers and not sessionless.any() and (apps == 0).any():
-            sessionless[int(np.argmax(apps == 0))] = True
-        self.devices = [
-            _Device(self._uid("anon-", 48), c, APPS[int(apps[c])], bool(sessionless[c])) for c in range(customers)
-        ]
+        self.apps = self.nprng.choice(len(APPS), size=customers, p=APP_SHARES)
+        self.sessionless = (self.apps == 0) & (self.nprng.random(customers) < SESSIONLESS_SHARE)
+        if customers and not self.sessionless.any() and (self.apps == 0).any():
+            self.sessionless[int(np.argmax(self.apps == 0))] = True
+        self.anonymous_ids = [self._anonymous_id() for _ in range(customers)]
         pool = max(4, customers // 150)
         self.agents = {team: [f"agt-{i * 100 + k + 1:04d}" for k in range(pool)] for i, team in enumerate(TEAMS)}
+        self.issue_counts = self.nprng.poisson(self.activity * ISSUES_PER_CUSTOMER_DAY * days)
+        self.session_counts = self.nprng.poisson(self.activity * SESSIONS_PER_CUSTOMER_DAY * days)
+        # Midnight sessions still to place: one with a session_id, one without (only when day 2 exists).
+        self.midnight_pending = [False, True] if days >= 2 else []
+        # Per conversation, in planning order: its start (ms) and customer; they decide its number.
+        self.conv_starts: list[int] = []
+        self.conv_customers: list[int] = []
+        self._clear_shard()
+
+    def _clear_shard(self) -> None:
+        self.devices: list[_Device] = []
         self.chains: list[list[_Conv]] = []
         self.sessions: list[_PlacedSession] = []
         self.event_rows: list[tuple[int, str, str | None, str, str | None, str, str | None, str | None,
@@ -1313,12 +1338,17 @@ class _World:
                                         int | None, float | None, str | None]] = []  # fmt: skip
         self.friction_at: dict[int, list[int]] = {}
 
-    def _uid(self, prefix: str, bits: int) -> str:
+    def _anonymous_id(self) -> str:
         while True:
-            candidate = f"{prefix}{self.rnd.getrandbits(bits):0{bits // 4}x}"
-            if candidate not in self.used_ids:
-                self.used_ids.add(candidate)
+            candidate = f"anon-{self.rnd.getrandbits(48):012x}"
+            if candidate not in self.used_anonymous_ids:
+                self.used_anonymous_ids.add(candidate)
                 return candidate
+
+    def _serial_id(self, prefix: str) -> str:
+        """A random-looking 64-bit id, unique by construction (a bijection of a counter), so no set of ids is kept."""
+        self.ids_issued += 1
+        return f"{prefix}{_mix64(self.ids_issued ^ self.id_key):016x}"
 
     def _random_time(self) -> int:
         day = self.rnd.randrange(self.days)
@@ -1327,15 +1357,20 @@ class _World:
 
     # ----------------------------------------------------------------- contacts
 
-    def plan(self) -> None:
-        issue_counts = self.nprng.poisson(self.activity * ISSUES_PER_CUSTOMER_DAY * self.days)
-        session_counts = self.nprng.poisson(self.activity * SESSIONS_PER_CUSTOMER_DAY * self.days)
-        for c, device in enumerate(self.devices):
-            convs = self._customer_contacts(c, device, int(issue_counts[c]))
-            self._customer_sessions(device, convs, int(session_counts[c]))
-        for _ in range(round(len(self.devices) * VISITORS_PER_CUSTOMER)):
+    def plan_shard(self, lo: int, hi: int) -> None:
+        """Plan customers lo..hi-1 (0-based) with their contacts and sessions, their share of anonymous
+        visitors, a pending midnight session if one of them can take it, and their apps' background syncs."""
+        self.devices = [
+            _Device(self.anonymous_ids[c], c, APPS[int(self.apps[c])], bool(self.sessionless[c])) for c in range(lo, hi)
+        ]
+        for device in self.devices:
+            c = device.customer
+            assert c is not None
+            convs = self._customer_contacts(c, device, int(self.issue_counts[c]))
+            self._customer_sessions(device, convs, int(self.session_counts[c]))
+        for _ in range(round(hi * VISITORS_PER_CUSTOMER) - round(lo * VISITORS_PER_CUSTOMER)):
             app = self.rnd.choices(APPS, (0.8, 0.1, 0.1))[0]
-            visitor = _Device(self._uid("anon-", 48), None, app, app == "web" and self.rnd.random() < 0.12)
+            visitor = _Device(self._anonymous_id(), None, app, app == "web" and self.rnd.random() < 0.12)
             for _ in range(self.rnd.choice((1, 1, 1, 2, 3))):
                 self._background_session(visitor, [])
         self._midnight_sessions()
@@ -1375,8 +1410,6 @@ class _World:
             start = conv.end + _loguniform(r, 20 * MINUTE, 0.75 * self.repeat_ms)
             if start >= self.t1:
                 break
-        for conv in chain:
-            conv.chain = len(self.chains)
         self.chains.append(chain)
         self._csat(chain)
         return chain
@@ -1779,11 +1812,10 @@ class _World:
         self._add_session(device, build, start_for, friction, [])
 
     def _midnight_sessions(self) -> None:
-        """One session with a session_id and one without that span midnight UTC (day 1)."""
-        if self.days < 2:
-            return
+        """One session with a session_id and one without that span midnight UTC (day 1), each on the first
+        free web device of its kind (the first shard that has one places it)."""
         midnight = self.t0 + DAY
-        for sessionless in (False, True):
+        for sessionless in list(self.midnight_pending):
             for device in self.devices:
                 if device.sessionless != sessionless or device.app != "web":
                     continue
@@ -1797,15 +1829,16 @@ class _World:
                     s.scroll()
                 s.end()
                 self._commit(device, s, midnight - s.span // 2)
+                self.midnight_pending.remove(sessionless)
                 break
 
     def _commit(self, device: _Device, s: _Session, start: int) -> None:
-        session_id = None if device.sessionless else self._uid("s-", 64)
+        session_id = None if device.sessionless else self._serial_id("s-")
         customer_id = None if device.customer is None else self.customer_ids[device.customer]
         device.busy.append((start, start + s.span))
         for t, event_type, page, target, x, y, props in s.events:
             self.event_rows.append(
-                (start + t, self._uid("e-", 64), customer_id, device.anonymous_id, session_id, event_type,
+                (start + t, self._serial_id("e-"), customer_id, device.anonymous_id, session_id, event_type,
                  page, target, x, y, props)
             )  # fmt: skip
         for t, kind, name, status, duration, message in s.telemetry:
@@ -1822,87 +1855,163 @@ class _World:
 
     def _background_telemetry(self) -> None:
         """App background syncs: no session, ordinary latency."""
-        for c, device in enumerate(self.devices):
-            if device.app == "web":
+        for device in self.devices:
+            if device.app == "web" or device.customer is None:
                 continue
             for _ in range(self.rnd.choice((0, 0, 1, 2)) * self.days // 7):
                 duration = float(self.rnd.randint(80, 1_200))
                 kind, name = self.rnd.choice((("api_call", "/api/v2/sync"), ("latency", "background_refresh")))
                 self.telemetry_rows.append(
-                    (self._random_time(), self.customer_ids[c], device.anonymous_id, None,
+                    (self._random_time(), self.customer_ids[device.customer], device.anonymous_id, None,
                      device.app, kind, name, 200, duration, None)
                 )  # fmt: skip
 
     # ----------------------------------------------------------------- output
 
-    def finish(self) -> list[_Conv]:
-        """Assign conversation ids in start order and derive friction around each contact."""
+    def day_of(self, ms: int) -> int:
+        """0-based index of the UTC day holding `ms` (ms since the epoch)."""
+        return (ms - self.t0) // DAY
+
+    def spill(self, spool: _Spool) -> dict[str, int]:
+        """Hand this shard's records to `spool`, by UTC day, and forget them; the row counts handed over.
+
+        Conversations get serial numbers in planning order here; their ids (numbered by start time over all
+        shards) are only known once every shard is planned, so the spool holds the serials."""
         convs = sorted((c for chain in self.chains for c in chain), key=lambda c: (c.start, c.customer))
-        for n, conv in enumerate(convs, 1):
-            conv.conversation_id = f"CV{n:07d}"
+        for conv in convs:
+            conv.serial = len(self.conv_starts)
+            self.conv_starts.append(conv.start)
+            self.conv_customers.append(conv.customer)
             times = self.friction_at.get(conv.customer, [])
             conv.pre_friction = any(conv.start - PRE_CONTACT_MS <= t < conv.start for t in times)
             conv.post_friction = any(conv.end < t <= conv.end + POST_CONTACT_MS for t in times)
-        return convs
+        spool.add_rows("transcripts", self._transcript_rows(convs))
+        spool.add_rows("truth_conversations", self._truth_conversation_rows())
+        spool.add_rows("truth_pii", [
+            (self.day_of(conv.start), {"conversation_id": conv.serial, "turn_id": turn_id, "pii_type": kind,
+                                       "value": value})
+            for conv in convs for turn_id, kind, value in conv.pii
+        ])  # fmt: skip
+        spool.add_rows("truth_sessions", [
+            (self.day_of(s.start), {"session_id": s.session_id, "anonymous_id": s.device.anonymous_id,
+                                    "customer_id": s.customer_id, "session_start": s.start * 1_000,
+                                    "session_end": s.end * 1_000, **s.counts,
+                                    "has_rage_click": s.counts["rage_click_bursts"] > 0})
+            for s in self.sessions
+        ])  # fmt: skip
+        spool.add_rows(
+            "telemetry",
+            [
+                (self.day_of(row[0]), {"ts": row[0], "line": _telemetry_line(row)})
+                for row in self.telemetry_rows
+            ],
+        )
+        self._spill_events(spool)
+        counts = {
+            "conversations": len(convs),
+            "turns": sum(len(conv.turns) for conv in convs),
+            "conversation_events": sum(len(conv.events) for conv in convs),
+            "telemetry": len(self.telemetry_rows),
+            "events": len(self.event_rows),
+            "sessions": len(self.sessions),
+            "pii": sum(len(conv.pii) for conv in convs),
+        }
+        self._clear_shard()
+        return counts
+
+    def _transcript_rows(self, convs: list[_Conv]) -> list[tuple[int, dict[str, object]]]:
+        rows = []
+        for conv in convs:
+            record = {
+                "customer_id": self.customer_ids[conv.customer],
+                "channel": conv.channel,
+                "queue": ENTRY_QUEUE[conv.channel],
+                "started_at": _iso(conv.start),
+                "ended_at": _iso(conv.end),
+                "consent_analytics": self.consent[conv.customer],
+                "disposition": conv.disposition,
+                "csat": conv.csat,
+                "intent": conv.intent.name,
+                "turns": [
+                    {**turn, "ts": _iso(turn["ts"]), "end_ts": None if turn["end_ts"] is None else _iso(turn["end_ts"])}
+                    for turn in conv.turns
+                ],
+                "events": [{**event, "ts": _iso(event["ts"])} for event in conv.events],
+            }
+            # The record after its conversation_id (added when the id is known): `{"customer_id":...}` minus "{".
+            tail = json.dumps(record, ensure_ascii=False, separators=(",", ":"))[1:]
+            rows.append((self.day_of(conv.start), {"conversation_id": conv.serial, "tail": tail}))
+        return rows
+
+    def _truth_conversation_rows(self) -> list[tuple[int, dict[str, object]]]:
+        rows = []
+        for chain in self.chains:
+            first, last = chain[0], chain[-1]
+            resolved = last.disposition == "resolved"
+            for i, conv in enumerate(chain):
+                speakers = {turn["speaker"] for turn in conv.turns}
+                kinds = [event["event_type"] for event in conv.events]
+                escalated = "agent" in speakers or "handoff_to_agent" in kinds
+                row = {
+                    "conversation_id": conv.serial,
+                    "customer_id": self.customer_ids[conv.customer],
+                    "channel": conv.channel,
+                    "intent": conv.intent.name,
+                    "started_at": conv.start * 1_000,
+                    "ended_at": conv.end * 1_000,
+                    "contained": not escalated,
+                    "escalated": escalated,
+                    "abandoned": conv.disposition == "abandoned",
+                    "repeat_contact": i < len(chain) - 1,
+                    "chain_id": first.serial,
+                    "chain_position": i + 1,
+                    "chain_resolved": resolved,
+                    "resolving_conversation_id": last.serial if resolved else None,
+                    "time_to_resolve_seconds": (last.end - first.start) / SECOND if resolved else None,
+                    "escalation_requested": conv.escalate,
+                    "repetition": conv.restated,
+                    "transfers": kinds.count("transfer"),
+                    "handoffs": kinds.count("handoff_to_agent"),
+                    "hold_seconds": conv.hold_ms / SECOND,
+                    "consent_analytics": self.consent[conv.customer],
+                    "csat": conv.csat,
+                    "pre_contact_friction": conv.pre_friction,
+                    "post_contact_friction": conv.post_friction,
+                }
+                rows.append((self.day_of(conv.start), row))
+        return rows
+
+    def _spill_events(self, spool: _Spool) -> None:
+        by_day: dict[int, list[tuple[Any, ...]]] = {}
+        for row in self.event_rows:
+            by_day.setdefault(self.day_of(row[0]), []).append(row)
+        for day, rows in sorted(by_day.items()):
+            columns = list(zip(*rows, strict=True))
+            arrays = [
+                pa.array(columns[1], pa.string()),
+                pa.array([t * 1_000 for t in columns[0]], pa.timestamp("us", tz="UTC")),
+                *(pa.array(columns[i], EVENTS_SCHEMA.field(i).type) for i in range(2, len(EVENTS_SCHEMA))),
+            ]
+            spool.add("events", day, pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA))
+
+    def conversation_numbers(self) -> np.ndarray:
+        """Per conversation serial, its 1-based number: conversations ordered by start time, then customer."""
+        order = np.lexsort((np.asarray(self.conv_customers, np.int64), np.asarray(self.conv_starts, np.int64)))
+        numbers = np.empty(len(order), np.int64)
+        numbers[order] = np.arange(1, len(order) + 1)
+        return numbers
 
 
 # --------------------------------------------------------------------------- writers
-
-
-def _day_names(world: _World) -> list[str]:
-    return [_iso(world.t0 + d * DAY)[:10] for d in range(world.days)]
-
-
-def _conversation_record(conv: _Conv, world: _World) -> dict[str, object]:
-    return {
-        "conversation_id": conv.conversation_id,
-        "customer_id": world.customer_ids[conv.customer],
-        "channel": conv.channel,
-        "queue": ENTRY_QUEUE[conv.channel],
-        "started_at": _iso(conv.start),
-        "ended_at": _iso(conv.end),
-        "consent_analytics": world.consent[conv.customer],
-        "disposition": conv.disposition,
-        "csat": conv.csat,
-        "intent": conv.intent.name,
-        "turns": [
-            {**turn, "ts": _iso(turn["ts"]), "end_ts": None if turn["end_ts"] is None else _iso(turn["end_ts"])}
-            for turn in conv.turns
-        ],
-        "events": [{**event, "ts": _iso(event["ts"])} for event in conv.events],
-    }
-
-
-def _write_transcripts(out: Path, world: _World, convs: list[_Conv]) -> None:
-    folder = out / "transcripts"
-    folder.mkdir(parents=True, exist_ok=True)
-    by_day: list[list[str]] = [[] for _ in range(world.days)]
-    for conv in convs:
-        line = json.dumps(_conversation_record(conv, world), ensure_ascii=False, separators=(",", ":"))
-        by_day[(conv.start - world.t0) // DAY].append(line)
-    for day, lines in zip(_day_names(world), by_day, strict=True):
-        data = "".join(line + "\n" for line in lines).encode()
-        # mtime=0 and no file name in the gzip header keep the bytes reproducible.
-        with (
-            open(folder / f"transcripts-{day}.jsonl.gz", "wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
-        ):
-            gz.write(data)
 
 
 TELEMETRY_FIELDS = ("ts", "customer_id", "anonymous_id", "session_id", "app", "kind", "name", "status_code",
                     "duration_ms", "message")  # fmt: skip
 
 
-def _write_telemetry(out: Path, world: _World) -> None:
-    folder = out / "telemetry"
-    folder.mkdir(parents=True, exist_ok=True)
-    by_day: list[list[str]] = [[] for _ in range(world.days)]
-    for row in sorted(world.telemetry_rows, key=itemgetter(0)):
-        record = dict(zip(TELEMETRY_FIELDS, (_iso(row[0]), *row[1:]), strict=True))
-        by_day[(row[0] - world.t0) // DAY].append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-    for day, lines in zip(_day_names(world), by_day, strict=True):
-        (folder / f"telemetry-{day}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+def _telemetry_line(row: tuple[Any, ...]) -> str:
+    record = dict(zip(TELEMETRY_FIELDS, (_iso(row[0]), *row[1:]), strict=True))
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 EVENTS_SCHEMA = pa.schema(
@@ -1920,25 +2029,143 @@ EVENTS_SCHEMA = pa.schema(
         ("properties", pa.string()),
     ]
 )
+_TS = pa.timestamp("us", tz="UTC")
+TRUTH_CONVERSATIONS_SCHEMA = pa.schema(
+    [("conversation_id", pa.string()), ("customer_id", pa.string()), ("channel", pa.string()),
+     ("intent", pa.string()), ("started_at", _TS), ("ended_at", _TS), ("contained", pa.bool_()),
+     ("escalated", pa.bool_()), ("abandoned", pa.bool_()), ("repeat_contact", pa.bool_()),
+     ("chain_id", pa.string()), ("chain_position", pa.int32()), ("chain_resolved", pa.bool_()),
+     ("resolving_conversation_id", pa.string()), ("time_to_resolve_seconds", pa.float64()),
+     ("escalation_requested", pa.bool_()), ("repetition", pa.bool_()), ("transfers", pa.int32()),
+     ("handoffs", pa.int32()), ("hold_seconds", pa.float64()), ("consent_analytics", pa.bool_()),
+     ("csat", pa.int32()), ("pre_contact_friction", pa.bool_()), ("post_contact_friction", pa.bool_())]
+)  # fmt: skip
+TRUTH_SESSIONS_SCHEMA = pa.schema(
+    [("session_id", pa.string()), ("anonymous_id", pa.string()), ("customer_id", pa.string()),
+     ("session_start", _TS), ("session_end", _TS), *((name, pa.int32()) for name in FRICTION_COUNTS),
+     ("has_rage_click", pa.bool_())]
+)  # fmt: skip
+TRUTH_PII_SCHEMA = pa.schema(
+    [("conversation_id", pa.string()), ("turn_id", pa.string()), ("pii_type", pa.string()), ("value", pa.string())]
+)
+# Columns that hold a conversation id in the output and the conversation's serial in the spool.
+CONVERSATION_REFS = ("conversation_id", "chain_id", "resolving_conversation_id")
 
 
-def _write_events(out: Path, world: _World) -> None:
-    folder = out / "events"
-    folder.mkdir(parents=True, exist_ok=True)
-    # A stable sort: creation order breaks timestamp ties, so each session keeps its own event order.
-    rows = sorted(world.event_rows, key=itemgetter(0))
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in EVENTS_SCHEMA]
-    times = list(columns[0])
-    arrays = [
-        pa.array(columns[1], pa.string()),
-        pa.array([t * 1_000 for t in times], pa.timestamp("us", tz="UTC")),
-        *(pa.array(columns[i], EVENTS_SCHEMA.field(i).type) for i in range(2, len(EVENTS_SCHEMA))),
-    ]
-    table = pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
-    for d, day in enumerate(_day_names(world)):
-        lo = bisect_left(times, world.t0 + d * DAY)
-        hi = bisect_left(times, world.t0 + (d + 1) * DAY)
-        pq.write_table(table.slice(lo, hi - lo), folder / f"events-{day}.parquet")
+def _with_serials(schema: pa.Schema) -> pa.Schema:
+    for name in CONVERSATION_REFS:
+        if name in schema.names:
+            schema = schema.set(schema.get_field_index(name), pa.field(name, pa.int64()))
+    return schema
+
+
+SPOOL_SCHEMAS = {
+    "transcripts": pa.schema([("conversation_id", pa.int64()), ("tail", pa.string())]),
+    "telemetry": pa.schema([("ts", pa.int64()), ("line", pa.string())]),
+    "events": EVENTS_SCHEMA,
+    "truth_conversations": _with_serials(TRUTH_CONVERSATIONS_SCHEMA),
+    "truth_sessions": TRUTH_SESSIONS_SCHEMA,
+    "truth_pii": _with_serials(TRUTH_PII_SCHEMA),
+}
+
+
+class _Spool:
+    """Scratch Arrow IPC files, one per kind of record and UTC day: shards append, the writers read a day back.
+
+    This is what keeps generation's memory to one shard's or one day's records whatever the history."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writers: dict[tuple[str, int], pa.ipc.RecordBatchFileWriter] = {}
+        self.options = pa.ipc.IpcWriteOptions(compression="lz4")
+
+    def _path(self, kind: str, day: int) -> Path:
+        return self.folder / f"{kind}-{day:05d}.arrow"
+
+    def add(self, kind: str, day: int, table: pa.Table) -> None:
+        """Append `table` (of the kind's spool schema) to `kind`'s records of 0-based day `day`."""
+        writer = self.writers.get((kind, day))
+        if writer is None:
+            writer = pa.ipc.new_file(self._path(kind, day), SPOOL_SCHEMAS[kind], options=self.options)
+            self.writers[kind, day] = writer
+        writer.write_table(table)
+
+    def add_rows(self, kind: str, rows: list[tuple[int, dict[str, object]]]) -> None:
+        """Append (day, record) pairs, grouped by day."""
+        by_day: dict[int, list[dict[str, object]]] = {}
+        for day, record in rows:
+            by_day.setdefault(day, []).append(record)
+        for day, records in sorted(by_day.items()):
+            self.add(kind, day, pa.Table.from_pylist(records, schema=SPOOL_SCHEMAS[kind]))
+
+    def close(self) -> None:
+        """Finish every file (needed before reading)."""
+        for writer in self.writers.values():
+            writer.close()
+
+    def read(self, kind: str, day: int) -> pa.Table:
+        """All of `kind`'s records of day `day`, in the order they were added."""
+        if (kind, day) not in self.writers:
+            return SPOOL_SCHEMAS[kind].empty_table()
+        with pa.memory_map(str(self._path(kind, day))) as source:
+            table = pa.ipc.open_file(source).read_all()
+        self._path(kind, day).unlink()
+        return table
+
+
+def _ids(serials: pa.ChunkedArray, numbers: np.ndarray) -> pa.Array:
+    """Conversation ids ("CV0000001") of conversation serials (nulls stay null)."""
+    return pa.array(
+        [None if g is None else f"CV{numbers[g]:07d}" for g in serials.to_pylist()], pa.string()
+    )
+
+
+def _by_conversation(table: pa.Table, numbers: np.ndarray, schema: pa.Schema) -> pa.Table:
+    """`table` with its serials replaced by conversation ids, ordered by conversation (stable)."""
+    order = np.argsort(numbers[table["conversation_id"].to_numpy()], kind="stable")
+    table = table.take(pa.array(order, pa.int64()))
+    for name in CONVERSATION_REFS:
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, _ids(table[name], numbers))
+    return table.cast(schema)
+
+
+def _write_day(out: Path, spool: _Spool, day: int, name: str, numbers: np.ndarray,
+               truth: dict[str, pq.ParquetWriter]) -> None:  # fmt: skip
+    """Write UTC day `day` (0-based; `name` is YYYY-MM-DD) of every source, and its truth rows."""
+    transcripts = spool.read("transcripts", day)
+    serials = transcripts["conversation_id"].to_numpy()
+    tails = transcripts["tail"].to_pylist()
+    lines = [f'{{"conversation_id":"CV{numbers[serials[i]]:07d}",{tails[i]}\n'
+             for i in np.argsort(numbers[serials], kind="stable")]  # fmt: skip
+    # mtime=0 and no file name in the gzip header keep the bytes reproducible.
+    with (
+        open(out / "transcripts" / f"transcripts-{name}.jsonl.gz", "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+    ):
+        gz.write("".join(lines).encode())
+    del transcripts, tails, lines
+
+    # Stable sorts by timestamp: creation order breaks ties, so each session keeps its own event order.
+    telemetry = spool.read("telemetry", day)
+    telemetry = telemetry.take(pc.sort_indices(telemetry, [("ts", "ascending")]))
+    text = "".join(line + "\n" for line in telemetry["line"].to_pylist())
+    (out / "telemetry" / f"telemetry-{name}.jsonl").write_text(text, encoding="utf-8")
+    del telemetry, text
+
+    events = spool.read("events", day)
+    events = events.take(pc.sort_indices(events, [("ts", "ascending")]))
+    pq.write_table(events.combine_chunks(), out / "events" / f"events-{name}.parquet")
+    del events
+
+    conversations = spool.read("truth_conversations", day)
+    truth["conversations"].write_table(_by_conversation(conversations, numbers, TRUTH_CONVERSATIONS_SCHEMA))
+    pii = spool.read("truth_pii", day)
+    truth["pii"].write_table(_by_conversation(pii, numbers, TRUTH_PII_SCHEMA))
+    sessions = spool.read("truth_sessions", day)
+    truth["sessions"].write_table(
+        sessions.sort_by([("session_start", "ascending"), ("anonymous_id", "ascending")])
+    )
 
 
 TRUTH_README = """\
@@ -2006,84 +2233,7 @@ Sessionless sessions carry no error, crash or slow-page telemetry.
 """
 
 
-def _write_truth(out: Path, world: _World, convs: list[_Conv]) -> None:
-    folder = out / "_truth"
-    folder.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
-    for chain in world.chains:
-        first, last = chain[0], chain[-1]
-        resolved = last.disposition == "resolved"
-        for i, conv in enumerate(chain):
-            speakers = {turn["speaker"] for turn in conv.turns}
-            kinds = [event["event_type"] for event in conv.events]
-            escalated = "agent" in speakers or "handoff_to_agent" in kinds
-            rows.append(
-                {
-                    "conversation_id": conv.conversation_id,
-                    "customer_id": world.customer_ids[conv.customer],
-                    "channel": conv.channel,
-                    "intent": conv.intent.name,
-                    "started_at": conv.start * 1_000,
-                    "ended_at": conv.end * 1_000,
-                    "contained": not escalated,
-                    "escalated": escalated,
-                    "abandoned": conv.disposition == "abandoned",
-                    "repeat_contact": i < len(chain) - 1,
-                    "chain_id": first.conversation_id,
-                    "chain_position": i + 1,
-                    "chain_resolved": resolved,
-                    "resolving_conversation_id": last.conversation_id if resolved else None,
-                    "time_to_resolve_seconds": (last.end - first.start) / SECOND if resolved else None,
-                    "escalation_requested": conv.escalate,
-                    "repetition": conv.restated,
-                    "transfers": kinds.count("transfer"),
-                    "handoffs": kinds.count("handoff_to_agent"),
-                    "hold_seconds": conv.hold_ms / SECOND,
-                    "consent_analytics": world.consent[conv.customer],
-                    "csat": conv.csat,
-                    "pre_contact_friction": conv.pre_friction,
-                    "post_contact_friction": conv.post_friction,
-                }
-            )
-    rows.sort(key=lambda row: str(row["conversation_id"]))
-    ts = pa.timestamp("us", tz="UTC")
-    conv_schema = pa.schema(
-        [("conversation_id", pa.string()), ("customer_id", pa.string()), ("channel", pa.string()),
-         ("intent", pa.string()), ("started_at", ts), ("ended_at", ts), ("contained", pa.bool_()),
-         ("escalated", pa.bool_()), ("abandoned", pa.bool_()), ("repeat_contact", pa.bool_()),
-         ("chain_id", pa.string()), ("chain_position", pa.int32()), ("chain_resolved", pa.bool_()),
-         ("resolving_conversation_id", pa.string()), ("time_to_resolve_seconds", pa.float64()),
-         ("escalation_requested", pa.bool_()), ("repetition", pa.bool_()), ("transfers", pa.int32()),
-         ("handoffs", pa.int32()), ("hold_seconds", pa.float64()), ("consent_analytics", pa.bool_()),
-         ("csat", pa.int32()), ("pre_contact_friction", pa.bool_()), ("post_contact_friction", pa.bool_())]
-    )  # fmt: skip
-    pq.write_table(pa.Table.from_pylist(rows, schema=conv_schema), folder / "conversations.parquet")
-
-    session_schema = pa.schema(
-        [("session_id", pa.string()), ("anonymous_id", pa.string()), ("customer_id", pa.string()),
-         ("session_start", ts), ("session_end", ts), *((name, pa.int32()) for name in FRICTION_COUNTS),
-         ("has_rage_click", pa.bool_())]
-    )  # fmt: skip
-    sessions = sorted(world.sessions, key=lambda s: (s.start, s.device.anonymous_id))
-    session_rows = [
-        {"session_id": s.session_id, "anonymous_id": s.device.anonymous_id, "customer_id": s.customer_id,
-         "session_start": s.start * 1_000, "session_end": s.end * 1_000, **s.counts,
-         "has_rage_click": s.counts["rage_click_bursts"] > 0}
-        for s in sessions
-    ]  # fmt: skip
-    pq.write_table(pa.Table.from_pylist(session_rows, schema=session_schema), folder / "sessions.parquet")
-
-    pii_schema = pa.schema(
-        [("conversation_id", pa.string()), ("turn_id", pa.string()), ("pii_type", pa.string()),
-         ("value", pa.string())]
-    )  # fmt: skip
-    pii_rows = [
-        {"conversation_id": conv.conversation_id, "turn_id": turn_id, "pii_type": kind, "value": value}
-        for conv in convs
-        for turn_id, kind, value in conv.pii
-    ]
-    pq.write_table(pa.Table.from_pylist(pii_rows, schema=pii_schema), folder / "pii.parquet")
-    (folder / "README.md").write_text(TRUTH_README, encoding="utf-8")
+SHARD_CUSTOMER_DAYS = 150_000  # customers x days planned at once: bounds generation's memory (about 0.5 GiB)
 
 
 def generate_landing(
@@ -2099,24 +2249,38 @@ def generate_landing(
     Layout: transcripts/transcripts-YYYY-MM-DD.jsonl.gz, telemetry/telemetry-YYYY-MM-DD.jsonl,
     events/events-YYYY-MM-DD.parquet and _truth/ (see its README.md). `repeat_window_days` is R, the
     repeat-contact window the truth is computed with. Returns row counts per output.
+
+    Customers are planned in shards of about SHARD_CUSTOMER_DAYS customer-days, spooled to scratch files
+    under `out` by day, then written one day at a time, so memory does not grow with customers x days.
     """
     if days < 1 or customers < 1:
         raise ValueError("days and customers must be at least 1")
     out = Path(out)
+    for folder in ("transcripts", "telemetry", "events", "_truth"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
     world = _World(days, customers, seed, start, repeat_window_days)
-    world.plan()
-    convs = world.finish()
-    _write_transcripts(out, world, convs)
-    _write_telemetry(out, world)
-    _write_events(out, world)
-    _write_truth(out, world, convs)
-    return {
-        "customers": customers,
-        "conversations": len(convs),
-        "turns": sum(len(conv.turns) for conv in convs),
-        "conversation_events": sum(len(conv.events) for conv in convs),
-        "telemetry": len(world.telemetry_rows),
-        "events": len(world.event_rows),
-        "sessions": len(world.sessions),
-        "pii": sum(len(conv.pii) for conv in convs),
-    }
+    counts = {"customers": customers, **dict.fromkeys(
+        ("conversations", "turns", "conversation_events", "telemetry", "events", "sessions", "pii"), 0)}  # fmt: skip
+    shard = max(1, SHARD_CUSTOMER_DAYS // days)
+    with tempfile.TemporaryDirectory(prefix=".spool-", dir=out) as scratch:
+        spool = _Spool(Path(scratch))
+        for lo in range(0, customers, shard):
+            world.plan_shard(lo, min(customers, lo + shard))
+            for key, value in world.spill(spool).items():
+                counts[key] += value
+        spool.close()
+        numbers = world.conversation_numbers()
+        schemas = {
+            "conversations": TRUTH_CONVERSATIONS_SCHEMA,
+            "sessions": TRUTH_SESSIONS_SCHEMA,
+            "pii": TRUTH_PII_SCHEMA,
+        }
+        truth = {name: pq.ParquetWriter(out / "_truth" / f"{name}.parquet", schema) for name, schema in schemas.items()}
+        try:
+            for day in range(days):
+                _write_day(out, spool, day, _iso(world.t0 + day * DAY)[:10], numbers, truth)
+        finally:
+            for writer in truth.values():
+                writer.close()
+    (out / "_truth" / "README.md").write_text(TRUTH_README, encoding="utf-8")
+    return counts
