@@ -936,19 +936,19 @@ def landing_days(
                 source_files.append(file)
             else:
                 days |= known
-        if not source_files:
-            continue
-        staging = _Staging(
-            con,
-            source,
-            bounds,
-            ingest["max_text_chars"],
-            ingest["placeholder_ids"],
-            ingest["max_line_bytes"],
-            config.get("landing"),
-        )
-        staging.stage(source_files, None, typed=False)
-        days |= staging.days()
+        # One file at a time (its days do not depend on other files): memory follows a file, not the history.
+        for file in source_files:
+            staging = _Staging(
+                con,
+                source,
+                bounds,
+                ingest["max_text_chars"],
+                ingest["placeholder_ids"],
+                ingest["max_line_bytes"],
+                config.get("landing"),
+            )
+            staging.stage([file], None, typed=False)
+            days |= staging.days()
     con.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return days

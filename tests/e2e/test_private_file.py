@@ -44,7 +44,7 @@ def landing(tmp_path_factory) -> dict:
     """Generated data where one customer consents on the first day and refuses later, and another (to erase) has
     logged-out events, a quarantined transcript, a quarantined telemetry record of their device and a CSV reject."""
     out = tmp_path_factory.mktemp("private") / "landing"
-    assert cx("generate", "--out", str(out), "--days", "3", "--customers", "120", "--seed", "3").returncode == 0
+    assert cx("generate", "--out", str(out), "--days", "3", "--customers", "120", "--seed", "6").returncode == 0
     files = transcripts(out)
     days_of: dict[str, set[Path]] = {}
     for f, records in files.items():

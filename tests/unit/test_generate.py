@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import tracemalloc
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations, pairwise
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import cx_signals.generate as generate
 from cx_signals.generate import (
     CHANNELS,
     ESCALATION_REQUESTS,
@@ -41,10 +43,14 @@ def ts(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=[None, DAYS * 40], ids=["one shard", "shards of 40 customers"])
+def landing(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The landing of one shard, and of ten shards: every test below holds whatever the sharding."""
     out = tmp_path_factory.mktemp("landing")
-    generate_landing(out, days=DAYS, customers=CUSTOMERS, seed=11, start=START, repeat_window_days=R_DAYS)
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param:
+            patch.setattr(generate, "SHARD_CUSTOMER_DAYS", request.param)
+        generate_landing(out, days=DAYS, customers=CUSTOMERS, seed=11, start=START, repeat_window_days=R_DAYS)
     return out
 
 
@@ -509,3 +515,31 @@ def test_generation_is_fast_enough(tmp_path: Path) -> None:
     counts = generate_landing(tmp_path, days=7, customers=400, seed=5)
     assert datetime.now(UTC) - started < timedelta(seconds=10)
     assert counts["events"] > 5 * counts["conversations"] > 0
+
+
+def test_conversation_ids_follow_start_order_across_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generate, "SHARD_CUSTOMER_DAYS", 3 * 25)
+    generate_landing(tmp_path, days=3, customers=200, seed=8)
+    truth = pl.read_parquet(tmp_path / "_truth" / "conversations.parquet")
+    assert truth["conversation_id"].to_list() == [f"CV{n:07d}" for n in range(1, truth.height + 1)]
+    ordered = truth.sort(["started_at", "customer_id"], maintain_order=True)
+    assert ordered["conversation_id"].to_list() == truth["conversation_id"].to_list()
+    ids = set(truth["conversation_id"])
+    assert set(truth["chain_id"]) <= ids and set(truth["resolving_conversation_id"].drop_nulls()) <= ids
+    assert not list(tmp_path.glob(".spool-*")), "the scratch spool is removed"
+
+
+def test_memory_does_not_grow_with_days(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four times the days (so several times the records) for the same customers: the same peak of traced memory."""
+    generate_landing(tmp_path / "warm-up", days=2, customers=20, seed=2)  # first-use caches are not the generator's
+    monkeypatch.setattr(generate, "SHARD_CUSTOMER_DAYS", 300)
+    peaks, events = [], []
+    for days in (3, 12):
+        tracemalloc.start()
+        try:
+            events.append(generate_landing(tmp_path / str(days), days=days, customers=100, seed=2)["events"])
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert events[1] > 2 * events[0]
+    assert peaks[1] < 1.5 * peaks[0], peaks
