@@ -109,9 +109,14 @@ def test_training_on_15000_labelled_contacts_takes_at_most_a_minute() -> None:
         pytest.skip(f"CLINC150 not found at {DATA} (../shared/data is not part of a user's clone)")
     train = json.loads(DATA.read_text(encoding="utf-8"))["train"]
     load = os.getloadavg()[0]
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     model = train_intent_model([u for u, _ in train], [i for _, i in train], min_examples_per_intent=5)
-    seconds = time.perf_counter() - started
-    print(f"trained on {len(train):,} labelled contacts in {seconds:.1f} s (1-minute load average {load:.1f})")
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
+    print(
+        f"trained on {len(train):,} labelled contacts in {seconds:.1f} s wall, {cpu_seconds:.1f} s CPU "
+        f"(1-minute load average {load:.1f})"
+    )
     assert len(train) == 15_000 and model.metrics["n_classes"] == 150
-    assert seconds <= 60
+    # Training runs on one thread, so its CPU time is the wall time it takes on an idle core; wall time on a shared
+    # CI machine measures the other jobs (83 s at load average 20.6 on 2 cores, 33 s at 14).
+    assert cpu_seconds <= 60
