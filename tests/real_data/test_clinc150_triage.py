@@ -73,6 +73,7 @@ def run(tmp_path_factory) -> tuple[Path, dict[str, str], float]:
         text=True,
         timeout=900,
         check=False,
+        env={**os.environ, "COLUMNS": "200"},  # a table cell wraps to the terminal's width: keep the figure on one line
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "unknown below score" in result.stdout  # the run summary shows the abstention threshold

@@ -214,10 +214,11 @@ def test_redaction_time_grows_linearly_with_the_length_of_a_flood(flood: str) ->
 @pytest.mark.parametrize("make", [FLOODS["4-4 groups"], random_groups], ids=["4-4 groups", "random groups"])
 def test_a_100k_character_flood_is_redacted_in_seconds(make: Callable[[int], str]) -> None:
     text = make(100_000)
-    started = time.perf_counter()
+    started = time.process_time()
     redact(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     # 14 s (4-4 groups) and 35 s (random groups) before windows bounded what the phone matcher reads; 1 s now
+    # (CPU time, so that a busy machine cannot fail the guard)
     assert elapsed < 10, f"{elapsed:.1f} s"
 
 
