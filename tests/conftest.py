@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return work_unit(nodeid)
 
     return ModuleScheduling(config, log)
+
+
+def cx(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`cx-signals ARGS` of this environment run as a user would, its output captured."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cx-signals")), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
 
 
 @pytest.fixture
@@ -134,6 +148,50 @@ def session_row(
         "friction_score": friction_score,
         "had_friction": friction_score >= 3.0,
         **parts,
+    }
+
+
+def signals_row(conversation_id: str, started: datetime, hours: float, **columns: Any) -> dict[str, Any]:
+    """A signals.conversation_signals row of one customer turn lasting `hours`, every count zero unless given in
+    `columns` (any column of the table, e.g. agent_turns=2, csat=1)."""
+    counts = (
+        *("agent_turns", "bot_turns", "system_turns", "longest_negative_streak", "handoffs", "transfers"),
+        *("interruptions", "escalation_requests", "repetitions", "effort_cues"),
+    )
+    row = {
+        "partition_date": started.date(),
+        "conversation_id": conversation_id,
+        "customer_key": "k1",
+        "channel": "chat",
+        "labelled_intent": "billing",
+        "disposition": "resolved",
+        "started_at": started,
+        "ended_at": started + timedelta(hours=hours),
+        "duration_seconds": hours * 3600,
+        "customer_turns": 1,
+        "sentiment_shift_reliable": False,
+        "hold_seconds": 0.0,
+        **dict.fromkeys(counts, 0),
+        **columns,
+    }
+    row.setdefault("n_turns", row["customer_turns"] + row["agent_turns"] + row["bot_turns"] + row["system_turns"])
+    return row
+
+
+def event_row(event_id: str, moment: datetime, kind: str, **columns: Any) -> dict[str, Any]:
+    """A raw.events row of device a1 (customer k1, session s1, page /checkout) unless `columns` say otherwise."""
+    device = columns.pop("anonymous_id", "a1")
+    return {
+        "partition_date": moment.date(),
+        "event_id": event_id,
+        "ts": moment,
+        "anonymous_id": device,
+        "anonymous_key": device,
+        "customer_key": "k1",
+        "session_id": "s1",
+        "event_type": kind,
+        "page": "/checkout",
+        **columns,
     }
 
 

@@ -29,11 +29,21 @@ FROM (
     FROM contacts(first_day, last_day)
 );
 
+-- Journeys: the repeat chains of the contacts started on a day in [first_day, last_day], each contact with its
+-- journey's id (the chain's first conversation_id), start and its position in the chain (1 = first contact).
+CREATE OR REPLACE MACRO journey_contacts(first_day, last_day, window_days) AS TABLE
+SELECT *,
+    first_value(conversation_id) OVER chain AS journey_id,
+    first_value(started_at) OVER chain AS journey_started_at,
+    row_number() OVER chain AS position
+FROM repeat_chains(first_day, last_day, window_days)
+WINDOW chain AS (PARTITION BY customer_key, intent, chain_number ORDER BY started_at, conversation_id);
+
 -- Pre-contact friction ("failure demand"): one row per consented contact started on a day in [first_day, last_day]
 -- and session with friction (signals.session_friction, had_friction) of its customer that started by the contact's
 -- start and was active within window_minutes minutes before it. The session's customer is the stitched one, so a
--- session browsed logged out on a device that logged in as the customer counts (sql/setup/identity.sql). Sessions are read from the day before the window
--- (a session spans midnight).
+-- session browsed logged out on a device that logged in as the customer counts (sql/setup/identity.sql). Sessions
+-- are read from the day before the window (a session spans midnight).
 CREATE OR REPLACE MACRO preceding_friction(first_day, last_day, window_minutes) AS TABLE
 SELECT
     c.conversation_id, c.started_at,

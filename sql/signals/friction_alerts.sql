@@ -16,19 +16,14 @@
 --     within $journeys_pre_contact_window_minutes minutes before it started (failure demand). alert_at = the
 --     contact's start. High when that session's friction score is >= $alerts_high_friction_score.
 -- Conversations and chains are read $outcomes_chain_lookback_days days back (long conversations, chain starts).
-WITH chain_numbers AS (
-    SELECT *, coalesce(disposition <> 'resolved', TRUE) AS is_open
-    FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)), $end_date,
-                       $outcomes_repeat_window_days)
-),
-chained AS (
+WITH chained AS (
     SELECT *,
-        first_value(conversation_id) OVER chain AS journey_id,
-        first_value(started_at) OVER chain AS journey_started_at,
-        row_number() OVER chain AS position,
-        string_agg(channel, ',' ORDER BY started_at, conversation_id) OVER chain AS channels_so_far
-    FROM chain_numbers
-    WINDOW chain AS (PARTITION BY customer_key, intent, chain_number ORDER BY started_at, conversation_id)
+        coalesce(disposition <> 'resolved', TRUE) AS is_open,
+        string_agg(channel, ',' ORDER BY started_at, conversation_id)
+            OVER (PARTITION BY customer_key, intent, chain_number ORDER BY started_at, conversation_id)
+            AS channels_so_far
+    FROM journey_contacts($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)), $end_date,
+                          $outcomes_repeat_window_days)
 ),
 
 -- sentiment_drop_with_escalation

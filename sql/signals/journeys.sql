@@ -12,21 +12,14 @@
 -- demand"): a contact preceded by a friction session (had_friction) that started by the contact's start and
 -- ended within $journeys_pre_contact_window_minutes minutes before it. Sessions carry no intent, so a session
 -- can count towards two journeys of one customer that run at the same time.
-WITH chain_numbers AS (
-    SELECT *
-    FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
-                       $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
-                       $outcomes_repeat_window_days)
-),
-positioned AS (
+WITH positioned AS (
     SELECT *,
-        first_value(conversation_id) OVER chain AS journey_id,
-        first_value(started_at) OVER chain AS journey_started_at,
-        row_number() OVER chain AS position,
         count(*) OVER (PARTITION BY customer_key, intent, chain_number) AS chain_length,
-        lag(channel) OVER chain AS previous_channel
-    FROM chain_numbers
-    WINDOW chain AS (PARTITION BY customer_key, intent, chain_number ORDER BY started_at, conversation_id)
+        lag(channel) OVER (PARTITION BY customer_key, intent, chain_number ORDER BY started_at, conversation_id)
+            AS previous_channel
+    FROM journey_contacts($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                          $end_date + to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
+                          $outcomes_repeat_window_days)
 ),
 journey_contacts AS (
     SELECT *

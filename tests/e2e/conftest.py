@@ -2,22 +2,12 @@
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-
-def cx(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+from tests.conftest import cx
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from cx_signals.ml.artefacts import latest_sidecar
 from cx_signals.ml.intent import train_intent_model
 from cx_signals.paths import database_files
+from tests.conftest import cx
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clinc150" / "data_full.json"
 LABELLED = ("train", "val", "oos_train", "oos_val")
@@ -67,14 +66,7 @@ def run(tmp_path_factory) -> tuple[Path, dict[str, str], float]:
                 index += 1
     db = landing.parent / "cx.duckdb"
     started = time.perf_counter()
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(landing), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},  # a table cell wraps to the terminal's width: keep the figure on one line
-    )
+    result = cx("run", "--landing", str(landing), "--db", str(db), timeout=900, env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "unknown below score" in result.stdout  # the run summary shows the abstention threshold
     return db, truth, time.perf_counter() - started

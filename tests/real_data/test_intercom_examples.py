@@ -5,12 +5,12 @@ file an API export writes. Notes never become turns, admins are agents, users cu
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.conftest import cx
 
 INTERCOM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "helpdesk" / "intercom"
 EXAMPLES = INTERCOM / "conversation_response_examples_v2.11.json"
@@ -39,13 +39,7 @@ def database(responses, tmp_path_factory) -> Path:
     for n, body in enumerate(responses.values()):
         (landing / "transcripts" / f"intercom-response-{n:02d}.json").write_text(json.dumps(body, indent=1))
     db = landing.parent / "cx.duckdb"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(landing), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = cx("run", "--landing", str(landing), "--db", str(db), timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("intercom") >= len(responses)  # each file read as intercom
     return db

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.conftest import cx
 
 OTEL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "otel_examples"
 
@@ -28,11 +28,7 @@ def test_otlp_examples_load_into_telemetry(tmp_path):
     for name in ("logs.json", "events.json", "trace.json", "metrics.json"):
         shutil.copy(OTEL / name, folder / name)
     db = tmp_path / "cx.duckdb"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(tmp_path / "landing"), "--db",
-         str(db)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+    result = cx("run", "--landing", str(tmp_path / "landing"), "--db", str(db), timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "telemetry/logs.json" in result.stdout and "│ otel" in result.stdout
     with duckdb.connect(str(db), read_only=True) as con:

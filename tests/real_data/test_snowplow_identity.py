@@ -11,14 +11,13 @@ Snowplow's mapping would give it the device's last user id."""
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from cx_signals.paths import database_files
+from tests.conftest import cx
 
 SNOWPLOW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "snowplow_web"
 EVENTS = SNOWPLOW / "source" / "snowplow_web_events.csv"
@@ -44,13 +43,7 @@ def run(root: Path, events: list[dict[str, str]], fields: list[str]) -> Path:
         writer.writeheader()
         writer.writerows(events)
     db = root / "cx.duckdb"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(root / "landing"), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = cx("run", "--landing", str(root / "landing"), "--db", str(db), timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return database_files(db).working
 

@@ -9,7 +9,6 @@ import csv
 import json
 import shutil
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cx_signals.adapters.snowplow import ENRICHED_FIELDS
 from cx_signals.contracts import TimeBounds
 from cx_signals.ingest import ingest_source
 from cx_signals.landing import discover
+from tests.conftest import cx
 
 SNOWPLOW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "snowplow_web"
 EVENTS = SNOWPLOW / "source" / "snowplow_web_events.csv"
@@ -37,13 +37,7 @@ def run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     (root / "landing" / "events").mkdir(parents=True)
     shutil.copy(EVENTS, root / "landing" / "events" / EVENTS.name)
     db = root / "cx.duckdb"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(root / "landing"), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = cx("run", "--landing", str(root / "landing"), "--db", str(db), timeout=600)
     return db, result
 
 

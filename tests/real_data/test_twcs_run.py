@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import duckdb
 import pytest
 
 from cx_signals.config import load_config
+from tests.conftest import cx
 
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "twcs_sample" / "twcs_head5000.csv"
 
@@ -40,13 +39,7 @@ def database(tweets, tmp_path_factory) -> Path:
     (landing / "transcripts").mkdir(parents=True)
     shutil.copyfile(SAMPLE, landing / "transcripts" / SAMPLE.name)
     db = landing.parent / "cx.duckdb"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(landing), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = cx("run", "--landing", str(landing), "--db", str(db), timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "twcs" in result.stdout  # the summary names the format the file was read as
     return db

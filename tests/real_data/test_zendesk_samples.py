@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.conftest import cx
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "helpdesk" / "zendesk"
 
@@ -28,13 +29,7 @@ def run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     for sample in SAMPLES.glob("*.json"):
         shutil.copyfile(sample, landing / "transcripts" / sample.name)
     db = landing.parent / "cx.duckdb"
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cx-signals")), "run", "--landing", str(landing), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = cx("run", "--landing", str(landing), "--db", str(db), timeout=900)
     return result, db
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from cx_signals.config import load_config
-from tests.conftest import insert, run_query, ts
+from tests.conftest import event_row, insert, run_query, ts
 from tests.unit.test_sql_journeys import contact as journey_contact
 from tests.unit.test_sql_metrics import contact as outcome_contact
 
@@ -29,19 +29,9 @@ def event(
     x: int | None = None,
     y: int | None = None,
 ) -> dict:
-    return {
-        "partition_date": at.date(),
-        "event_id": f"e-{device}-{n}",
-        "ts": at,
-        "anonymous_id": device,
-        "anonymous_key": device,
-        "customer_key": customer,
-        "session_id": session,
-        "event_type": kind,
-        "page": "/checkout",
-        "x": x,
-        "y": y,
-    }
+    return event_row(
+        f"e-{device}-{n}", at, kind, anonymous_id=device, customer_key=customer, session_id=session, x=x, y=y
+    )
 
 
 def raging(at: str, device: str, customer: str | None = None, session: str | None = None) -> list[dict]:

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.conftest import insert, run_query, session_row, ts, turn_and_score_rows
+from tests.conftest import event_row, insert, run_query, session_row, signals_row, ts, turn_and_score_rows
 
 DAY = date(2026, 10, 1)
 T0 = datetime(2026, 10, 1)
@@ -24,36 +24,21 @@ def contact(
     customer_turns=1,
 ):
     """A conversation_signals row starting `start` hours after 2026-10-01 00:00."""
-    started = T0 + timedelta(hours=start)
-    ended = started + timedelta(hours=hours)
-    return {
-        "partition_date": started.date(),
-        "conversation_id": cid,
-        "customer_key": customer,
-        "channel": channel,
-        "labelled_intent": intent,
-        "disposition": disposition,
-        "started_at": started,
-        "ended_at": ended,
-        "duration_seconds": hours * 3600,
-        "n_turns": customer_turns,
-        "customer_turns": customer_turns,
-        "agent_turns": 0,
-        "bot_turns": 0,
-        "system_turns": 0,
-        "sentiment_start": sentiment[0],
-        "sentiment_end": sentiment[1],
-        "sentiment_shift": sentiment[1] - sentiment[0],
-        "sentiment_shift_reliable": customer_turns >= 4,
-        "longest_negative_streak": 0,
-        "handoffs": 0,
-        "transfers": 0,
-        "hold_seconds": 0.0,
-        "interruptions": 0,
-        "escalation_requests": escalation_requests,
-        "repetitions": 0,
-        "effort_cues": 0,
-    }
+    return signals_row(
+        cid,
+        T0 + timedelta(hours=start),
+        hours,
+        channel=channel,
+        labelled_intent=intent,
+        customer_key=customer,
+        disposition=disposition,
+        escalation_requests=escalation_requests,
+        sentiment_start=sentiment[0],
+        sentiment_end=sentiment[1],
+        sentiment_shift=sentiment[1] - sentiment[0],
+        sentiment_shift_reliable=customer_turns >= 4,
+        customer_turns=customer_turns,
+    )
 
 
 def session(key, start, end, customer="k1", friction=True, score=None, **extra):
@@ -317,18 +302,7 @@ def test_sentiment_drop_at_exactly_the_threshold_and_no_disposition(con):
 
 
 def web_event(i, kind, clock, session="s1", page="/checkout", anonymous="a1"):
-    moment = ts(f"2026-10-01 {clock}")
-    return {
-        "partition_date": moment.date(),
-        "event_id": f"e{i}",
-        "ts": moment,
-        "anonymous_id": anonymous,
-        "anonymous_key": anonymous,
-        "customer_key": "k1",
-        "session_id": session,
-        "event_type": kind,
-        "page": page,
-    }
+    return event_row(f"e{i}", ts(f"2026-10-01 {clock}"), kind, session_id=session, page=page, anonymous_id=anonymous)
 
 
 def rage_session(key="sid:s1", page="/checkout", **extra):

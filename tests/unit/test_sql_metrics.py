@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from cx_signals.config import load_config
-from tests.conftest import insert, run_query, session_row
+from tests.conftest import insert, run_query, session_row, signals_row
 
 DAY = date(2026, 10, 1)
 COSTS = load_config()["costs"]
@@ -28,37 +28,22 @@ def contact(
     agent_joined_minutes=None,
 ):
     started = datetime(2026, 10, 1) + timedelta(hours=start)
-    ended = started + timedelta(hours=hours)
-    return {
-        "partition_date": started.date(),
-        "conversation_id": cid,
-        "customer_key": customer,
-        "channel": channel,
-        "labelled_intent": intent,
-        "disposition": disposition,
-        "csat": csat,
-        "started_at": started,
-        "ended_at": ended,
-        "duration_seconds": hours * 3600,
-        "n_turns": bot + agent + 1,
-        "customer_turns": 1,
-        "agent_turns": agent,
-        "bot_turns": bot,
-        "system_turns": 0,
-        "sentiment_end": sentiment_end,
-        "sentiment_shift_reliable": False,
-        "longest_negative_streak": 0,
-        "handoffs": handoffs,
-        "transfers": transfers,
-        "hold_seconds": 0.0,
-        "interruptions": 0,
-        "escalation_requests": 0,
-        "repetitions": 0,
-        "effort_cues": 0,
-        "agent_joined_at": started + timedelta(minutes=agent_joined_minutes)
-        if agent_joined_minutes is not None
-        else None,
-    }
+    return signals_row(
+        cid,
+        started,
+        hours,
+        channel=channel,
+        labelled_intent=intent,
+        customer_key=customer,
+        bot_turns=bot,
+        agent_turns=agent,
+        handoffs=handoffs,
+        transfers=transfers,
+        disposition=disposition,
+        csat=csat,
+        sentiment_end=sentiment_end,
+        agent_joined_at=started + timedelta(minutes=agent_joined_minutes) if agent_joined_minutes is not None else None,
+    )
 
 
 def friction_session(customer: str, start: datetime, minutes: int = 5) -> dict:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from cx_signals.config import load_config
-from tests.conftest import insert, run_query, ts, turn_and_score_rows
+from tests.conftest import event_row, insert, run_query, ts, turn_and_score_rows
 
 DAY = date(2026, 10, 1)
 
@@ -171,19 +171,8 @@ def test_non_consented_conversations_are_excluded(con):
 
 
 def event(i, kind, moment, session="s1", x=None, y=None, day=DAY, anonymous="a1", page="/checkout"):
-    return {
-        "partition_date": day,
-        "event_id": f"e{i}",
-        "ts": moment,
-        "anonymous_id": anonymous,
-        "anonymous_key": anonymous,
-        "customer_key": "k1",
-        "session_id": session,
-        "event_type": kind,
-        "page": page,
-        "x": x,
-        "y": y,
-    }
+    row = event_row(f"e{i}", moment, kind, session_id=session, x=x, y=y, anonymous_id=anonymous, page=page)
+    return {**row, "partition_date": day}
 
 
 def friction(con, events, telemetry=()):
