@@ -56,8 +56,7 @@ def not_blank(text: str) -> str:
     """SQL true when `text` holds a character that is not Python whitespace; the regular expression runs only for
     texts that do not start with a printable ASCII character."""
     return (
-        f"CASE WHEN ascii({text}) BETWEEN 33 AND 126 THEN true"
-        f" ELSE regexp_matches({text}, {sql_string(NOT_BLANK)}) END"
+        f"CASE WHEN ascii({text}) BETWEEN 33 AND 126 THEN true ELSE regexp_matches({text}, {sql_string(NOT_BLANK)}) END"
     )
 
 

@@ -711,8 +711,9 @@ def _read_rows(read: FileRead, reader: Iterator[list[str]], lines: _CsvLines, de
             elif row:
                 error = _invalid_utf8(row)
                 payload = _readable(delimiter.join(row))
-                read.records.append(LandingRecord(number, payload, error=error) if error else
-                                    LandingRecord(number, payload, value=row))
+                read.records.append(
+                    LandingRecord(number, payload, error=error) if error else LandingRecord(number, payload, value=row)
+                )
     except _CsvRecordTooLong:
         read.file_error = (
             f"unreadable file{_after(read)}: a record over several lines is longer than {limit} bytes "

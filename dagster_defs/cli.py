@@ -24,7 +24,7 @@ from dagster_defs.cli_output import QUERY_FORMATS, print_dry_run, print_query, s
 
 app = typer.Typer(
     help="cx-signals: customer-experience signals from transcripts, telemetry and clickstream, in one DuckDB file.",
-    epilog="Example: cx-signals demo, then cx-signals query \"FROM metrics.daily_outcomes LIMIT 5\". "
+    epilog='Example: cx-signals demo, then cx-signals query "FROM metrics.daily_outcomes LIMIT 5". '
     "Every command takes --help.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -52,6 +52,7 @@ def main(
     ] = False,
 ) -> None:
     """cx-signals: customer-experience signals from transcripts, telemetry and clickstream, in one DuckDB file."""
+
 
 DEFAULT_DB = Path("cx_data/cx_signals.duckdb")
 MAX_IGNORED_SHOWN = 20
@@ -190,9 +191,7 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
         outcome = run_pipeline(landing, db, days, config, verbose=verbose, on_step=on_step)
     if not outcome.success:
         raise _report_failure(outcome)
-    console.print(
-        f"run {', '.join(outcome.run_ids)} succeeded in {time.perf_counter() - started:.0f}s; published {db}"
-    )
+    console.print(f"run {', '.join(outcome.run_ids)} succeeded in {time.perf_counter() - started:.0f}s; published {db}")
     print_summary(db, outcome.run_ids)
     print_files_read(db, outcome.run_ids)
     over = print_quarantine(db, outcome.run_ids, config.ingest.max_quarantine_share)
@@ -267,7 +266,7 @@ def demo(
     console.print(
         f"\nReport for CX leaders: {database_files(db).report} (self-contained HTML)\n"
         "Query it (read-only; or with the duckdb CLI if you have it: duckdb -readonly FILE):\n"
-        f"  {Path(sys.executable).with_name('cx-signals')} query \"FROM metrics.daily_outcomes LIMIT 10\" --db {db}\n"
+        f'  {Path(sys.executable).with_name("cx-signals")} query "FROM metrics.daily_outcomes LIMIT 10" --db {db}\n'
         "Tables and columns are documented in the database (SELECT * FROM duckdb_columns()) and in docs/."
     )
 
@@ -502,9 +501,7 @@ def bench_sentiment(
 
 @bench_app.command("pipeline", epilog="Example: cx-signals bench pipeline --scale S --out bench-S.json")
 def bench_pipeline(
-    scale: Annotated[
-        str, typer.Option(help="S = 7 days x 10,000 customers, M = 30 x 50,000, L = 90 x 150,000.")
-    ] = "S",
+    scale: Annotated[str, typer.Option(help="S = 7 days x 10,000 customers, M = 30 x 50,000, L = 90 x 150,000.")] = "S",
     out: Annotated[Path | None, typer.Option(help="JSON file to write (rewritten after every phase).")] = None,
     days: Annotated[int | None, typer.Option(min=1, help="Override the scale's days.")] = None,
     customers: Annotated[int | None, typer.Option(min=1, help="Override the scale's customers.")] = None,

@@ -66,7 +66,6 @@ def check_landing(landing: dict[str, Any]) -> None:
             )
 
 
-
 # The first raw table of each source: its audit rows list the source's files once.
 _AUDITED = {"raw.conversations": "transcripts", "raw.telemetry": "telemetry", "raw.events": "events"}
 _MAX_FILES_LISTED = 30

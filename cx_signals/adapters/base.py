@@ -43,4 +43,3 @@ class Adapter(Protocol):
         """The contract records of a file's raw records, in file order. Each keeps the line of the first source
         record it came from; a source record that cannot be mapped is returned with `error` and `rule` set."""
         ...
-

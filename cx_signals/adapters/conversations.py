@@ -132,8 +132,7 @@ class Conversation:
                 for t in turns
             ],
             "events": [
-                {"event_type": e.event_type, "ts": iso(e.ts), "agent_id": e.agent_id, "queue": e.queue}
-                for e in events
+                {"event_type": e.event_type, "ts": iso(e.ts), "agent_id": e.agent_id, "queue": e.queue} for e in events
             ],
         }
 

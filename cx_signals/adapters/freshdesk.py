@@ -34,8 +34,19 @@ from cx_signals.landing import LandingRecord
 # Feedback Widget 9, Outbound Email 10, Ecommerce 11, Bot 12, WhatsApp 13) onto the contract's channels. The portal,
 # feedback widget and e-commerce forms make asynchronous tickets, like e-mail; so does any other code.
 CHANNEL_BY_SOURCE = {
-    1: "email", 2: "email", 3: "voice", 4: "social", 5: "social", 6: "social", 7: "chat", 8: "messaging",
-    9: "email", 10: "email", 11: "email", 12: "chat", 13: "messaging",
+    1: "email",
+    2: "email",
+    3: "voice",
+    4: "social",
+    5: "social",
+    6: "social",
+    7: "chat",
+    8: "messaging",
+    9: "email",
+    10: "email",
+    11: "email",
+    12: "chat",
+    13: "messaging",
 }
 DEFAULT_CHANNEL = "email"
 OUTBOUND_EMAIL = 10
@@ -55,8 +66,10 @@ def _listed(value: Any) -> list[Any] | None:
 
 
 def _is_ticket(value: Any) -> bool:
-    return isinstance(value, dict) and value.keys() >= _TICKET_KEYS and (
-        "conversations" in value or ("source" in value and "responder_id" in value)
+    return (
+        isinstance(value, dict)
+        and value.keys() >= _TICKET_KEYS
+        and ("conversations" in value or ("source" in value and "responder_id" in value))
     )
 
 

@@ -31,8 +31,16 @@ from cx_signals.landing import LandingRecord
 
 # Intercom's source types onto the contract's channels; `conversation` is the Messenger (chat), an unknown type too.
 CHANNEL_BY_SOURCE = {
-    "conversation": "chat", "email": "email", "phone_call": "voice", "phone_switch": "voice", "sms": "messaging",
-    "whatsapp": "messaging", "push": "messaging", "facebook": "social", "instagram": "social", "twitter": "social",
+    "conversation": "chat",
+    "email": "email",
+    "phone_call": "voice",
+    "phone_switch": "voice",
+    "sms": "messaging",
+    "whatsapp": "messaging",
+    "push": "messaging",
+    "facebook": "social",
+    "instagram": "social",
+    "twitter": "social",
 }
 DEFAULT_CHANNEL = "chat"
 SPEAKER_BY_AUTHOR = {"admin": "agent", "bot": "bot", "user": "customer", "lead": "customer", "contact": "customer"}

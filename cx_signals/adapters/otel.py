@@ -155,9 +155,7 @@ def _span(span: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
 
 def _resources(request: dict[str, Any], key: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[Any]]]:
     """(scope, merged resource and scope attributes, items) of each scope of the request's `key` list."""
-    scopes_key, items_key = {"resourceLogs": ("scopeLogs", "logRecords"), "resourceSpans": ("scopeSpans", "spans")}[
-        key
-    ]
+    scopes_key, items_key = {"resourceLogs": ("scopeLogs", "logRecords"), "resourceSpans": ("scopeSpans", "spans")}[key]
     for resource in request.get(key) or ():
         if not isinstance(resource, dict):
             continue

@@ -380,9 +380,11 @@ class SnowplowAdapter:
                 )
                 continue
             event_id = event.atomic["event_id"] or ""
-            yield LandingRecord(event.record.line, event.record.payload, value=_contract_record(
-                event, _event_type(event), event.at, event_id
-            ))
+            yield LandingRecord(
+                event.record.line,
+                event.record.payload,
+                value=_contract_record(event, _event_type(event), event.at, event_id),
+            )
             if stray.get((event.atomic.get("domain_sessionid"), event.page_view_id)) is event:
                 start = event.at - timedelta(seconds=MIN_VISIT_LENGTH_SECONDS)
                 record = _contract_record(event, "page_view", start, f"{event_id}:page_view", stray=True)

@@ -153,9 +153,7 @@ class TwcsAdapter(TranscriptAdapter):
                 ids = ", ".join(t.tweet_id for t in members)
                 missing = f" (it answers tweet {root.parent}, not in this file)" if root.parent else ""
                 for tweet in members:
-                    yield unmappable(
-                        tweet.record, f"thread of tweets {ids} has no inbound (customer) tweet{missing}"
-                    )
+                    yield unmappable(tweet.record, f"thread of tweets {ids} has no inbound (customer) tweet{missing}")
                 continue
             for tweet in members:
                 conversation.turns.append(

@@ -116,9 +116,7 @@ def _build_pipeline(seed: int) -> Pipeline:
             ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
         ]
     )
-    return Pipeline(
-        [("features", features), ("classifier", LinearSVC(C=1.0, random_state=seed))]
-    )
+    return Pipeline([("features", features), ("classifier", LinearSVC(C=1.0, random_state=seed))])
 
 
 def _hash_examples(examples: Sequence[tuple[str, str, int]]) -> str:

@@ -191,9 +191,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
             def score(day: date) -> pl.DataFrame | None:
                 if not len(contacts):
                     return None
-                return repeat_risk_table(
-                    model, contacts, day, outcomes.repeat_window_days, models.risk_top_factors
-                )
+                return repeat_risk_table(model, contacts, day, outcomes.repeat_window_days, models.risk_top_factors)
 
             rows, notes = _score_by_day(days, model, "repeat-risk", score)
             return write_frame(

@@ -7,7 +7,6 @@ the hash of the SQL file and the shared definitions it uses (the table name and 
 asset are added in dagster_defs/definitions.py). Adding a SQL table is a contract and a SQL file.
 """
 
-
 import dagster as dg
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource

@@ -23,9 +23,7 @@ def columns(path: Path) -> dict[str, dict[str, str]]:
 
 
 def test_published_file_is_exactly_the_published_part_of_the_dictionary(database: Path) -> None:
-    documented = {
-        t.name: {c.name: c.type for c in t.columns if c.published} for t in dictionary() if t.published
-    }
+    documented = {t.name: {c.name: c.type for c in t.columns if c.published} for t in dictionary() if t.published}
     found = columns(database)
     assert sorted(found) == sorted(documented)
     for table, kinds in found.items():

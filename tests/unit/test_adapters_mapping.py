@@ -111,7 +111,10 @@ def write_mapping(tmp_path: Path, text: str) -> Path:
 
 
 def test_constants_defaults_types_and_value_maps(tmp_path):
-    adapter = load_mapping(write_mapping(tmp_path, """
+    adapter = load_mapping(
+        write_mapping(
+            tmp_path,
+            """
 name: t
 source: telemetry
 detect: [when]
@@ -122,7 +125,9 @@ fields:
   kind: {path: level, values: {E: error, F: crash}, default: latency}
   name: what
   duration_ms: {path: ms, type: number}
-"""))
+""",
+        )
+    )
     records = [
         LandingRecord(2, "", value={"when": "2026-10-05T10:00:00Z", "level": "F", "what": "x", "ms": "12.5"}),
         LandingRecord(3, "", value={"when": "2026-10-05T10:00:00Z", "level": "Q", "what": "y", "ms": "slow"}),
