@@ -116,6 +116,7 @@ def generate(
     except ValueError:
         raise usage_error(f"--start must be a day as YYYY-MM-DD, not {start!r}") from None
     with step_progress(err, f"generating {days} days from {first}, {customers:,} customers") as progress:
+        task = progress.tasks[0].id
         counts = generate_landing(
             out,
             days=days,
@@ -123,6 +124,7 @@ def generate(
             seed=seed,
             start=first,
             repeat_window_days=load_config().outcomes.repeat_window_days,
+            progress=lambda message: progress.update(task, description=message),
         )
         progress.stop()
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())

@@ -19,6 +19,7 @@ sessions with friction never straddle the edge of a pre- or post-contact window.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -55,8 +56,10 @@ def generate_landing(
     seed: int = 7,
     start: date = DEFAULT_START,
     repeat_window_days: int = 7,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Write `days` UTC days of synthetic landing data for `customers` customers under `out`.
+    """Write `days` UTC days of synthetic landing data for `customers` customers under `out`; `progress`, if
+    given, is told what is being done (the customers being planned, then the day being written).
 
     Layout: transcripts/transcripts-YYYY-MM-DD.jsonl.gz, telemetry/telemetry-YYYY-MM-DD.jsonl,
     events/events-YYYY-MM-DD.parquet and _truth/ (see its README.md). `repeat_window_days` is R, the
@@ -77,6 +80,8 @@ def generate_landing(
     with tempfile.TemporaryDirectory(prefix=".spool-", dir=out) as scratch:
         spool = Spool(Path(scratch))
         for lo in range(0, customers, shard):
+            if progress:
+                progress(f"planning customers {lo + 1:,}-{min(customers, lo + shard):,} of {customers:,}")
             world.plan_shard(lo, min(customers, lo + shard))
             for key, value in world.spill(spool).items():
                 counts[key] += value
@@ -87,7 +92,10 @@ def generate_landing(
         }
         try:
             for day in range(days):
-                write_day(out, spool, day, iso(world.t0 + day * DAY)[:10], numbers, truth)
+                name = iso(world.t0 + day * DAY)[:10]
+                if progress:
+                    progress(f"writing {name} (day {day + 1} of {days})")
+                write_day(out, spool, day, name, numbers, truth)
         finally:
             for writer in truth.values():
                 writer.close()

@@ -543,3 +543,13 @@ def test_memory_does_not_grow_with_days(tmp_path: Path, monkeypatch: pytest.Monk
             tracemalloc.stop()
     assert events[1] > 2 * events[0]
     assert peaks[1] < 1.5 * peaks[0], peaks
+
+
+def test_progress_names_the_customers_planned_and_each_day_written(tmp_path):
+    messages: list[str] = []
+    generate_landing(tmp_path, days=2, customers=20, seed=3, progress=messages.append)
+    assert messages == [
+        "planning customers 1-20 of 20",
+        "writing 2026-10-01 (day 1 of 2)",
+        "writing 2026-10-02 (day 2 of 2)",
+    ]
