@@ -25,7 +25,7 @@ from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -47,6 +47,9 @@ from cx_signals.manifest import LandingManifest
 from cx_signals.privacy import PSEUDONYM_HEX_CHARS, pseudonym
 from cx_signals.redact import redact, redact_json_value
 from cx_signals.tables import PARTITION_COLUMN, all_tables, key_column, qualified
+
+if TYPE_CHECKING:
+    from cx_signals.config import Parameters
 
 ID_PII_PREFIX = "pii-"
 # Quarantine texts are redacted this far past their cut, so that a value straddling the cut (a card number) is found
@@ -917,7 +920,7 @@ def contract_field_names(contract: Contract) -> frozenset[str]:
 
 def landing_days(
     files: list[LandingFile],
-    config: dict[str, Any],
+    config: Parameters,
     now: datetime | None = None,
     manifests: dict[str, LandingManifest] | None = None,
 ) -> set[date]:
