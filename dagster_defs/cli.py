@@ -208,13 +208,15 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
 
 
 _VERBOSE = Annotated[bool, typer.Option("--verbose", help="Show Dagster's own log on the console.")]
+_LANDING = Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")]
+_CONFIG = Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")]
 
 
 @app.command(epilog="Example: cx-signals run --landing landing --db cx_data/cx_signals.duckdb --config my.yml")
 def run(
-    landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
+    landing: _LANDING,
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
-    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+    config: _CONFIG = None,
     verbose: _VERBOSE = False,
 ) -> None:
     """Validate, load and materialise every asset for every day in LANDING, through Dagster, into DB.
@@ -228,9 +230,9 @@ def run(
 
 @app.command(epilog="Example: cx-signals train --landing cx_data/landing --db cx_data/cx_signals.duckdb")
 def train(
-    landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
+    landing: _LANDING,
     db: Annotated[Path, typer.Option(help="Published DuckDB file whose models to retrain.")] = DEFAULT_DB,
-    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+    config: _CONFIG = None,
     verbose: _VERBOSE = False,
 ) -> None:
     """Retrain the intent, CSAT and repeat-risk models on the days up to the database's latest day; later runs
@@ -554,7 +556,7 @@ def erase(
         list[str], typer.Option("--customer-id", help="Customer id to erase, as the sources give it; repeatable.")
     ],
     db: Annotated[Path, typer.Option(help="Published DuckDB file (its working file is erased too).")] = DEFAULT_DB,
-    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+    config: _CONFIG = None,
 ) -> None:
     """Erase customers from the working and the published file (quarantine payloads included), record each erasure
     in audit.erasures by pseudonym only, keep them out of later runs and mark every model for retraining.
@@ -624,8 +626,8 @@ def query(
 
 @app.command(epilog="Example: cx-signals validate --landing ../exports --config my.yml")
 def validate(
-    landing: Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")],
-    config: Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")] = None,
+    landing: _LANDING,
+    config: _CONFIG = None,
 ) -> None:
     """Dry run: per landing file, the format it would be read as, the records that would load and those that would
     be quarantined, with the top reasons. Writes nothing: no database, no side folder, no manifest.
