@@ -673,16 +673,7 @@ def _read_csv(
         header, read.file_error = _header(cells, known_fields)
         if read.file_error:
             return
-        for number, row in enumerate(reader, start=2):
-            if read.full():
-                return
-            lines.record_chars = 0
-            if lines.too_long is not None:
-                read.records.append(_too_long(number, lines.too_long, limit))
-                lines.too_long = None
-                continue
-            if not row:
-                continue
+        for number, row in _delimited_rows(read, reader, lines, limit, first=2):
             payload = _readable(delimiter.join(row))
             error = _invalid_utf8(row)
             if error is None and len(row) != len(header):
@@ -692,16 +683,24 @@ def _read_csv(
                 continue
             read.records.append(LandingRecord(number, payload, value=dict(zip(header, row, strict=True))))
     except _CsvRecordTooLong:
-        read.file_error = (
-            f"unreadable file{_after(read)}: a record over several lines is longer than {limit} bytes "
-            "(an unclosed quote?); the rest of the file is not read"
-        )
+        _record_too_long(read, limit)
 
 
-def _read_rows(read: FileRead, reader: Iterator[list[str]], lines: _CsvLines, delimiter: str, limit: int) -> None:
-    """Every row of a delimited file without a header (its first row included) as a list of cells."""
+def _record_too_long(read: FileRead, limit: int) -> None:
+    read.file_error = (
+        f"unreadable file{_after(read)}: a record over several lines is longer than {limit} bytes "
+        "(an unclosed quote?); the rest of the file is not read"
+    )
+
+
+def _delimited_rows(
+    read: FileRead, reader: Iterator[list[str]], lines: _CsvLines, limit: int, first: int
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number from `first`, cells) of each non-empty row of `reader` until `read` is full; a line over `limit`
+    bytes is added to `read` as a too-long reject instead, and a record over several lines that is too long ends the
+    file with its error."""
     try:
-        for number, row in enumerate(reader, start=1):
+        for number, row in enumerate(reader, start=first):
             if read.full():
                 return
             lines.record_chars = 0
@@ -709,15 +708,18 @@ def _read_rows(read: FileRead, reader: Iterator[list[str]], lines: _CsvLines, de
                 read.records.append(_too_long(number, lines.too_long, limit))
                 lines.too_long = None
             elif row:
-                error = _invalid_utf8(row)
-                payload = _readable(delimiter.join(row))
-                read.records.append(
-                    LandingRecord(number, payload, error=error) if error else LandingRecord(number, payload, value=row)
-                )
+                yield number, row
     except _CsvRecordTooLong:
-        read.file_error = (
-            f"unreadable file{_after(read)}: a record over several lines is longer than {limit} bytes "
-            "(an unclosed quote?); the rest of the file is not read"
+        _record_too_long(read, limit)
+
+
+def _read_rows(read: FileRead, reader: Iterator[list[str]], lines: _CsvLines, delimiter: str, limit: int) -> None:
+    """Every row of a delimited file without a header (its first row included) as a list of cells."""
+    for number, row in _delimited_rows(read, reader, lines, limit, first=1):
+        error = _invalid_utf8(row)
+        payload = _readable(delimiter.join(row))
+        read.records.append(
+            LandingRecord(number, payload, error=error) if error else LandingRecord(number, payload, value=row)
         )
 
 
