@@ -22,6 +22,7 @@ from dagster_defs.database_resources import WRITER_POOL
 from dagster_defs.partitions import single_run
 
 CATEGORY_TABLES = ("signals.conversation_categories", "signals.qa_answers")
+RESCORE_JOB = "cx_rescore"
 
 
 def rules_code_version(rules_hash: str) -> str:
@@ -70,3 +71,14 @@ def build_categories(config: Parameters, partitions: dg.PartitionsDefinition) ->
                 yield dg.MaterializeResult(asset_key=asset_key(table), metadata=result.metadata)
 
     return [conversation_categories], contract_checks(list(CATEGORY_TABLES))
+
+
+def build_rescore_job():
+    """`cx_rescore`: the categories and scorecard answers and everything downstream of them (the scores, then
+    publishing), for days already loaded: what `cx-signals rescore` runs after the rules change."""
+    return dg.define_asset_job(
+        RESCORE_JOB,
+        selection=dg.AssetSelection.assets(*(asset_key(t) for t in CATEGORY_TABLES)).downstream(),
+        description="Re-score the categories and QA scorecards of the days already loaded with the current rules "
+        "(categories.rules_file), then publish.",
+    )
