@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -38,6 +38,7 @@ import yaml
 
 from cx_signals.bundled import project_dir
 from cx_signals.contracts import table_contracts
+from cx_signals.db import bind
 
 SPEAKERS = ("customer", "agent", "bot", "system")
 OPERATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "=", "==": "=", "!=": "<>"}
@@ -170,7 +171,7 @@ def _signal_columns() -> dict[str, str]:
     return {f.name: f.type for f in table_contracts()[SIGNALS_TABLE].fields}
 
 
-def _mapping(value: Any, where: str, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:
+def _mapping(value: Any, where: str, allowed: Collection[str], required: Collection[str] = ()) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RulesError(f"{where} must be a mapping, got {value!r}")
     unknown = sorted(set(value) - allowed)
@@ -534,11 +535,6 @@ LEFT JOIN raw.turns AS t
     return CompiledRules(wide, categories_sql, answers_sql, parameters)
 
 
-def _bound(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    names = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
-    return {n: parameters[n] for n in names}
-
-
 def score_conversations(
     con: duckdb.DuckDBPyConnection, rules: Rules, first_day: date, last_day: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -547,11 +543,11 @@ def score_conversations(
     raw.turns, signals.turn_sentiment and signals.conversation_signals."""
     compiled = compile_rules(rules)
     parameters = {**compiled.parameters, "start_date": first_day, "end_date": last_day}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _qa_wide AS {compiled.wide}", _bound(compiled.wide, parameters))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _qa_wide AS {compiled.wide}", bind(compiled.wide, parameters))
     try:
-        categories = con.execute(compiled.categories, _bound(compiled.categories, parameters)).pl()
+        categories = con.execute(compiled.categories, bind(compiled.categories, parameters)).pl()
         answers = (
-            con.execute(compiled.answers, _bound(compiled.answers, parameters)).pl()
+            con.execute(compiled.answers, bind(compiled.answers, parameters)).pl()
             if compiled.answers
             else pl.DataFrame()
         )

@@ -329,3 +329,20 @@ def test_the_hash_follows_the_content_not_the_layout():
     reordered = parse_rules(yaml.safe_load(yaml.safe_dump(RULES, sort_keys=False, indent=4)))
     changed = parse_rules({**RULES, "categories": {**RULES["categories"], "extra": RULES["categories"]["apology"]}})
     assert a.content_hash == reordered.content_hash != changed.content_hash
+
+
+def test_rules_without_scorecards_give_categories_and_no_answers(con):
+    load(con, ("c1", CALM, "ag1", {}))
+    rules = parse_rules({"version": "1", "categories": {"voice": RULES["categories"]["voice"]}})
+    matched, answers = score_conversations(con, rules, DAY, DAY)
+    assert matched.to_dicts()[0] | {"partition_date": None} == {
+        "partition_date": None,
+        "conversation_id": "c1",
+        "category": "voice",
+        "matched": False,
+        "first_turn_index": None,
+        "first_match_at": None,
+        "rules_version": "1",
+        "rules_hash": rules.content_hash,
+    }
+    assert answers.is_empty()
