@@ -350,7 +350,8 @@ def parse_rules(document: Any) -> Rules:
 
 def phrase_pattern(phrases: tuple[str, ...]) -> str:
     """One case-insensitive RE2 pattern matching any of `phrases` literally, as whole words, with any run of white
-    space between words: every ASCII character other than a letter, digit or space is escaped."""
+    space (Unicode spaces included) between words: every ASCII character other than a letter, digit or space is
+    escaped."""
 
     def literal(word: str) -> str:
         return "".join(f"\\{c}" if c.isascii() and not c.isalnum() else c for c in word)
@@ -361,7 +362,8 @@ def phrase_pattern(phrases: tuple[str, ...]) -> str:
     parts = []
     for text in phrases:
         words = text.split()
-        parts.append(word_edge(text[0]) + r"\s+".join(literal(w) for w in words) + word_edge(text[-1]))
+        # a no-break or other Unicode space between words counts as a space
+        parts.append(word_edge(text[0]) + r"[\s\p{Z}]+".join(literal(w) for w in words) + word_edge(text[-1]))
     return "(?i)(?:" + "|".join(parts) + ")"
 
 

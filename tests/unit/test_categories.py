@@ -253,6 +253,7 @@ def test_phrases_are_literal_whole_words_and_case_blind():
         return con.execute("SELECT regexp_matches(?, ?)", [text, phrase_pattern(phrases)]).fetchone()[0]
 
     assert matches("I want to CANCEL my   account", "cancel my account")
+    assert matches("cancel\u00a0my\taccount", "cancel my account")
     assert not matches("I cancelled", "cancel")
     assert not matches("aab", "a+b") and matches("a+b?", "a+b")
     assert matches("price (net)", "(net)") and not matches("x", ".")
