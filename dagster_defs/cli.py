@@ -451,7 +451,7 @@ def evaluate(
     """Score the output against the planted truth of a generated landing folder: every detector's precision and
     recall, and the outcomes that must match exactly."""
     from cx_signals.privacy import pseudonym_key
-    from cx_signals.truth import detector_scores, outcome_mismatches
+    from cx_signals.truth import case_scores, detector_scores, outcome_mismatches
 
     truth = landing / "_truth"
     if not truth.is_dir() or not db.exists():
@@ -468,6 +468,20 @@ def evaluate(
             f"{result.recall:.3f}",
         )
     console.print(detectors)
+    cases = RichTable(
+        "friction case", "rule", "sessions", "should fire", "correct", "precision", "recall", title="friction cases"
+    )
+    for name, case in case_scores(db, truth, key).items():
+        cases.add_row(
+            name,
+            case.rule,
+            str(case.sessions),
+            str(case.should_fire),
+            str(case.correct),
+            f"{case.score.precision:.3f}",
+            f"{case.score.recall:.3f}",
+        )
+    console.print(cases)
     exact = RichTable("outcome", "contacts that differ from the truth", title="exact outcomes")
     for name, mismatched in outcome_mismatches(db, truth).items():
         exact.add_row(name, str(mismatched))
