@@ -152,6 +152,25 @@ def case_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, CaseScore]:
     return results
 
 
+def rule_totals(cases: dict[str, CaseScore]) -> dict[str, CaseScore]:
+    """Per rule (rage, dead, session), its friction cases summed: the rule's precision and recall over all of them."""
+    totals: dict[str, CaseScore] = {}
+    for case in cases.values():
+        was = totals.get(case.rule, CaseScore(case.rule, 0, 0, 0, DetectorScore(0, 0, 0)))
+        totals[case.rule] = CaseScore(
+            case.rule,
+            was.sessions + case.sessions,
+            was.should_fire + case.should_fire,
+            was.correct + case.correct,
+            DetectorScore(
+                was.score.true_positives + case.score.true_positives,
+                was.score.false_positives + case.score.false_positives,
+                was.score.false_negatives + case.score.false_negatives,
+            ),
+        )
+    return totals
+
+
 def outcome_mismatches(db: Path, truth_dir: Path) -> dict[str, int]:
     """Per exact outcome, how many consented contacts differ from the planted truth (missing rows count)."""
     contacts = conversation_comparison(db, truth_dir)
