@@ -468,16 +468,14 @@ def evaluate(
             f"{result.recall:.3f}",
         )
     console.print(detectors)
-    cases = RichTable(
-        "friction case", "rule", "sessions", "should fire", "correct", "precision", "recall", title="friction cases"
-    )
+    # the case's name starts with the rule it tests (rage, dead, session)
+    cases = RichTable("case", "sessions", "to find", "correct", "precision", "recall", title="friction cases")
     per_case = case_scores(db, truth, key)
     totals = {f"all {rule} cases": total for rule, total in rule_totals(per_case).items()}
     for name, case in {**per_case, **totals}.items():
         found, planted = case.score.true_positives + case.score.false_positives, case.should_fire
         cases.add_row(
             name,
-            case.rule,
             str(case.sessions),
             str(planted),
             str(case.correct),
