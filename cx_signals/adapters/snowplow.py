@@ -17,7 +17,9 @@ not in its session also gives that page view (`from_page_ping` in its properties
 the ping, as the web model counts it in its sessions (its page views table leaves it out).
 Page views, page pings (as scroll), link clicks, form changes and submissions, application errors, searches, cart
 and transaction events and structured events whose action names one of our types map to event types; every other
-event is `other`, with its payload in `properties`.
+event is `other`, with its payload in `properties`. The element an event was on is filled where its schema says it
+(`_element`): a link click is on a link, a form field event on its field (tag and input type), a submission on a
+form; the trackers record no click position.
 """
 
 from __future__ import annotations
