@@ -4,7 +4,8 @@ A pack is an override file like a user's `--config` file: it sets the `playbook`
 and intents, PII kinds and required disclosures) and whatever other parameters the industry changes (costs,
 containment-with-quality thresholds). The parameters are layered defaults, then the pack, then the user's file,
 each deep-merged over the one before. A pack is chosen with `--playbook NAME` or by `playbook: NAME` in the user's
-file (so that Dagster runs configured by CX_SIGNALS_CONFIG use it too).
+file (so that Dagster runs configured by CX_SIGNALS_CONFIG use it too); a `playbook:` mapping in the user's file is
+a pack of one's own, merged like any other section.
 """
 
 from __future__ import annotations
@@ -45,19 +46,20 @@ def read_pack(name: str) -> dict[str, Any]:
 
 
 def requested_playbook(user: dict[str, Any], option: str | None) -> str | None:
-    """The playbook a run asks for: `option` (--playbook) or the user file's `playbook: NAME` (or `playbook: {name:
-    NAME}`); PlaybookError when both name one and they differ."""
-    section = user.get("playbook")
-    in_file = section.get("name") if isinstance(section, dict) else section
-    if in_file is not None and not isinstance(in_file, str):
-        raise PlaybookError(f"parameter 'playbook' must be a playbook's name, got {in_file!r}")
+    """The bundled pack a run asks for: `option` (--playbook) or the user file's `playbook: NAME`; PlaybookError when
+    both name one and they differ. A `playbook:` mapping in the file selects no pack: it is parameters, merged like
+    any other section (a pack of one's own)."""
+    in_file = user.get("playbook")
+    if in_file is not None and not isinstance(in_file, str | dict):
+        raise PlaybookError(f"parameter 'playbook' must be a playbook's name or a mapping, got {in_file!r}")
+    in_file = in_file if isinstance(in_file, str) else None
     if option and in_file and option != in_file:
         raise PlaybookError(f"--playbook {option} contradicts 'playbook: {in_file}' in the config file")
     return option or in_file
 
 
 def without_playbook_name(user: dict[str, Any]) -> dict[str, Any]:
-    """The user's override with the shorthand `playbook: NAME` taken out (the pack sets the name itself)."""
-    if isinstance(user.get("playbook"), str) or user.get("playbook") is None:
-        return {key: value for key, value in user.items() if key != "playbook"}
-    return user
+    """The user's override without the shorthand `playbook: NAME` (the pack sets the section itself)."""
+    if isinstance(user.get("playbook"), dict):
+        return user
+    return {key: value for key, value in user.items() if key != "playbook"}
