@@ -72,7 +72,7 @@ Redaction is idempotent: detection is repeated on the redacted text until nothin
 replaced.
 
 Overlapping detections are merged into one span typed by priority (email > iban > card >
-national_id > nhs_number > imei > phone > sort_code > account_number > health_record > date_of_birth >
+national_id > nhs_number > imei > sort_code > account_number > health_record > date_of_birth > phone >
 address, then the longest), so no part of a detected value survives.
 """
 
@@ -94,9 +94,10 @@ from stdnum.gb import nhs as stdnum_nhs
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "NL", "IE", "ES", "IT", "BE", "AU")
 
 # Highest priority first: it decides the type of merged overlapping detections.
+# A value found after the words that name it ("NHS number 916 555 0123") is typed by them rather than as a phone.
 PII_TYPES: tuple[str, ...] = (
-    "email", "iban", "card", "national_id", "nhs_number", "imei", "phone", "sort_code", "account_number",
-    "health_record", "date_of_birth", "address",
+    "email", "iban", "card", "national_id", "nhs_number", "imei", "sort_code", "account_number", "health_record",
+    "date_of_birth", "phone", "address",
 )  # fmt: skip
 PLACEHOLDERS: dict[str, str] = {t: f"[{t.upper()}]" for t in PII_TYPES}
 _PRIORITY = {t: i for i, t in enumerate(PII_TYPES)}
