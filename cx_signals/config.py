@@ -336,6 +336,7 @@ class CsatParameters(Section):
     population_window_days: AtLeastOne
     max_weight: Annotated[float, Field(ge=1)]
     min_surveyed: AtLeastOne
+    max_propensity_rows: AtLeastOne
 
 
 class FairnessParameters(Section):

@@ -387,16 +387,17 @@ def csat_population_table(
     *,
     max_weight: float = 20.0,
     min_surveyed: int = 30,
+    max_propensity_rows: int = 200_000,
     seed: int = 0,
 ) -> pl.DataFrame:
     """metrics.csat_population rows for `day`: the day's and the trailing window's population CSAT.
 
     `contacts` holds SIGNAL_COLUMNS and POPULATION_COLUMNS for (at least) the `window_days` days ending on `day`.
     A response-propensity model is fitted on the window's contacts (conversation_features; answered = csat not
-    null); each period gets the plain surveyed mean, the inverse-propensity-weighted mean (cx_signals.ml
-    .survey_weights, stabilised weights capped at `max_weight`) with 95% intervals, and the mean predicted CSAT of
-    all its contacts. With fewer than `min_surveyed` answers in a period its weighted mean is left null (`estimated`
-    false). A day without contacts gets no rows.
+    null; a sample of `max_propensity_rows` when there are more); each period gets the plain surveyed mean, the
+    inverse-propensity-weighted mean (cx_signals.ml.survey_weights, stabilised weights capped at `max_weight`) with
+    95% intervals, and the mean predicted CSAT of all its contacts. With fewer than `min_surveyed` answers in a
+    period its weighted mean is left null (`estimated` false). A day without contacts gets no rows.
     """
     require_columns(contacts, (*SIGNAL_COLUMNS, *POPULATION_COLUMNS), "contacts")
     start = day - timedelta(days=window_days - 1)
@@ -405,7 +406,7 @@ def csat_population_table(
         return pl.DataFrame()
     responded = window["csat"].is_not_null().to_numpy()
     x = conversation_features(window).drop("conversation_id").to_numpy()
-    propensity = response_propensity(x, responded, seed=seed)
+    propensity = response_propensity(x, responded, seed=seed, max_fit_rows=max_propensity_rows)
     rows = []
     for period, first in (("day", day), ("window", start)):
         of_period = (window["partition_date"] >= first).to_numpy()

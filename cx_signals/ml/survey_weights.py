@@ -68,17 +68,26 @@ def naive_mean(y: np.ndarray) -> MeanEstimate | None:
 
 
 @threadpool_limits.wrap(1, user_api="blas")
-def response_propensity(x: np.ndarray, responded: np.ndarray, *, seed: int = 0) -> np.ndarray:
+def response_propensity(
+    x: np.ndarray, responded: np.ndarray, *, seed: int = 0, max_fit_rows: int = 200_000
+) -> np.ndarray:
     """P(answering the survey) of each row of `x` (contact features), from a standardised L2 logistic regression
-    (C=1) of `responded` on them. When every contact answered, or none did, the response rate itself."""
+    (C=1) of `responded` on them, fitted on a uniform random sample of at most `max_fit_rows` rows (fitting time grows
+    with the rows; the propensities stop changing long before) and applied to every row. When every contact
+    answered, or none did, the response rate itself."""
     responded = np.asarray(responded, dtype=bool)
     rate = float(responded.mean()) if len(responded) else 0.0
     if rate in (0.0, 1.0):
         return np.full(len(responded), rate)
+    fit = np.arange(len(responded))
+    if len(fit) > max_fit_rows:
+        fit = np.sort(np.random.default_rng(seed).choice(len(fit), max_fit_rows, replace=False))
+        if responded[fit].all() or not responded[fit].any():
+            fit = np.arange(len(responded))
     model = Pipeline(
         [("scale", StandardScaler()), ("model", LogisticRegression(C=1.0, max_iter=2000, random_state=seed))]
     )
-    return model.fit(x, responded).predict_proba(x)[:, 1]
+    return model.fit(x[fit], responded[fit]).predict_proba(x)[:, 1]
 
 
 def propensity_auc(propensity: np.ndarray, responded: np.ndarray) -> float | None:

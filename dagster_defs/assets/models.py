@@ -231,6 +231,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
                     csat.population_window_days,
                     max_weight=csat.max_weight,
                     min_surveyed=csat.min_surveyed,
+                    max_propensity_rows=csat.max_propensity_rows,
                     seed=models.seed,
                 )
                 for day in days

@@ -64,6 +64,16 @@ def test_random_response_leaves_ipw_equal_to_the_naive_mean():
     assert abs(propensity_auc(propensity, answered) - 0.5) < 0.05
 
 
+def test_a_sample_of_the_contacts_fits_the_propensity_of_all():
+    x, csat, answered = survey_where_unhappy_customers_answer_more(20_000)
+    full = response_propensity(x, answered)
+    sampled = response_propensity(x, answered, max_fit_rows=5_000)
+    assert len(sampled) == 20_000
+    assert np.abs(sampled - full).max() < 0.03
+    weighted = ipw_mean(csat, answered, sampled)
+    assert weighted is not None and abs(weighted.mean - csat.mean()) < 0.1
+
+
 def test_trimming_caps_the_largest_weights():
     y = np.array([1.0, 5.0, 5.0, 5.0, 5.0])
     answered = np.ones(5, dtype=bool)
