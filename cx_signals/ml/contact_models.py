@@ -415,8 +415,9 @@ def csat_population_table(
         naive = naive_mean(y[answered])
         estimated = int(answered.sum()) >= min_surveyed
         weighted = ipw_mean(y, answered, p, max_weight=max_weight) if estimated else None
-        predicted = window.filter(pl.Series(of_period))["predicted_csat"].drop_nulls()
-        versions = window.filter(pl.Series(of_period))["csat_model_version"].drop_nulls().unique().sort()
+        of_rows = window.filter(pl.Series(of_period))
+        predicted = of_rows["predicted_csat"].drop_nulls()
+        versions = of_rows["csat_model_version"].drop_nulls().unique().sort()
         rows.append(
             {
                 "partition_date": day,

@@ -1,4 +1,5 @@
-"""Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score."""
+"""Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score, and the
+population CSAT that weights the surveyed contacts by their response propensity."""
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -10,7 +11,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import bind, ensure_schema, sql_hash, sql_text
+from cx_signals.db import bind, ensure_schema, sql_text
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.contact_models import (
     POPULATION_COLUMNS,
@@ -215,7 +216,6 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         description="Population CSAT per day and trailing window: surveyed CSAT weighted by inverse response "
         "propensity (who answers surveys), with its 95% interval, beside the plain surveyed mean and the mean "
         "predicted CSAT (sql/models/csat_population.sql, cx_signals/ml/survey_weights.py).",
-        code_version=sql_hash("models/csat_population")[:16],
         **metrics_common,
     )
     def csat_population(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
