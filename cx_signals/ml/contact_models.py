@@ -144,13 +144,16 @@ def train_csat_model(
     seed: int = 0,
     held_out_share: float = 0.25,
     min_labels: int = MIN_LABELS,
+    trained_days: tuple[date, date] | None = None,
 ) -> CsatModel:
     """Train predicted CSAT on the surveyed rows; measure it on a held-out share against the mean predictor.
 
     `features` comes from conversation_features for every contact; `csat` is aligned with it, null (or NaN)
     where not surveyed. Metrics: held-out MAE (CSAT points) of the model and of the training-mean predictor on
     the same rows, the improvement (points and %), n_train, n_test, and coverage: the surveyed share of contacts
-    versus the 100% the model scores. The returned model is refit on every surveyed contact.
+    versus the 100% the model scores; with `trained_days` (first, last day of the contacts given), those days as
+    trained_from and trained_through, so that scoring can tell the contacts it trained on (in_training).
+    The returned model is refit on every surveyed contact.
     Raises NotEnoughLabels with fewer than `min_labels` surveyed contacts.
     """
     labels = _labels(csat, features.height, "csat")
@@ -177,6 +180,8 @@ def train_csat_model(
         "coverage_predicted": 1.0,
         "evaluation": "random held-out split of surveyed contacts; saved model refit on all surveyed contacts",
     }
+    if trained_days is not None:
+        metrics["trained_from"], metrics["trained_through"] = (d.isoformat() for d in trained_days)
     return _refit_on_all(CsatModel, _csat_pipeline(), CSAT_MODEL_SPEC, names, ids, x, y, metrics, seed, held_out_share)
 
 
@@ -360,12 +365,20 @@ def repeat_risk_table(
 
 def csat_predictions_table(model: CsatModel, signals: pl.DataFrame, top_factors: int = 3) -> pl.DataFrame:
     """signals.csat_predictions rows: predicted CSAT for every conversation of `signals` beside any surveyed CSAT,
-    with the `top_factors` features moving each prediction most (csat_factors).
+    with the `top_factors` features moving each prediction most (csat_factors) and whether the model trained on it
+    (surveyed within the model's trained_from .. trained_through; null for a model that does not record them).
 
     `signals` holds SIGNAL_COLUMNS plus partition_date and csat.
     """
     require_columns(signals, ["partition_date", "csat"], "signals")
     features = conversation_features(signals)
+    first, last = (model.metrics.get(k) for k in ("trained_from", "trained_through"))
+    in_training = (
+        pl.col("csat").is_not_null()
+        & pl.col("partition_date").is_between(date.fromisoformat(first), date.fromisoformat(last))
+        if first and last
+        else pl.lit(None, dtype=pl.Boolean)
+    )
     return signals.select(
         "partition_date",
         "conversation_id",
@@ -373,6 +386,7 @@ def csat_predictions_table(model: CsatModel, signals: pl.DataFrame, top_factors:
         pl.col("csat").cast(pl.Int64).alias("surveyed_csat"),
         pl.lit(model.version).alias("model_version"),
         pl.Series("top_factors", csat_factors(model, features, top_factors), dtype=pl.String),
+        in_training.alias("in_training"),
     )
 
 

@@ -111,13 +111,15 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     )
     def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         def fit(con, days: list[date]) -> tuple[CsatModel, Path]:
-            signals = _frame(con, "models/csat_contacts", *training_window(days), _CSAT_COLUMNS)
+            window = training_window(days)
+            signals = _frame(con, "models/csat_contacts", *window, _CSAT_COLUMNS)
             model = train_csat_model(
                 conversation_features(signals),
                 signals["csat"],
                 seed=models.seed,
                 held_out_share=models.held_out_share,
                 min_labels=models.min_labels,
+                trained_days=window,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 

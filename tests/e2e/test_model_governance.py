@@ -38,6 +38,14 @@ def test_calibration_deciles_cover_the_surveyed_contacts_of_the_window(published
     assert [d[2] for d in deciles] == sorted(d[2] for d in deciles)
     assert deciles[-1][3] - deciles[0][3] > 1.5
     assert all(abs(d[4]) < 1.0 for d in deciles)
+    # one run trains the model on every surveyed contact: nothing is held out yet
+    in_training = published.execute(
+        "SELECT count(*) FILTER (WHERE in_training), count(*) FILTER (WHERE in_training IS NULL) "
+        "FROM signals.csat_predictions WHERE surveyed_csat IS NOT NULL"
+    ).fetchone()
+    assert in_training == (surveyed, 0)
+    held_out = published.execute("SELECT sum(held_out_surveyed) FROM metrics.csat_calibration").fetchone()[0]
+    assert held_out == 0
 
 
 def test_population_csat_beside_the_surveyed_and_predicted_means(published):

@@ -329,11 +329,31 @@ def test_csat_predictions_table_covers_every_conversation():
     table = csat_predictions_table(model, signals)
     assert table.columns == [
         "partition_date", "conversation_id", "predicted_csat", "surveyed_csat", "model_version", "top_factors",
+        "in_training",
     ]  # fmt: skip
     assert table.height == 300
     assert table["predicted_csat"].null_count() == 0
     assert table["surveyed_csat"].to_list() == signals["csat"].to_list()
     assert set(SIGNAL_COLUMNS) <= set(signals.columns)
+
+
+def test_predictions_say_which_contacts_the_model_trained_on():
+    signals = make_signals(300).with_columns(
+        partition_date=pl.Series([date(2024, 3, 1) + timedelta(days=i % 3) for i in range(300)])
+    )
+    signals = signals.with_columns(planted_csat(signals, surveyed=0.5))
+    first_two_days = signals.filter(pl.col("partition_date") <= date(2024, 3, 2))
+    model = train_csat_model(
+        conversation_features(first_two_days),
+        first_two_days["csat"],
+        trained_days=(date(2024, 3, 1), date(2024, 3, 2)),
+    )
+    assert (model.metrics["trained_from"], model.metrics["trained_through"]) == ("2024-03-01", "2024-03-02")
+    table = csat_predictions_table(model, signals)
+    expected = signals["csat"].is_not_null() & (signals["partition_date"] <= date(2024, 3, 2))
+    assert table["in_training"].to_list() == expected.to_list()
+    unknown = csat_predictions_table(train_csat_model(conversation_features(signals), signals["csat"]), signals)
+    assert unknown["in_training"].null_count() == 300
 
 
 def test_csat_factors_explain_low_and_high_predictions_with_signed_points():

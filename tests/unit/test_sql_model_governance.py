@@ -25,13 +25,14 @@ def conversation(cid, day=DAY, consent=True):
     }
 
 
-def prediction(cid, predicted, surveyed, day=DAY, version="v1"):
+def prediction(cid, predicted, surveyed, day=DAY, version="v1", in_training=None):
     return {
         "partition_date": day,
         "conversation_id": cid,
         "predicted_csat": predicted,
         "surveyed_csat": surveyed,
         "model_version": version,
+        "in_training": in_training,
     }
 
 
@@ -45,7 +46,8 @@ def test_calibration_by_decile_of_predicted_csat(con):
         predicted = 1.0 + 0.2 * (i + 0.5)
         observed = round(predicted) - (1 if i >= 10 else 0)
         cid = f"s{i:02d}"
-        rows.append(prediction(cid, predicted, max(1, observed), DAY - timedelta(days=i)))
+        # the model trained on the first 10 days of the window; the last 10 contacts came after
+        rows.append(prediction(cid, predicted, max(1, observed), DAY - timedelta(days=i), in_training=i >= 10))
         conversations.append(conversation(cid, DAY - timedelta(days=i)))
     # not counted: unsurveyed, a customer who refused consent, a contact before the 28-day window, another version
     rows += [
@@ -71,10 +73,15 @@ def test_calibration_by_decile_of_predicted_csat(con):
     assert highest["gap"] == pytest.approx(4.8 - 4.0)
     assert all(r["gap"] > 0.4 for r in v1[5:])
     assert all(r["observed_low"] <= r["mean_observed"] <= r["observed_high"] for r in v1)
+    # out of sample: the contacts started after the training days (i < 10) fill the low deciles only
+    assert [r["held_out_surveyed"] for r in v1] == [2] * 5 + [0] * 5
+    assert lowest["held_out_gap"] == pytest.approx(0.2) and lowest["held_out_mean_observed"] == 1.0
+    assert highest["held_out_gap"] is None and highest["held_out_mean_predicted"] is None
     # a version is calibrated on its own contacts: three contacts give three deciles
     v2 = [r for r in result if r["model_version"] == "v2"]
     assert [(r["decile"], r["surveyed"], r["mean_observed"]) for r in v2] == [(1, 1, 3.0), (2, 1, 3.0), (3, 1, 3.0)]
     assert v2[0]["observed_low"] == v2[0]["observed_high"] == 3.0
+    assert all(r["held_out_surveyed"] == 0 for r in v2)  # in_training unknown: not counted as held out
 
 
 # --------------------------------------------------------------------------------------------------- model_fairness
