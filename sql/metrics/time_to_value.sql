@@ -1,5 +1,6 @@
--- metrics.time_to_value: one row per day D in [$start_date, $end_date] x cohort week x journey ('all' and each) x
--- channel ('all' and each), measured as of the end of D. The customers of D are those whose first start event
+-- metrics.time_to_value: one row per day D in [$start_date, $end_date] holding sessions, contacts or events x
+-- cohort week x journey ('all' and each) x channel ('all' and each), measured as of the end of D. The customers of
+-- D are those whose first start event
 -- ($time_to_value_start_events: session, contact or a raw.events event_type) falls in the $time_to_value_window_days
 -- days ending on D; their time to value runs from that start to their first value event at or after it
 -- ($time_to_value_value_events: resolved_contact or a raw.events event_type) up to the end of D. A customer without
@@ -8,11 +9,7 @@
 -- beside the share who reached value within $time_to_value_reached_within_days days among those observed that long.
 -- Journey: the intent of the customer's first contact at or after the start ('none' without one); channel: the
 -- start's channel (the contact's channel, 'digital' for sessions and events).
-WITH days AS (
-    SELECT CAST(range AS DATE) AS partition_date
-    FROM range(CAST($start_date AS DATE), CAST($end_date AS DATE) + INTERVAL 1 DAY, INTERVAL 1 DAY)
-),
-first_day AS (
+WITH first_day AS (
     SELECT CAST($start_date AS DATE) - (CAST($time_to_value_window_days AS INTEGER) - 1) AS first_day
 ),
 contacts AS (
@@ -48,6 +45,15 @@ value_events AS (
     WHERE list_contains(CAST($time_to_value_value_events AS VARCHAR[]), event_type)
       AND customer_key IS NOT NULL AND consented(customer_key)
       AND partition_date BETWEEN (SELECT first_day FROM first_day) AND $end_date
+),
+days AS (
+    -- the days holding sessions, contacts or events, not every calendar day of the range: a run's days need not be
+    -- contiguous
+    SELECT partition_date FROM signals.session_friction WHERE partition_date BETWEEN $start_date AND $end_date
+    UNION
+    SELECT partition_date FROM metrics.contact_outcomes WHERE partition_date BETWEEN $start_date AND $end_date
+    UNION
+    SELECT partition_date FROM raw.events WHERE partition_date BETWEEN $start_date AND $end_date
 ),
 customer_days AS (
     SELECT

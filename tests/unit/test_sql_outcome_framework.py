@@ -107,7 +107,7 @@ def purchase(customer: str, at: datetime) -> dict:
     }
 
 
-def plain_session(customer: str, start: datetime) -> dict:
+def plain_session(customer: str | None, start: datetime) -> dict:
     return session_row(f"s-{customer}", start, start + timedelta(minutes=10), customer, 0.0, n_events=2)
 
 
@@ -117,7 +117,11 @@ def ttv(con, as_of: date, cfg: dict | None = None) -> dict:
     insert(
         con,
         "signals.session_friction",
-        [plain_session("k1", T0 + timedelta(hours=10)), plain_session("k3", T0 + timedelta(days=1, hours=10))],
+        [
+            plain_session("k1", T0 + timedelta(hours=10)),
+            plain_session("k3", T0 + timedelta(days=1, hours=10)),
+            plain_session(None, T0 + timedelta(days=3, hours=10)),  # anonymous: no start, but the day holds data
+        ],
     )
     insert(
         con, "raw.events", [purchase("k1", T0 + timedelta(days=2, hours=10)), purchase("k3", T0 - timedelta(days=1))]
@@ -265,3 +269,14 @@ def test_a_new_defect_is_an_anomaly_and_a_steady_one_is_not(con):
     assert planted["direction"] == "up"
     assert found["page:/checkout"]["judged"] and not found["page:/checkout"]["is_anomaly"]
     assert {r["defect"] for r in result if r["metric"] != "defect_contacts"} == {"none"}
+
+
+def test_time_to_value_writes_only_the_days_of_the_run_that_hold_data(con):
+    # a run over days 1 and 4 (days 2 and 3 hold no data and are not its partitions)
+    insert(con, "signals.session_friction", [plain_session("k1", T0 + timedelta(hours=10))])
+    insert(con, "raw.events", [purchase("k1", T0 + timedelta(days=3, hours=10))])
+    rows = run_query(con, "metrics.time_to_value", "metrics/time_to_value", [DAY, DAY + timedelta(days=3)])
+    assert {r["partition_date"] for r in rows} == {DAY, DAY + timedelta(days=3)}
+    last = next(r for r in rows if r["partition_date"] == DAY + timedelta(days=3) and r["journey"] == "all"
+                and r["channel"] == "all")  # fmt: skip
+    assert last["reached_value"] == 1 and last["median_days_to_value"] == pytest.approx(3.0)
