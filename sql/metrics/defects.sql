@@ -24,6 +24,9 @@ sessions AS (
         first_rage_click_page, first_rage_click_at
     FROM signals.session_friction
     WHERE partition_date BETWEEN (SELECT first_session_day FROM bounds) AND $end_date
+      -- a refusal is sticky: sessions built before it are left out as signals.friction_alerts leaves them out
+      AND coalesce(consented(customer_key), TRUE)
+      AND session_key NOT IN (SELECT id FROM main.refused_records WHERE id_column = 'session_key')
 ),
 session_events AS (
     SELECT s.session_key, e.ts, e.event_type, e.page, e.app_version

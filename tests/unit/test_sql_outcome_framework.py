@@ -192,8 +192,10 @@ def test_defects_count_preceded_contacts_per_1000_touching_sessions(con):
             error_session("k2", at, "sid:S2"),
             error_session("k4", at, "sid:S4"),
             plain_session("k5", at),
+            {**error_session("refused", at, "sid:S9"), "anonymous_key": "refused-device"},
         ],
     )
+    con.execute("INSERT INTO audit.consent_refusals VALUES ('refused', TIMESTAMP '2026-10-02 00:00:00')")
     insert(
         con,
         "raw.telemetry",
@@ -201,6 +203,7 @@ def test_defects_count_preceded_contacts_per_1000_touching_sessions(con):
             telemetry("S1", at + timedelta(minutes=1), "TimeoutError"),
             telemetry("S2", at + timedelta(minutes=2), "TimeoutError", version="5.3.2"),
             telemetry("S4", at + timedelta(minutes=3), "TimeoutError"),
+            telemetry("S9", at + timedelta(minutes=3), "TimeoutError"),  # a refusing customer's: not counted
         ],
     )
     insert(
@@ -221,7 +224,7 @@ def test_defects_count_preceded_contacts_per_1000_touching_sessions(con):
     assert (new["contacts_preceded"], new["sessions_touched"]) == (1, 2)
     assert (DAY, "app_version", "5.3.2") not in rows  # touched but preceded no contact, then or before
     intent = rows[(DAY, "intent", "delivery_status")]
-    assert (intent["contacts_preceded"], intent["sessions_touched"]) == (1, 4)  # every session of the day
+    assert (intent["contacts_preceded"], intent["sessions_touched"]) == (1, 4)  # every consented session of the day
     assert error["trend"] == "no_baseline" and error["baseline_days"] == 0
 
 
