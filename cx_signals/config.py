@@ -284,14 +284,14 @@ class ModelsParameters(Section):
 class FreshnessParameters(Section):
     """Freshness policies of each source, in hours."""
 
-    warn_hours: dict[str, FreshnessHours]
-    fail_hours: dict[str, FreshnessHours]
+    warn_hours: dict[str, FreshnessHours | None]
+    fail_hours: dict[str, FreshnessHours | None]
 
     @model_validator(mode="after")
     def _warn_before_failing(self) -> Self:
         for source, warn in self.warn_hours.items():
             fail = self.fail_hours.get(source)
-            if fail is not None and warn >= fail:
+            if warn is not None and fail is not None and warn >= fail:
                 raise ValueError(
                     f"parameter 'freshness.warn_hours.{source}' ({warn}) must be less than "
                     f"'freshness.fail_hours.{source}' ({fail})"
