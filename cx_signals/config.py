@@ -328,6 +328,14 @@ class StorageParameters(Section):
         return self
 
 
+class InterventionsParameters(Section):
+    """The hold-out of alerted journeys and the window the intervention tables read."""
+
+    holdout_share: Share
+    holdout_salt: Annotated[str, Field(min_length=1)]
+    window_days: AtLeastOne
+
+
 class Parameters(Section):
     """Every parameter of the pipeline, by section (see config/defaults.yml for what each one means)."""
 
@@ -350,6 +358,7 @@ class Parameters(Section):
     freshness: FreshnessParameters
     retention: RetentionParameters
     storage: StorageParameters
+    interventions: InterventionsParameters
 
     def merged(self, overrides: Mapping[str, Any]) -> Parameters:
         """These parameters with `overrides` (nested by section, like an override file) deep-merged over them,
