@@ -109,7 +109,7 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
     start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC).")] = "2026-10-01",
 ) -> None:
-    """Write a realistic synthetic landing folder (transcripts, telemetry, events) plus its planted truth."""
+    """Write a realistic synthetic landing folder (transcripts, telemetry, events, actions) plus its planted truth."""
     from cx_signals.generate import generate_landing
 
     started = time.perf_counter()
