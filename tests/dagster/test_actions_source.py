@@ -12,7 +12,7 @@ from cx_signals.contracts import TimeBounds
 from cx_signals.ingest import ingest_source, landing_days
 from cx_signals.landing import discover, scan
 from dagster_defs.definitions import build_definitions
-from dagster_defs.sensors import list_landing
+from dagster_defs.sensors import arrivals, landing_asset_key, list_landing
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "adapters.md"
 DAY = date(2026, 10, 5)
@@ -80,3 +80,14 @@ def test_the_documented_crm_mapping_loads_actions(tmp_path):
     assert rows[0]["actor_key"] and rows[0]["note"] == "rang [EMAIL] back"
     # T-2 names neither a journey nor a conversation: quarantined with the rule it breaks
     assert [(r["source_line"], r["rule"]) for r in result.rejects] == [(3, "missing_required")]
+
+
+def test_new_action_files_are_an_arrival_of_the_actions_landing_asset(tmp_path):
+    (tmp_path / "actions").mkdir()
+    (tmp_path / "actions" / "actions-2026-10-05.jsonl").write_text(
+        '{"action_id": "x1", "ts": "2026-10-05T10:00:00Z", "journey_id": "CV1", "action": "call", "actor_id": "o"}\n'
+    )
+    listing = list_landing(tmp_path)
+    [arrival] = arrivals(listing, sorted(listing))
+    assert arrival.asset_key == landing_asset_key("actions") and arrival.metadata["files"].value == 1
+    assert landing_days(discover(tmp_path), load_config(), now=datetime(2026, 11, 1)) == {DAY}
