@@ -82,7 +82,8 @@ verdicts AS (
 ),
 counted AS (
     SELECT
-        as_of, rule,
+        as_of,
+        coalesce(rule, 'all') AS rule,
         count(*) AS alerts,
         count(*) FILTER (WHERE is_judged) AS judged_alerts,
         count(*) FILTER (WHERE is_judged AND needed_help) AS needed_help,
@@ -90,18 +91,7 @@ counted AS (
         count(*) FILTER (WHERE held_out AND is_judged) AS held_out_judged,
         count(*) FILTER (WHERE held_out AND is_judged AND needed_help) AS held_out_needed_help
     FROM verdicts
-    GROUP BY ALL
-    UNION ALL
-    SELECT
-        as_of, 'all' AS rule,
-        count(*) AS alerts,
-        count(*) FILTER (WHERE is_judged) AS judged_alerts,
-        count(*) FILTER (WHERE is_judged AND needed_help) AS needed_help,
-        count(*) FILTER (WHERE unresolved) AS unresolved,
-        count(*) FILTER (WHERE held_out AND is_judged) AS held_out_judged,
-        count(*) FILTER (WHERE held_out AND is_judged AND needed_help) AS held_out_needed_help
-    FROM verdicts
-    GROUP BY ALL
+    GROUP BY GROUPING SETS ((as_of, rule), (as_of))
 )
 SELECT
     as_of AS partition_date,
