@@ -328,6 +328,13 @@ class StorageParameters(Section):
         return self
 
 
+class NextIssuesParameters(Section):
+    """Next-issue avoidance: next issues and intent transitions, in days."""
+
+    window_days: AtLeastOne
+    transitions_window_days: AtLeastOne
+
+
 class Parameters(Section):
     """Every parameter of the pipeline, by section (see config/defaults.yml for what each one means)."""
 
@@ -350,6 +357,7 @@ class Parameters(Section):
     freshness: FreshnessParameters
     retention: RetentionParameters
     storage: StorageParameters
+    next_issues: NextIssuesParameters
 
     def merged(self, overrides: Mapping[str, Any]) -> Parameters:
         """These parameters with `overrides` (nested by section, like an override file) deep-merged over them,
