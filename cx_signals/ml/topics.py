@@ -35,9 +35,9 @@ CENTROID_TERMS = 50
 
 @dataclass(frozen=True)
 class Topic:
-    """One cluster of texts: `members` (indices into the clustered texts, nearest the centroid first), its
-    `representatives` (the first members with distinct texts), `top_terms` (class-based TF-IDF, best first) and
-    `centroid` (term -> weight, unit length over the kept terms)."""
+    """One cluster of texts: `members` (indices into the clustered texts, nearest the centroid first) with their
+    `similarities` (cosine, to the centroid), its `representatives` (the first members with distinct texts),
+    `top_terms` (class-based TF-IDF, best first) and `centroid` (term -> weight, unit length over the kept terms)."""
 
     members: tuple[int, ...]
     similarities: tuple[float, ...]
@@ -49,7 +49,7 @@ class Topic:
 def _vectorise(texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray]:
     """Term counts, L2-normalised TF-IDF rows and the vocabulary of `texts`."""
     counter = CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
-    counts = counter.fit_transform([t.lower() for t in texts]).tocsr()
+    counts = counter.fit_transform(texts).tocsr()
     tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
     return counts, tfidf, counter.get_feature_names_out()
 
