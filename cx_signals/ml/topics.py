@@ -1,14 +1,16 @@
 """Emerging topics: the contacts the intent model cannot name, clustered on their first customer turns into candidate
 new contact drivers, each followed across days under a stable topic id.
 
-Texts are vectorised with TF-IDF (word 1-2-grams, English stop words removed, sublinear term frequency) and clustered
-by agglomerative clustering with average linkage on cosine distance, cut at a distance threshold: the number of
-topics follows from the data, not from a chosen k. Clusters smaller than a minimum size are left out (noise). Each
-topic gets its top terms by class-based TF-IDF (a term's frequency in the topic, weighted by how rare it is across
-topics), its representative texts (the members nearest its centroid) and its centroid as a term -> weight map, which
-does not depend on a run's vocabulary: a topic continues an earlier one when their centroids' cosine similarity
-reaches a threshold (greedy one-to-one matching, most similar pairs first), else it gets a new id derived from its
-members. Clustering is quadratic in the texts: callers cap them (`topics.max_texts`).
+Texts are vectorised with TF-IDF (word 1-2-grams, sublinear term frequency; stop words are kept, as "not sure" or "how
+do I" carry meaning in short utterances, and inverse document frequency already weighs them down) and clustered by
+agglomerative clustering with average linkage on cosine distance, cut at a distance threshold: the number of topics
+follows from the data, not from a chosen k. Clusters smaller than a minimum size are left out (noise). Each topic gets
+its top terms by class-based TF-IDF (a term's frequency in the topic, weighted by how rare it is across topics; terms
+made only of English stop words are left out), its representative texts (the members nearest its centroid) and its
+centroid as a term -> weight map of the same terms, which does not depend on a run's vocabulary: a topic continues an
+earlier one when their centroids' cosine similarity reaches a threshold (greedy one-to-one matching, most similar pairs
+first), else it gets a new id derived from its members. Clustering is quadratic in the texts: callers cap them
+(`topics.max_texts`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.metrics.pairwise import cosine_distances
 
 from cx_signals.config import TopicsParameters
@@ -48,7 +50,7 @@ class Topic:
 
 def _vectorise(texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray]:
     """Term counts, L2-normalised TF-IDF rows and the vocabulary of `texts`."""
-    counter = CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
+    counter = CountVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
     counts = counter.fit_transform(texts).tocsr()
     tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
     return counts, tfidf, counter.get_feature_names_out()
@@ -89,6 +91,8 @@ def cluster_texts(
     if not groups:
         return []
     term_weights = _class_tfidf(counts, groups)
+    # labels and the centroids matched across days leave out terms of stop words only: every topic shares them
+    content = np.array([not set(term.split()) <= ENGLISH_STOP_WORDS for term in vocabulary])
     topics = []
     for group, weights in zip(groups, term_weights, strict=True):
         centroid = np.asarray(tfidf[group].mean(axis=0)).ravel()
@@ -104,16 +108,16 @@ def cluster_texts(
                 representatives.append(int(index))
             if len(representatives) == n_representatives:
                 break
-        top = np.argsort(-weights, kind="stable")[:n_terms]
-        kept = np.argsort(-centroid, kind="stable")[:CENTROID_TERMS]
-        kept = kept[centroid[kept] > 0]
+        top = np.argsort(-np.where(content, weights, 0.0), kind="stable")[:n_terms]
+        kept = np.argsort(-np.where(content, centroid, 0.0), kind="stable")[:CENTROID_TERMS]
+        kept = kept[content[kept] & (centroid[kept] > 0)]
         norm = float(np.linalg.norm(centroid[kept])) or 1.0
         topics.append(
             Topic(
                 members=tuple(int(i) for i in members),
                 similarities=tuple(float(s) for s in similarity[order]),
                 representatives=tuple(representatives),
-                top_terms=tuple(str(vocabulary[i]) for i in top if weights[i] > 0),
+                top_terms=tuple(str(vocabulary[i]) for i in top if content[i] and weights[i] > 0),
                 centroid={str(vocabulary[i]): float(centroid[i]) / norm for i in kept},
             )
         )

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from cx_signals.config import load_config
 from cx_signals.ml.topics import (
@@ -39,6 +40,9 @@ def test_clusters_follow_the_data_with_top_terms_and_representatives() -> None:
     assert sorted(refund.members) == list(range(len(LOCKER), len(LOCKER) + len(REFUND_CARD)))
     assert {"locker", "parcel"} <= set(locker.top_terms[:4])
     assert {"card", "refund"} <= set(refund.top_terms[:4])
+    # stop words help clustering but never label a topic or enter its centroid
+    for topic in topics:
+        assert not any(set(term.split()) <= ENGLISH_STOP_WORDS for term in (*topic.top_terms, *topic.centroid))
     # representatives: distinct texts, nearest the centroid first, at most 5
     assert len(locker.representatives) == 5
     assert list(locker.representatives) == list(locker.members[:5])
