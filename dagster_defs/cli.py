@@ -75,6 +75,7 @@ SUMMARY_TABLES = (
     "metrics.outcome_anomalies",
     "metrics.repeat_risk",
     "signals.csat_predictions",
+    "signals.compliance",
     "quarantine.rejects",
 )
 
@@ -94,6 +95,12 @@ def fail(message: str, code: int = ExitCode.FAILED) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+_PLAYBOOK_OPTION = typer.Option(
+    help="Industry playbook (banking, telecom, retail, healthcare): config/playbooks/NAME.yml over the defaults, "
+    "below --config (docs/playbooks.md)."
+)
+
+
 def usage_error(message: str) -> typer.Exit:
     """Print `message` as a usage error (bad option, config, path) and return exit code 2."""
     return fail(message, ExitCode.USAGE)
@@ -106,8 +113,10 @@ def generate(
     customers: Annotated[int, typer.Option(min=1, help="Customers.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
     start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC).")] = "2026-10-01",
+    playbook: Annotated[str | None, _PLAYBOOK_OPTION] = None,
 ) -> None:
-    """Write a realistic synthetic landing folder (transcripts, telemetry, events) plus its planted truth."""
+    """Write a realistic synthetic landing folder (transcripts, telemetry, events) plus its planted truth; with
+    --playbook, of that industry (its intents, PII kinds and disclosures, some of them missed)."""
     from cx_signals.generate import generate_landing
 
     started = time.perf_counter()
@@ -115,6 +124,10 @@ def generate(
         first = date.fromisoformat(start)
     except ValueError:
         raise usage_error(f"--start must be a day as YYYY-MM-DD, not {start!r}") from None
+    try:
+        config = load_config(playbook=playbook)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
     with step_progress(err, f"generating {days} days from {first}, {customers:,} customers") as progress:
         task = progress.tasks[0].id
         counts = generate_landing(
@@ -123,8 +136,9 @@ def generate(
             customers=customers,
             seed=seed,
             start=first,
-            repeat_window_days=load_config().outcomes.repeat_window_days,
+            repeat_window_days=config.outcomes.repeat_window_days,
             progress=lambda message: progress.update(task, description=message),
+            playbook=config.playbook if playbook else None,
         )
         progress.stop()
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
@@ -145,14 +159,16 @@ def _check_writable(db: Path) -> None:
         raise usage_error(f"cannot write the database folder {exc.filename or folder}: {exc.strerror}") from None
 
 
-def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[Parameters, list[date]]:
+def _prepare(
+    landing: Path, db: Path, config_file: Path | None, playbook: str | None = None
+) -> tuple[Parameters, list[date]]:
     """Validate the config, the database folder and the landing folder before any work; return config and days."""
     from cx_signals.ingest import landing_days
     from cx_signals.landing import LandingPathError, scan
     from cx_signals.manifest import manifests
 
     try:
-        config = load_config(config_file)
+        config = load_config(config_file, playbook)
     except ConfigError as exc:
         raise usage_error(str(exc)) from None
     _check_writable(db)
@@ -178,8 +194,8 @@ def _report_failure(outcome) -> typer.Exit:
     )
 
 
-def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> None:
-    config, days = _prepare(landing, db, config_file)
+def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool, playbook: str | None = None) -> None:
+    config, days = _prepare(landing, db, config_file, playbook)
     console.print(f"landing files hold {len(days)} days ({days[0]} .. {days[-1]}); running Dagster ...")
     from dagster_defs.runner import run_pipeline
 
@@ -210,6 +226,7 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
 _VERBOSE = Annotated[bool, typer.Option("--verbose", help="Show Dagster's own log on the console.")]
 _LANDING = Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")]
 _CONFIG = Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")]
+_PLAYBOOK = Annotated[str | None, _PLAYBOOK_OPTION]
 
 
 @app.command(epilog="Example: cx-signals run --landing landing --db cx_data/cx_signals.duckdb --config my.yml")
@@ -218,6 +235,7 @@ def run(
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: _CONFIG = None,
     verbose: _VERBOSE = False,
+    playbook: _PLAYBOOK = None,
 ) -> None:
     """Validate, load and materialise every asset for every day in LANDING, through Dagster, into DB.
 
@@ -225,7 +243,7 @@ def run(
     option, config value or path, detected before any work); 3 a source's quarantined share of records exceeded
     ingest.max_quarantine_share (the rest was loaded and published).
     """
-    _run(landing, db, config, verbose)
+    _run(landing, db, config, verbose, playbook)
 
 
 @app.command(epilog="Example: cx-signals train --landing cx_data/landing --db cx_data/cx_signals.duckdb")
@@ -254,6 +272,57 @@ def train(
     print_model_figures(database_files(db).models)
 
 
+@app.command(epilog="Example: cx-signals rescore --db cx_data/cx_signals.duckdb --config my.yml --since 2026-10-01")
+def rescore(
+    db: Annotated[Path, typer.Option(help="Published DuckDB file whose days to re-score.")] = DEFAULT_DB,
+    config: _CONFIG = None,
+    since: Annotated[str | None, typer.Option(help="First day to re-score (YYYY-MM-DD); default: the first.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day to re-score (YYYY-MM-DD); default: the last.")] = None,
+    verbose: _VERBOSE = False,
+) -> None:
+    """Re-score the conversation categories and QA scorecards of the days already loaded with the current rules
+    (categories.rules_file), then publish: every row carries the new rules version and hash. Nothing else is
+    recomputed and no landing file is read.
+
+    Exit codes: 0 ok; 1 the run or a data check failed (the published file is kept as it was); 2 usage error.
+    """
+    from cx_signals.categories import load_rules
+    from dagster_defs.assets.categories import RESCORE_JOB
+    from dagster_defs.database_resources import DEFAULT_LANDING
+    from dagster_defs.runner import run_pipeline
+
+    try:
+        config_values = load_config(config)
+        first, last = (date.fromisoformat(d) if d else None for d in (since, until))
+    except (ConfigError, ValueError) as exc:
+        raise usage_error(str(exc)) from None
+    if not db.exists():
+        raise usage_error(f"database {db} does not exist: run `cx-signals run` first")
+    _check_writable(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        days = [
+            row[0]
+            for row in con.execute(
+                "SELECT DISTINCT partition_date FROM raw.conversations WHERE partition_date BETWEEN "
+                "coalesce(?::DATE, DATE '0001-01-01') AND coalesce(?::DATE, DATE '9999-12-31') ORDER BY 1",
+                [first, last],
+            ).fetchall()
+        ]
+    if not days:
+        raise usage_error(f"database {db} holds no conversations in the days asked for")
+    rules = load_rules(config_values.categories.rules_file)
+    with step_progress(err, f"re-scoring {len(days)} days with rules {rules.version}"):
+        outcome = run_pipeline(Path(DEFAULT_LANDING), db, days, config_values, verbose=verbose, job_name=RESCORE_JOB)
+    if not outcome.success:
+        raise _report_failure(outcome)
+    console.print(
+        f"re-scored {len(days)} days ({days[0]} .. {days[-1]}) with rules version {rules.version} "
+        f"(hash {rules.content_hash[:12]}); run {', '.join(outcome.run_ids)}; published {db}"
+    )
+    if outcome.failed_checks:
+        raise fail(f"failed data checks: {', '.join(outcome.failed_checks)} (details: {outcome.log_file})")
+
+
 @app.command(epilog="Example: cx-signals demo --db /tmp/demo/cx.duckdb --customers 500 --days 7")
 def demo(
     db: Annotated[
@@ -261,12 +330,13 @@ def demo(
     ] = DEFAULT_DB,
     customers: Annotated[int, typer.Option(min=1, help="Customers in the sample.")] = 2000,
     days: Annotated[int, typer.Option(min=1, help="Days of sample data, from 2026-10-01.")] = 14,
+    playbook: _PLAYBOOK = None,
 ) -> None:
     """Generate a sample (2,000 customers, 14 days), run the pipeline on it and show the headline metrics. With
     DAGSTER_HOME set, its runs show in the Dagster UI."""
     landing = db.parent / "landing"
-    generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01")
-    _run(landing, db, None, verbose=False)
+    generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01", playbook=playbook)
+    _run(landing, db, None, verbose=False, playbook=playbook)
     console.print(
         f"\nReport for CX leaders: {database_files(db).report} (self-contained HTML)\n"
         "Query it (read-only; or with the duckdb CLI if you have it: duckdb -readonly FILE):\n"
@@ -451,7 +521,7 @@ def evaluate(
     """Score the output against the planted truth of a generated landing folder: every detector's precision and
     recall, and the outcomes that must match exactly."""
     from cx_signals.privacy import pseudonym_key
-    from cx_signals.truth import detector_scores, outcome_mismatches
+    from cx_signals.truth import case_scores, detector_scores, outcome_mismatches, rule_totals
 
     truth = landing / "_truth"
     if not truth.is_dir() or not db.exists():
@@ -468,6 +538,21 @@ def evaluate(
             f"{result.recall:.3f}",
         )
     console.print(detectors)
+    # the case's name starts with the rule it tests (rage, dead, session)
+    cases = RichTable("case", "sessions", "to find", "correct", "precision", "recall", title="friction cases")
+    per_case = case_scores(db, truth, key)
+    totals = {f"all {rule} cases": total for rule, total in rule_totals(per_case).items()}
+    for name, case in {**per_case, **totals}.items():
+        found, planted = case.score.true_positives + case.score.false_positives, case.should_fire
+        cases.add_row(
+            name,
+            str(case.sessions),
+            str(planted),
+            str(case.correct),
+            f"{case.score.precision:.3f}" if found else "-",  # nothing found: no precision
+            f"{case.score.recall:.3f}" if planted else "-",  # a case the rule must not fire on: no recall
+        )
+    console.print(cases)
     exact = RichTable("outcome", "contacts that differ from the truth", title="exact outcomes")
     for name, mismatched in outcome_mismatches(db, truth).items():
         exact.add_row(name, str(mismatched))
@@ -520,6 +605,15 @@ def bench_pipeline(
     dagster_path: Annotated[
         bool, typer.Option("--dagster-path", help="Also time `dagster asset materialize` against `run` on 2 days.")
     ] = False,
+    workload: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="A workload folder of the cache to measure as it is, even if an older generator wrote it "
+            "(compares two pipeline versions on the same files).",
+        ),
+    ] = None,
 ) -> None:
     """Time the pipeline end to end on a generated workload, per stage with rows/s and RSS, against bare DuckDB
     loading the same files and a plain VADER loop, and evaluate the performance targets."""
@@ -540,7 +634,17 @@ def bench_pipeline(
                 progress.update(task, description=message.rstrip(". "))
 
             result = run_bench(
-                scale.upper(), days, customers, seed, cache, out, incremental, demo, dagster_path, progress=phase
+                scale.upper(),
+                days,
+                customers,
+                seed,
+                cache,
+                out,
+                incremental,
+                demo,
+                dagster_path,
+                progress=phase,
+                workload=workload,
             )
     except BenchError as exc:
         raise fail(str(exc)) from None
@@ -628,6 +732,7 @@ def query(
 def validate(
     landing: _LANDING,
     config: _CONFIG = None,
+    playbook: _PLAYBOOK = None,
 ) -> None:
     """Dry run: per landing file, the format it would be read as, the records that would load and those that would
     be quarantined, with the top reasons. Writes nothing: no database, no side folder, no manifest.
@@ -638,7 +743,7 @@ def validate(
     from cx_signals.landing import LandingPathError
 
     try:
-        config_values = load_config(config)
+        config_values = load_config(config, playbook)
     except ConfigError as exc:
         raise usage_error(str(exc)) from None
     try:
