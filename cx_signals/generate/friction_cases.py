@@ -135,9 +135,9 @@ def case(rule: str, positive: bool) -> Callable[[Callable[[Session], None]], Cal
 FRUSTRATED, CALM = True, False  # rage and session cases: was the user frustrated?
 IGNORED, ANSWERED = True, False  # dead cases: did the page leave the click unanswered?
 POSITIVE_WORD = {
-    "rage": {FRUSTRATED: "frustrated", CALM: "not frustrated"},
+    "rage": {FRUSTRATED: "frustrated", CALM: "calm"},
     "dead": {IGNORED: "ignored", ANSWERED: "answered"},
-    "session": {FRUSTRATED: "frustrated", CALM: "not frustrated"},
+    "session": {FRUSTRATED: "frustrated", CALM: "calm"},
 }
 
 

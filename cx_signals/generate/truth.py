@@ -82,7 +82,8 @@ such session overlaps a window edge (started_at - 60 min, ended_at + 24 h, or an
 - rage_click_bursts: maximal runs of >= 3 consecutive clicks in the session, each < 1000 ms and < 30 px
   (|dx| + |dy|) from the previous click. rage_clicks: clicks inside those runs.
 - dead_clicks: clicks outside rage bursts followed by no page_view, page_leave, dom_change, scroll or input
-  event of the same session within 2500 ms (here every rage-burst click is also answered within 2500 ms).
+  event of the same session within 2500 ms (outside the friction cases every rage-burst click is also answered
+  within 2500 ms).
 - error_clicks: clicks followed within 1000 ms by a telemetry row of kind 'error' with the same session_id.
 - form_errors: form_error events. help_views: help_view events.
 - quick_backs: a page_view of page B whose next page_view is the page viewed before B, less than 10 s later.
