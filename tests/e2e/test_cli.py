@@ -73,7 +73,7 @@ def test_evaluate_command_reports_the_same_scores(landing, database):
     assert result.returncode == 0, result.stderr
     assert "rage_click_bursts" in result.stdout and "exact outcomes" in result.stdout
     assert "friction cases" in result.stdout and "rage_text_input" in result.stdout
-    assert "naive precision" in result.stdout and "friction rules on the cases" in result.stdout
+    assert "friction rules on the cases" in result.stdout and "session_two_habit_bursts" in result.stdout
 
 
 def test_friction_rules_on_the_cases_score_their_real_trade_offs(landing, database, detectors):
