@@ -352,6 +352,12 @@ class BotsParameters(Section):
     failed_min_fallbacks: AtLeastOne
 
 
+class QaParameters(Section):
+    """QA scorecards per agent-day."""
+
+    min_conversations: AtLeastOne
+
+
 class Parameters(Section):
     """Every parameter of the pipeline, by section (see config/defaults.yml for what each one means)."""
 
@@ -376,6 +382,7 @@ class Parameters(Section):
     storage: StorageParameters
     categories: CategoriesParameters
     bots: BotsParameters
+    qa: QaParameters
 
     def merged(self, overrides: Mapping[str, Any]) -> Parameters:
         """These parameters with `overrides` (nested by section, like an override file) deep-merged over them,

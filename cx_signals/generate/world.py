@@ -79,7 +79,7 @@ class World:
         self.anonymous_ids = [self._anonymous_id() for _ in range(customers)]
         pool = max(4, customers // 150)
         self.agents = {team: [f"agt-{i * 100 + k + 1:04d}" for k in range(pool)] for i, team in enumerate(TEAMS)}
-        self.dialogues = Dialogues(self.rnd, self.agents)
+        self.dialogues = Dialogues(self.rnd, self.agents, seed)
         self.issue_counts = self.nprng.poisson(self.activity * ISSUES_PER_CUSTOMER_DAY * days)
         self.session_counts = self.nprng.poisson(self.activity * SESSIONS_PER_CUSTOMER_DAY * days)
         # Midnight sessions still to place: one with a session_id, one without (only when day 2 exists).
