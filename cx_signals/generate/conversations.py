@@ -291,10 +291,13 @@ class Dialogues:
         if conv.repetition:
             self._restate(talk, conv, "bot", None)
         clarify = r.choice(BOT_CLARIFY)
-        # A second fallback before an abandonment would make it a failure: loops are planted where the class is plain.
+        assumed = conv.contained and conv.outcome == "resolved" and plant.random() < ASSUMED_RESOLUTION_SHARE
+        # A second fallback fails a conversation the customer leaves without thanks (bots.failed_min_fallbacks), so
+        # this loop is planted only where it leaves the class as planted: escalated, confirmed or failed anyway.
         if (
             conv.restated
             and not (conv.contained and conv.outcome == "abandoned")
+            and not assumed
             and plant.random() < REPHRASE_LOOP_SHARE
         ):
             talk.say("bot", BOT_REPHRASE)  # the bot did not get the restated request either: it asks again
@@ -311,7 +314,6 @@ class Dialogues:
                 return talk.t + r.randint(3 * MINUTE, 10 * MINUTE)
             if conv.outcome == "resolved":
                 thanks = r.choice(CUSTOMER_THANKS)
-                assumed = plant.random() < ASSUMED_RESOLUTION_SHARE
                 talk.say("customer", plant.choice(CUSTOMER_WILL_TRY) if assumed else thanks)
                 talk.say("bot", BOT_BYE_ASSUMED if assumed else BOT_BYE_OK)
                 conv.bot_outcome = "assumed_resolution" if assumed else "confirmed_resolution"
