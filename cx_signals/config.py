@@ -11,6 +11,7 @@ value is one clear error naming the parameter. Settings are read as attributes (
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -196,6 +197,12 @@ class FrictionParameters(Section):
     quick_back_seconds: Count
     score_weights: dict[str, Amount]
     session_friction_threshold: Amount
+    dead_click_scroll_window_ms: Count
+    session_min_rage_bursts: AtLeastOne
+    text_input_types: list[str]
+    button_input_types: list[str]
+    field_roles: list[str]
+    rage_click_ignore_content: list[str]
 
 
 class TriageParameters(Section):
@@ -284,14 +291,14 @@ class ModelsParameters(Section):
 class FreshnessParameters(Section):
     """Freshness policies of each source, in hours."""
 
-    warn_hours: dict[str, FreshnessHours]
-    fail_hours: dict[str, FreshnessHours]
+    warn_hours: dict[str, FreshnessHours | None]
+    fail_hours: dict[str, FreshnessHours | None]
 
     @model_validator(mode="after")
     def _warn_before_failing(self) -> Self:
         for source, warn in self.warn_hours.items():
             fail = self.fail_hours.get(source)
-            if fail is not None and warn >= fail:
+            if warn is not None and fail is not None and warn >= fail:
                 raise ValueError(
                     f"parameter 'freshness.warn_hours.{source}' ({warn}) must be less than "
                     f"'freshness.fail_hours.{source}' ({fail})"
@@ -352,6 +359,109 @@ class BotsParameters(Section):
     failed_min_fallbacks: AtLeastOne
 
 
+class JourneyParameters(Section):
+    """One journey of an industry playbook and the intents that belong to it."""
+
+    name: str
+    intents: list[str]
+
+
+class DisclosureParameters(Section):
+    """A disclosure an agent or bot must say: any of its phrases (regexes, RE2 syntax: DuckDB matches them) in a
+    turn of one of its speakers, within `within_seconds` of the start when set; it applies to conversations of its
+    channels and intents (empty: all) in which one of its speakers took a turn."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    description: str
+    phrases: Annotated[list[Regex], Field(min_length=1)]
+    speakers: Annotated[list[Literal["agent", "bot"]], Field(min_length=1)]
+    channels: list[str]
+    intents: list[str]
+    within_seconds: AtLeastOne | None
+
+
+def _known_pii_entities(entities: list[str]) -> list[str]:
+    from cx_signals.redact import PII_TYPES
+
+    unknown = [e for e in entities if e not in PII_TYPES]
+    if unknown:
+        raise ValueError(f"names unknown PII kinds {unknown} (known: {', '.join(PII_TYPES)})")
+    return entities
+
+
+class PlaybookParameters(Section):
+    """The industry playbook in use (docs/playbooks.md): its journeys, PII kinds and required disclosures."""
+
+    name: str | None
+    journeys: list[JourneyParameters]
+    pii_entities: Annotated[list[str], AfterValidator(_known_pii_entities)]
+    disclosures: list[DisclosureParameters]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        for what, names in (
+            ("disclosures", [d.name for d in self.disclosures]),
+            ("journeys' intents", [i for j in self.journeys for i in j.intents]),
+        ):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"parameter 'playbook.{what}' names {', '.join(repeated)} more than once")
+        return self
+
+
+class CsatParameters(Section):
+    """Predicted CSAT's factors, calibration and population (survey-weighted) CSAT."""
+
+    top_factors: Count
+    calibration_window_days: AtLeastOne
+    population_window_days: AtLeastOne
+    max_weight: Annotated[float, Field(ge=1)]
+    min_surveyed: AtLeastOne
+    max_propensity_rows: AtLeastOne
+
+
+class FairnessParameters(Section):
+    """Model error by segment and the minimum samples below which a segment or an agent is not judged."""
+
+    window_days: AtLeastOne
+    min_sample: AtLeastOne
+    max_error_ratio: Annotated[float, Field(ge=1)]
+    agent_min_sentiment_conversations: AtLeastOne
+    agent_min_surveyed: AtLeastOne
+
+
+class TimeToValueParameters(Section):
+    """metrics.time_to_value: the events that start a customer's clock and the ones that count as value."""
+
+    start_events: list[str]
+    value_events: list[str]
+    window_days: AtLeastOne
+    reached_within_days: AtLeastOne
+
+
+class FailureDemandParameters(Section):
+    """Failure demand: intents that are failure demand in themselves, and the window of metrics.failure_demand."""
+
+    intents: list[str]
+    window_days: AtLeastOne
+
+
+class DefectsParameters(Section):
+    """metrics.defects: the trend's baseline and thresholds."""
+
+    baseline_days: AtLeastOne
+    min_contacts: AtLeastOne
+    trend_ratio: Annotated[float, Field(gt=1)]
+
+
+class InterventionsParameters(Section):
+    """The hold-out of alerted journeys and the window the intervention tables read."""
+
+    holdout_share: Share
+    holdout_salt: Annotated[str, Field(min_length=1)]
+    window_days: AtLeastOne
+
+
 class QaParameters(Section):
     """QA scorecards per agent-day."""
 
@@ -382,6 +492,13 @@ class Parameters(Section):
     storage: StorageParameters
     categories: CategoriesParameters
     bots: BotsParameters
+    playbook: PlaybookParameters
+    csat: CsatParameters
+    fairness: FairnessParameters
+    time_to_value: TimeToValueParameters
+    failure_demand: FailureDemandParameters
+    defects: DefectsParameters
+    interventions: InterventionsParameters
     qa: QaParameters
 
     def merged(self, overrides: Mapping[str, Any]) -> Parameters:
@@ -426,21 +543,35 @@ def default_config_path() -> Path:
     return project_dir("config") / "defaults.yml"
 
 
-def load_config(override: Path | str | None = None) -> Parameters:
-    """The defaults merged with `override` (a YAML file holding just the parameters it changes), every value type-
-    and range-checked (ConfigError otherwise)."""
+def load_config(override: Path | str | None = None, playbook: str | None = None) -> Parameters:
+    """The defaults merged with the industry playbook asked for (`playbook`, or `playbook: NAME` in the override
+    file; docs/playbooks.md), then with `override` (a YAML file holding just the parameters it changes), every value
+    type- and range-checked (ConfigError otherwise)."""
+    from cx_signals.playbooks import PlaybookError, read_pack, requested_playbook, without_playbook_name
+
     defaults = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
-    if override is None or str(override) == "":
+    user: dict[str, Any] = {}
+    path = None if override is None or str(override) == "" else Path(override)
+    if path is not None:
+        try:
+            user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        if not isinstance(user, dict):
+            raise ConfigError(f"config file {path} must hold a mapping")
+    try:
+        name = requested_playbook(user, playbook)
+        if name is not None:
+            try:
+                defaults = _validated(_merge(defaults, read_pack(name))).model_dump()
+            except ConfigError as exc:
+                raise ConfigError(f"playbook {name}: {exc}") from None
+    except PlaybookError as exc:
+        raise ConfigError(str(exc)) from None
+    if path is None:
         return _validated(defaults)
-    path = Path(override)
     try:
-        user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    if not isinstance(user, dict):
-        raise ConfigError(f"config file {path} must hold a mapping")
-    try:
-        return _validated(_merge(defaults, user))
+        return _validated(_merge(defaults, without_playbook_name(user)))
     except ConfigError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
 
@@ -459,16 +590,32 @@ def _any_of(patterns: list[str]) -> str:
     return "(?i)(" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
+FRICTION_ELEMENT_LISTS = ("text_input_types", "button_input_types", "field_roles", "rage_click_ignore_content")
+
+
 def sql_parameters(config: Parameters) -> dict[str, Any]:
     """Every config value SQL files may reference, named for its config path (sql/README.md): flat scalars, each list of
-    patterns as one combined regex and each score weight."""
+    patterns as one combined regex, each score weight and the friction element lists (lower case)."""
     parameters = flat_parameters(config)
+    # lists of names (event types, intents) are bound as lists: CAST($x AS VARCHAR[]) reads an empty one too
+    parameters.update(
+        {
+            f"{section_name}_{name}": list(value)
+            for section_name, section in config
+            for name, value in section
+            if isinstance(value, list) and all(isinstance(v, str) for v in value)
+        }
+    )
     for name in ("escalation_patterns", "effort_patterns"):
         parameters[f"conversation_{name}"] = _any_of(getattr(config.conversation, name))
     for name in ("fallback_patterns", "confirmation_patterns"):
         parameters[f"bots_{name}"] = _any_of(getattr(config.bots, name))
     weights = config.friction.score_weights
     parameters.update({f"friction_score_weights_{part}": float(w) for part, w in weights.items()})
+    # element lists, lower-cased as the SQL compares them
+    for name in FRICTION_ELEMENT_LISTS:
+        parameters[f"friction_{name}"] = [v.lower() for v in getattr(config.friction, name)]
+    parameters.update(playbook_sql_parameters(config))
     return parameters
 
 
@@ -485,3 +632,25 @@ def cost_model_rows(config: Parameters) -> list[dict[str, Any]]:
         }
         for channel, per_minute in costs.agent_cost_per_minute.items()
     ]
+
+
+def playbook_sql_parameters(config: Parameters) -> dict[str, str]:
+    """The playbook's journeys and disclosures as JSON text for SQL (`$playbook_journeys`: [{name, intents}],
+    `$playbook_disclosures`: [{name, pattern, speakers, channels, intents, within_seconds}], each disclosure's phrases
+    as one case-insensitive regex)."""
+    playbook = config.playbook
+    disclosures = [
+        {
+            "name": d.name,
+            "pattern": _any_of(d.phrases),
+            "speakers": d.speakers,
+            "channels": d.channels,
+            "intents": d.intents,
+            "within_seconds": d.within_seconds,
+        }
+        for d in playbook.disclosures
+    ]
+    return {
+        "playbook_journeys": json.dumps([j.model_dump() for j in playbook.journeys]),
+        "playbook_disclosures": json.dumps(disclosures),
+    }

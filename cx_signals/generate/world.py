@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cx_signals.generate.actions import Alertable, alertable
 from cx_signals.generate.conversations import Conv, Dialogues, transcript_tail
+from cx_signals.generate.friction_cases import plant_friction_case
+from cx_signals.generate.industries import Industry
 from cx_signals.generate.intents import INTENTS, Intent
 from cx_signals.generate.params import (
     APP_SHARES,
@@ -36,14 +39,17 @@ from cx_signals.generate.params import (
     TEAMS,
     VISITORS_PER_CUSTOMER,
 )
+from cx_signals.generate.releases import BAD_RELEASE_ERROR, Releases
 from cx_signals.generate.sessions import (
     FLOWS,
     PRODUCTS,
     SCENARIOS,
     TELEMETRY_SCENARIOS,
     Device,
+    Element,
     PlacedSession,
     Session,
+    had_friction,
     light_touch,
 )
 from cx_signals.generate.truth import conversation_truth, pii_truth, session_truth
@@ -59,16 +65,27 @@ class World:
     numbering), never per event.
     """
 
-    def __init__(self, days: int, customers: int, seed: int, start: date, repeat_window_days: int) -> None:
+    def __init__(
+        self,
+        days: int,
+        customers: int,
+        seed: int,
+        start: date,
+        repeat_window_days: int,
+        industry: Industry | None = None,
+    ) -> None:
         self.rnd = random.Random(seed)
+        self.seed = seed
         self.nprng = np.random.default_rng(seed)
         self.days = days
         self.repeat_ms = repeat_window_days * DAY
         self.t0 = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) * SECOND
         self.t1 = self.t0 + days * DAY
+        self.releases = Releases(self.t0, days)
         self.used_anonymous_ids: set[str] = set()
         self.id_key = self.rnd.getrandbits(64)
         self.ids_issued = 0
+        self.case_ids_issued = 0
         self.customer_ids = [f"C{i:06d}" for i in range(1, customers + 1)]
         self.activity = self.nprng.gamma(2.0, 0.5, customers)
         self.consent = (self.nprng.random(customers) >= NO_CONSENT_SHARE).tolist()
@@ -79,7 +96,8 @@ class World:
         self.anonymous_ids = [self._anonymous_id() for _ in range(customers)]
         pool = max(4, customers // 150)
         self.agents = {team: [f"agt-{i * 100 + k + 1:04d}" for k in range(pool)] for i, team in enumerate(TEAMS)}
-        self.dialogues = Dialogues(self.rnd, self.agents, seed)
+        self.dialogues = Dialogues(self.rnd, self.agents, industry, seed)
+        self.intents = industry.intents if industry is not None else INTENTS
         self.issue_counts = self.nprng.poisson(self.activity * ISSUES_PER_CUSTOMER_DAY * days)
         self.session_counts = self.nprng.poisson(self.activity * SESSIONS_PER_CUSTOMER_DAY * days)
         # Midnight sessions still to place: one with a session_id, one without (only when day 2 exists).
@@ -87,6 +105,7 @@ class World:
         # Per conversation, in planning order: its start (ms) and customer; they decide its number.
         self.conv_starts: list[int] = []
         self.conv_customers: list[int] = []
+        self.alertable: list[Alertable] = []  # journeys that raise a friction alert (cx_signals.generate.actions)
         self._clear_shard()
 
     def _clear_shard(self) -> None:
@@ -94,9 +113,9 @@ class World:
         self.chains: list[list[Conv]] = []
         self.sessions: list[PlacedSession] = []
         self.event_rows: list[tuple[int, str, str | None, str, str | None, str, str | None, str | None,
-                                    int | None, int | None, str | None]] = []  # fmt: skip
+                                    int | None, int | None, str | None, *Element, str]] = []  # fmt: skip
         self.telemetry_rows: list[tuple[int, str | None, str | None, str | None, str, str, str,
-                                        int | None, float | None, str | None]] = []  # fmt: skip
+                                        int | None, float | None, str | None, str]] = []  # fmt: skip
         self.friction_at: dict[int, list[int]] = {}
 
     def _anonymous_id(self) -> str:
@@ -129,6 +148,7 @@ class World:
             assert c is not None
             convs = self._customer_contacts(c, device, int(self.issue_counts[c]))
             self._customer_sessions(device, convs, int(self.session_counts[c]))
+            plant_friction_case(self, device, convs)
         for _ in range(round(hi * VISITORS_PER_CUSTOMER) - round(lo * VISITORS_PER_CUSTOMER)):
             app = self.rnd.choices(APPS, (0.8, 0.1, 0.1))[0]
             visitor = Device(self._anonymous_id(), None, app, app == "web" and self.rnd.random() < 0.12)
@@ -139,7 +159,7 @@ class World:
 
     def _intent_weights(self, app: str) -> list[float]:
         crash_factor = 0.3 if app == "web" else 3.0
-        return [i.share * (crash_factor if i.name == "app_crash" else 1.0) for i in INTENTS]
+        return [i.share * (crash_factor if i.name == "app_crash" else 1.0) for i in self.intents]
 
     def _customer_contacts(self, c: int, device: Device, n_issues: int) -> list[Conv]:
         weights = self._intent_weights(device.app)
@@ -147,7 +167,7 @@ class World:
         convs: list[Conv] = []
         for start in sorted(self._random_time() for _ in range(n_issues)):
             for _ in range(3):
-                intent = self.rnd.choices(INTENTS, weights)[0]
+                intent = self.rnd.choices(self.intents, weights)[0]
                 # Separate issues on one intent by more than R days, so repeat chains never merge.
                 if start > last_end.get(intent.name, -DAY * 10_000) + self.repeat_ms + DAY:
                     chain = self._chain(c, intent, start)
@@ -335,25 +355,39 @@ class World:
                 self.midnight_pending.remove(sessionless)
                 break
 
-    def _commit(self, device: Device, s: Session, start: int) -> None:
-        session_id = None if device.sessionless else self._serial_id("s-")
+    def _case_id(self, prefix: str) -> str:
+        """An id of a friction case session or its events: from a counter of its own with the top bit set, so it never
+        equals a _serial_id and the ids of the other sessions stay as they were without the cases."""
+        self.case_ids_issued += 1
+        return f"{prefix}{mix64(((1 << 63) | self.case_ids_issued) ^ self.id_key):016x}"
+
+    def _commit(self, device: Device, s: Session, start: int, case: str | None = None) -> None:
+        serial = self._case_id if case else self._serial_id
+        session_id = None if device.sessionless else serial("s-")
         customer_id = None if device.customer is None else self.customer_ids[device.customer]
         device.busy.append((start, start + s.span))
-        for t, event_type, page, target, x, y, props in s.events:
+        version, bad = self.releases.release(device.app, start + s.events[0][0])
+        # a planted friction case stays exactly its case; telemetry joins sessions by their id
+        if bad and case is None and not device.sessionless and had_friction(s.counts):
+            name, status, message = BAD_RELEASE_ERROR
+            s.telemetry.insert(0, (s.events[0][0], "error", name, status, None, message))
+            s.counts["errors"] += 1
+        for t, event_type, page, target, x, y, props, *element in s.events:
             self.event_rows.append(
-                (start + t, self._serial_id("e-"), customer_id, device.anonymous_id, session_id, event_type,
-                 page, target, x, y, props)
+                (start + t, serial("e-"), customer_id, device.anonymous_id, session_id, event_type,
+                 page, target, x, y, props, *element, version)
             )  # fmt: skip
         for t, kind, name, status, duration, message in s.telemetry:
             self.telemetry_rows.append(
                 (start + t, customer_id, device.anonymous_id, session_id, device.app, kind, name, status,
-                 duration, message)
+                 duration, message, version)
             )  # fmt: skip
-        if device.customer is not None:
+        # a friction item precedes or follows a contact only in a session that had friction
+        if device.customer is not None and had_friction(s.counts):
             self.friction_at.setdefault(device.customer, []).extend(start + t for t in s.friction_at)
         self.sessions.append(
             PlacedSession(session_id, device, customer_id, start + s.events[0][0], start + s.events[-1][0],
-                           s.counts)
+                           s.counts, case)
         )  # fmt: skip
 
     def _background_telemetry(self) -> None:
@@ -364,9 +398,10 @@ class World:
             for _ in range(self.rnd.choice((0, 0, 1, 2)) * self.days // 7):
                 duration = float(self.rnd.randint(80, 1_200))
                 kind, name = self.rnd.choice((("api_call", "/api/v2/sync"), ("latency", "background_refresh")))
+                at = self._random_time()
                 self.telemetry_rows.append(
-                    (self._random_time(), self.customer_ids[device.customer], device.anonymous_id, None,
-                     device.app, kind, name, 200, duration, None)
+                    (at, self.customer_ids[device.customer], device.anonymous_id, None,
+                     device.app, kind, name, 200, duration, None, self.releases.release(device.app, at)[0])
                 )  # fmt: skip
 
     # ----------------------------------------------------------------- output
@@ -388,6 +423,11 @@ class World:
             times = self.friction_at.get(conv.customer, [])
             conv.pre_friction = any(conv.start - PRE_CONTACT_MS <= t < conv.start for t in times)
             conv.post_friction = any(conv.end < t <= conv.end + POST_CONTACT_MS for t in times)
+        for chain in self.chains:
+            customer = chain[0].customer
+            journey = alertable(chain, self.customer_ids[customer], self.consent[customer], self.day_of, self.repeat_ms)
+            if journey is not None:
+                self.alertable.append(journey)
         spool.add_rows("transcripts", [
             (self.day_of(conv.start), {"conversation_id": conv.serial, "tail": transcript_tail(
                 conv, self.customer_ids[conv.customer], self.consent[conv.customer])})

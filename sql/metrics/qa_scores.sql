@@ -3,7 +3,7 @@
 -- A conversation counts for EVERY agent who spoke in it, as in metrics.agent_daily. A conversation without a score
 -- (no weighted question applied) counts in conversations, not in the score figures. An agent-day is judged only
 -- with at least $qa_min_conversations scored conversations: below it the figures are kept (they add up over days)
--- but are too few to rate the agent on.
+-- but are too few to rate the agent on, and `caution` says so in words (as in metrics.agent_daily).
 WITH agents AS (
     SELECT DISTINCT t.conversation_id, t.agent_key
     FROM raw.turns AS t
@@ -24,7 +24,11 @@ SELECT
     sum(s.questions_met) AS questions_met,
     min(s.rules_version) AS rules_version,
     min(s.rules_hash) AS rules_hash,
-    count(s.score) >= $qa_min_conversations AS judged
+    count(s.score) >= $qa_min_conversations AS judged,
+    CASE WHEN count(s.score) < $qa_min_conversations THEN format(
+        'QA score from {} scored conversations (fewer than {}): not a basis for judging the agent',
+        count(s.score), $qa_min_conversations
+    ) END AS caution
 FROM signals.qa_conversation_scores AS s
 JOIN agents AS a USING (conversation_id)
 WHERE s.partition_date BETWEEN $start_date AND $end_date
