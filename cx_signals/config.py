@@ -483,6 +483,12 @@ class TopicsParameters(Section):
     representatives: AtLeastOne
 
 
+class QaParameters(Section):
+    """QA scorecards per agent-day."""
+
+    min_conversations: AtLeastOne
+
+
 class Parameters(Section):
     """Every parameter of the pipeline, by section (see config/defaults.yml for what each one means)."""
 
@@ -516,6 +522,7 @@ class Parameters(Section):
     interventions: InterventionsParameters
     next_issues: NextIssuesParameters
     topics: TopicsParameters
+    qa: QaParameters
 
     def merged(self, overrides: Mapping[str, Any]) -> Parameters:
         """These parameters with `overrides` (nested by section, like an override file) deep-merged over them,
