@@ -945,7 +945,13 @@ def landing_days(
     ingest = config["ingest"]
     days: set[date] = set()
     scratch = tempfile.mkdtemp(prefix="cx-landing-days-")
-    con = duckdb.connect(config={"memory_limit": str(config["storage"]["memory_limit"]), "temp_directory": scratch})
+    con = duckdb.connect(
+        config={
+            "memory_limit": str(config.storage.memory_limit),
+            "temp_directory": scratch,
+            "enable_progress_bar": False,
+        }
+    )
     for source in input_contracts():
         source_files = []
         for file in (f for f in files if f.source == source):

@@ -102,7 +102,8 @@ def connect(
     # settings are SET on the connection, not passed to connect: DuckDB shares one instance per file in a process, and
     # a connect with settings that differ from an open instance's waits for that instance to close
     con = connect_lake(storage, read_only) if storage.lake else duckdb.connect(str(working), read_only=read_only)
-    for name, value in (settings or {}).items():
+    # DuckDB draws a progress bar on stdout for long queries, into the run's output and logs
+    for name, value in {"enable_progress_bar": False, **(settings or {})}.items():
         con.execute(f"SET {name} = {_literal(str(value))}")
     return con
 
