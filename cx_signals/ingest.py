@@ -945,13 +945,8 @@ def landing_days(
     ingest = config["ingest"]
     days: set[date] = set()
     scratch = tempfile.mkdtemp(prefix="cx-landing-days-")
-    con = duckdb.connect(
-        config={
-            "memory_limit": str(config.storage.memory_limit),
-            "temp_directory": scratch,
-            "enable_progress_bar": False,
-        }
-    )
+    con = duckdb.connect(config={"memory_limit": str(config.storage.memory_limit), "temp_directory": scratch})
+    con.execute("SET enable_progress_bar = false")  # no bars drawn into the run's output
     for source in input_contracts():
         source_files = []
         for file in (f for f in files if f.source == source):
