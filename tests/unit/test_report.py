@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,9 @@ import duckdb
 import numpy as np
 import pytest
 
+from cx_signals.config import Target, TargetsParameters, load_config
 from cx_signals.db import ensure_schema
-from cx_signals.report import build_report, wilson
+from cx_signals.report import METRIC, build_report, report_period, target_status, two_proportion_z, wilson
 from tests.conftest import insert
 
 DAY_1, DAY_2 = date(2026, 10, 1), date(2026, 10, 2)
@@ -24,7 +26,7 @@ DAILY = [
 ]
 # Resolved chains' cost-to-resolve per channel of the resolving contact.
 RESOLVED = {"chat": [3.0, 5.0, 7.0], "voice": [10.0, 30.0]}
-ALERTS = 25
+ALERTS = 30
 
 
 def _daily_row(day, channel, intent, contacts, contained, cwq, fcr, repeat, escalated, abandoned, cost_total):
@@ -64,6 +66,14 @@ def _resolving_contacts() -> list[dict]:
                     "started_at": started,
                     "ended_at": started + timedelta(minutes=10),
                     "cost": cost,
+                    "contained": False,
+                    "escalated": channel == "chat",
+                    "abandoned": False,
+                    "repeat_contact": False,
+                    "fcr": True,
+                    "contained_with_quality": False,
+                    "predicted_csat": 1.5 + i,
+                    "chain_length": 1,
                     "resolves_chain": True,
                     "chain_status": "resolved",
                     "cost_to_resolve": cost,
@@ -105,6 +115,7 @@ def _alerts() -> list[dict]:
             "severity": "high" if i % 2 else "medium",
             "subject_type": "session",
             "subject_id": f"sid:{i}",
+            "customer_key": f"customer-{i % 7}",
             "alert_at": datetime(2026, 10, 2, 0, 0) + timedelta(minutes=10 * i),
             "value": float(i),
             "threshold": 15.0,
@@ -114,23 +125,43 @@ def _alerts() -> list[dict]:
     ]
 
 
+def _agents() -> list[dict]:
+    """Agent A: 30 conversations over the two days, 10 with a sentiment lift; agent B: 5 conversations."""
+    common = {"agent_turns": 1, "handle_time_median_seconds": 300.0, "handle_time_mean_seconds": 300.0,
+              "escalation_requests": 1, "transfers": 0, "conversations_as_last_agent": 1}  # fmt: skip
+    return [
+        {**common, "partition_date": DAY_1, "agent_key": "agentAAAAAAAAAAAA", "conversations": 10,
+         "handle_time_total_seconds": 3000.0, "sentiment_lift_mean": 0.2, "sentiment_lift_conversations": 4,
+         "repeat_rate": 0.1, "fcr_rate": 0.8, "csat_mean": 4.0, "surveyed": 2},
+        {**common, "partition_date": DAY_2, "agent_key": "agentAAAAAAAAAAAA", "conversations": 20,
+         "handle_time_total_seconds": 9000.0, "sentiment_lift_mean": 0.5, "sentiment_lift_conversations": 6,
+         "repeat_rate": 0.25, "fcr_rate": 0.5, "csat_mean": 3.0, "surveyed": 2},
+        {**common, "partition_date": DAY_2, "agent_key": "agentBBBBBBBBBBBB", "conversations": 5,
+         "handle_time_total_seconds": 500.0, "sentiment_lift_mean": -0.9, "sentiment_lift_conversations": 5,
+         "repeat_rate": 0.0, "fcr_rate": 1.0, "csat_mean": None, "surveyed": 0},
+    ]  # fmt: skip
+
+
+def _anomaly() -> dict:
+    return {
+        "partition_date": DAY_2, "channel": "chat", "metric": "cwq_rate", "value": 0.2, "sample_size": 30,
+        "contacts": 30, "baseline": 0.35, "baseline_days": 7, "baseline_spread": 0.03, "robust_z": -5.0,
+        "lower_bound": 0.245, "upper_bound": 0.455, "move": -0.15, "move_pct": -42.9, "direction": "down",
+        "judged": True, "is_anomaly": True,
+    }  # fmt: skip
+
+
 def make_report_db(path: Path) -> Path:
-    """A database file with daily outcomes, resolved chains, sessions, alerts and journey priorities."""
+    """A database file with daily outcomes, resolved chains, sessions, alerts, agents, an anomaly and journey
+    priorities."""
     with duckdb.connect(str(path)) as con:
         ensure_schema(con)
         insert(con, "metrics.daily_outcomes", [_daily_row(*row) for row in DAILY])
         insert(con, "metrics.contact_outcomes", _resolving_contacts())
         insert(con, "signals.session_friction", _sessions())
-        con.execute(
-            "CREATE OR REPLACE TABLE signals.friction_alerts (partition_date DATE, alert_id VARCHAR, rule VARCHAR, "
-            "severity VARCHAR, subject_type VARCHAR, subject_id VARCHAR, alert_at TIMESTAMP, value DOUBLE, "
-            "threshold DOUBLE, reason VARCHAR)"
-        )
-        con.executemany(
-            "INSERT INTO signals.friction_alerts (partition_date, alert_id, rule, severity, subject_type, subject_id, "
-            "alert_at, value, threshold, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [list(a.values()) for a in _alerts()],
-        )
+        insert(con, "signals.friction_alerts", _alerts())
+        insert(con, "metrics.agent_daily", _agents())
+        insert(con, "metrics.outcome_anomalies", [_anomaly()])
         # Two days of priorities: the report shows the latest day's ranking only.
         con.executemany(
             "INSERT INTO metrics.journey_priorities (partition_date, intent, rank, repeat_rate, score) "
@@ -230,7 +261,8 @@ def test_cwq_failure_parts(report) -> None:
 def test_trends_are_inline_svg_charts(report) -> None:
     html, _ = report
     trends = _section(html, "trends")
-    assert trends.count("<svg") == 3
+    assert trends.count("<svg") == 4
+    assert 'id="chart-csat"' in trends
     assert 'class="mark-line' in trends and 'class="mark-area' in trends and 'class="mark-rect' in trends
     assert "Show the data" in trends
 
@@ -244,16 +276,22 @@ def test_friction_hot_spots_group_page_ids(report) -> None:
     assert "<code>/checkout</code></th><td>1</td><td>1</td><td>1</td>" in rage
 
 
-def test_alerts_latest_twenty_escaped(report) -> None:
+def test_alerts_in_business_words_latest_first_escaped(report) -> None:
     html, _ = report
     alerts = _section(html, "alerts")
     shown = re.findall(r"alert number (\d\d)", alerts)
-    assert shown == [f"{i:02d}" for i in range(ALERTS - 1, ALERTS - 21, -1)]
-    assert f"Latest 20 of {ALERTS} alerts" in alerts
-    counts = "<strong>25</strong> open alerts: <strong>13</strong> medium, <strong>12</strong> high."
-    assert counts in " ".join(alerts.split())
+    assert shown == [f"{i:02d}" for i in range(ALERTS - 1, ALERTS - 26, -1)]  # report.top_rows = 25
+    assert f"Latest 25 of {ALERTS} cases" in alerts and f"{ALERTS - 25} more not shown" in alerts
+    text = " ".join(alerts.split())
+    assert f"<strong>{ALERTS}</strong> alerts in" in text
+    # what happened to the customer and what to do; seven customers behind the 30 alerts
+    assert "7 customers struggled on a checkout or payment page" in text
+    assert "<strong>What to do:</strong> Reach out before they give up" in text
+    assert f"{ALERTS} alerts, {ALERTS // 2} urgent." in text
+    # the technical rule stays in the tooltip and the detail, never in a heading
+    assert not re.search(r"<h3>[^<]*rage_then_help", alerts)
+    assert 'title="Rule rage_then_help"' in alerts and "threshold 15" in alerts
     assert "<b>bold</b>" not in alerts and "&lt;b&gt;bold&lt;/b&gt;" in alerts
-    assert "rage then help" in alerts
 
 
 def test_journey_priorities_ranked(report) -> None:
@@ -287,7 +325,17 @@ def test_empty_database(tmp_path: Path) -> None:
     assert summary.contacts == 0 and summary.period_start is None
     assert not any(summary.sections.values())
     assert "<svg" not in html
-    for section in ("headline", "trends", "friction", "priorities", "alerts"):
+    for section in (
+        "summary",
+        "headline",
+        "trends",
+        "anomalies",
+        "friction",
+        "priorities",
+        "agents",
+        "alerts",
+        "lists",
+    ):
         assert "Not available yet" in _section(html, section), section
 
 
@@ -313,3 +361,163 @@ def test_wilson_matches_the_sql_macros(k: int, n: int) -> None:
     ).fetchone()
     assert wilson(k, n) == pytest.approx(expected, abs=1e-12)
     assert wilson(0, 0) is None
+
+
+# --- the period, its change, drivers and targets ------------------------------------------------------------------
+
+
+def _two_days(con: duckdb.DuckDBPyConnection, cwq_by_intent: dict[date, dict[str, int]]) -> None:
+    """100 chat contacts per intent and day, 60 contained, `cwq_by_intent[day][intent]` contained with quality."""
+    rows = []
+    for day, cwq in cwq_by_intent.items():
+        for intent, k in cwq.items():
+            rows.append(
+                {**_daily_row(day, "chat", intent, 100, 60, k, 80, 10, 30, 5, 500.0), "csat_mean": 4.0, "surveyed": 10}
+            )
+    insert(con, "metrics.daily_outcomes", rows)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Day 2 against day 1 (report.period_days 1): CwQ falls from 50% to 35%, all of it in billing."""
+    folder = tmp_path_factory.mktemp("compared")
+    db = folder / "cx.duckdb"
+    with duckdb.connect(str(db)) as con:
+        ensure_schema(con)
+        _two_days(con, {DAY_1: {"billing": 50, "refund": 50}, DAY_2: {"billing": 20, "refund": 50}})
+    parameters = load_config().merged(
+        {
+            "report": {"period_days": 1, "top_rows": 2},
+            "targets": {"cwq_rate": {"target": 0.30}, "fcr_rate": {"target": 0.9}, "repeat_rate": {"target": 0.2}},
+        }
+    )
+    return build_report(db, folder / "report.html", parameters=parameters).out.read_text(encoding="utf-8")
+
+
+def test_summary_names_the_movement_and_its_driver(compared: str) -> None:
+    summary = " ".join(_section(compared, "summary").split())
+    assert "Against 01 Oct – 01 Oct 2026" in summary
+    assert "Containment with quality fell from 50.0% to 35.0% (−15.0 pts)</strong>, worse." in summary
+    # billing's part: 20/200 - 50/200 = -15 pts, the whole change; the single channel is not named
+    assert "Most of it comes from billing (intent): its own containment with quality 50.0% → 20.0%" in summary
+    assert "(channel)" not in summary
+    assert "Containment fell" not in summary  # containment did not move
+
+
+def test_targets_have_a_status(compared: str) -> None:
+    summary = " ".join(_section(compared, "summary").split())
+    # CwQ 35.0% >= 30%, but its 95% interval (28.7%-41.9%) reaches the target: at risk
+    low, _ = _interval(70, 200)
+    assert float(low.removesuffix("%")) < 30
+    assert re.search(r"Containment with quality</a></th><td>at least 30.0%</td><td>35.0%</td>.*?at risk", summary)
+    assert re.search(r"First-contact resolution</a></th><td>at least 90.0%</td><td>80.0%</td>.*?missed", summary)
+    assert re.search(r"Repeat contact rate</a></th><td>at most 20.0%</td><td>10.0%</td>.*?met", summary)
+    headline = _section(compared, "headline")
+    tile = headline[headline.index('id="kpi-cwq"') :][:900]
+    assert "at risk" in tile and "−15.0 pts vs previous" in tile and 'class="change bad"' in tile
+
+
+def test_change_within_noise_is_not_a_movement(compared: str) -> None:
+    headline = _section(compared, "headline")
+    containment = headline[headline.index('id="kpi-containment"') :][:900]
+    assert "+0.0 pts vs previous · within noise" in containment
+
+
+def test_tiles_link_to_bounded_lists(report) -> None:
+    html, _ = report
+    headline = _section(html, "headline")
+    links = set(re.findall(r'href="#(list-[a-z-]+)"', headline))
+    assert links, "no tile opens a list"
+    lists = _section(html, "lists")
+    for link in links:
+        assert f'<div id="{link}">' in lists, link
+    # 5 resolving contacts, all listed, costliest first; escalated ones are the 3 chat contacts
+    everything = lists[lists.index('id="list-contacts-all"') :]
+    everything = everything[: everything.index("</details>")]
+    assert "All 5, costliest first." in everything
+    assert everything.index(">voice-1<") < everything.index(">voice-0<") < everything.index(">chat-2<")
+    escalated = lists[lists.index('id="list-contacts-escalated"') :]
+    assert "All 3, costliest first." in escalated[: escalated.index("</details>")]
+
+
+def test_lists_show_top_rows_and_count_the_rest(tmp_path: Path) -> None:
+    db = make_report_db(tmp_path / "cx.duckdb")
+    parameters = load_config().merged({"report": {"top_rows": 2}})
+    html = build_report(db, tmp_path / "report.html", parameters=parameters).out.read_text(encoding="utf-8")
+    everything = _section(html, "lists")
+    everything = everything[everything.index('id="list-contacts-all"') :]
+    everything = everything[: everything.index("</details>")]
+    assert "First 2 of 5, costliest first; 3 more not shown." in everything
+    assert everything.count("<tr>") == 1 + 2
+
+
+def test_csat_trend_has_surveyed_and_predicted(report) -> None:
+    html, _ = report
+    chart = html[html.index('id="chart-csat"') :]
+    chart = chart[: chart.index("</figure>")]
+    # predicted CSAT of the resolving contacts: day 1 = i in (0, 2) for chat and 0 for voice; day 2 = i 1
+    day_1 = np.mean([1.5, 3.5, 1.5])
+    assert f"<td>{day_1:.2f}</td>" in chart
+    assert "Surveyed CSAT" in chart and "Predicted CSAT" in chart
+
+
+def test_anomalies_in_words(report) -> None:
+    html, _ = report
+    anomalies = " ".join(_section(html, "anomalies").split())
+    assert "Containment with quality on chat fell to 20.0%, against a usual 35.0% (normal range 24.5% – 45.5%)." in (
+        anomalies
+    )
+    assert "−15.0 pts" in anomalies and "worse" in anomalies
+    assert "robust z -5.0" in anomalies  # the technical detail, in the tooltip
+
+
+def test_agents_minimum_sample_and_caution(report) -> None:
+    html, _ = report
+    agents = " ".join(_section(html, "agents").split())
+    assert "1 of 2 agents handled at least 20 conversations" in agents
+    assert "1 with fewer are left out" in agents
+    assert "agentBBBBB" not in agents and "Agent agentAAAAA" in agents
+    assert "Read agent sentiment with care." in agents
+    # agent A: 30 conversations, mean handle time 12000 s / 30 = 400 s; FCR (10 x 0.8 + 20 x 0.5) / 30 = 60%
+    row = agents[agents.index("Agent agentAAAAA") :]
+    assert "<td>30</td><td>7 min</td><td>60.0%</td>" in row
+    # only 10 conversations carry a sentiment lift: below agent_min_sentiment_conversations (20)
+    assert "too few" in row[: row.index("</tr>")]
+
+
+def test_report_period(tmp_path: Path) -> None:
+    period = report_period(date(2026, 10, 28), date(2026, 10, 1), 7)
+    assert (period.start, period.end) == (date(2026, 10, 22), date(2026, 10, 28))
+    assert (period.previous_start, period.previous_end) == (date(2026, 10, 15), date(2026, 10, 21))
+    short = report_period(date(2026, 10, 3), date(2026, 10, 1), 7)
+    assert short.start == date(2026, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("direction", "value", "change", "interval", "status"),
+    [
+        ("at_least", 0.35, 0.0, None, "met"),
+        ("at_least", 0.25, 0.0, None, "missed"),
+        ("at_least", 0.35, -0.06, None, "at risk"),  # the same fall again misses
+        ("at_least", 0.35, 0.06, (0.29, 0.41), "at risk"),  # the interval reaches the target
+        ("at_most", 0.10, 0.02, (0.08, 0.12), "met"),
+        ("at_most", 0.35, -0.1, None, "missed"),
+        ("at_least", None, None, None, "no data"),
+        ("at_least", 0.30, None, None, "met"),  # exactly on target, no earlier period
+    ],
+)
+def test_target_status(direction, value, change, interval, status) -> None:
+    target = Target(target=0.30, direction=direction)
+    assert target_status(target, value, change, interval)[0] == status
+
+
+def test_two_proportion_z() -> None:
+    assert two_proportion_z(50, 100, 50, 100) == 0
+    assert two_proportion_z(0, 0, 1, 10) is None
+    assert two_proportion_z(0, 10, 0, 10) is None
+    # 50% -> 35% on 200 each: z = -0.15 / sqrt(0.425 x 0.575 x 0.01) = -3.034
+    assert two_proportion_z(100, 200, 70, 200) == pytest.approx(-0.15 / math.sqrt(0.425 * 0.575 * 0.01))
+
+
+def test_every_target_names_a_metric() -> None:
+    assert set(TargetsParameters.model_fields) == set(METRIC)
