@@ -1156,7 +1156,7 @@ def _cost_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _csat_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
-    measures = (("Surveyed CSAT", "csat_mean"), ("Predicted CSAT, every contact", "predicted_csat_mean"))
+    measures = (("Surveyed CSAT", "csat_mean"), ("Predicted CSAT", "predicted_csat_mean"))
     points = [
         {"day": row["partition_date"].isoformat(), "measure": measure, "csat": float(row[column])}
         for row in daily

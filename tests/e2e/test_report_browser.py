@@ -134,8 +134,9 @@ class Browser:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, selector: str | None = None) -> bytes:
-        """A PNG of the whole page, or of the element matching `selector`, written to `path`."""
+    def screenshot(self, path: Path, selector: str | None = None, scale: float = 1.0) -> bytes:
+        """A PNG of the whole page, or of the element matching `selector`, written to `path` (`scale` < 1 shrinks
+        it)."""
         if selector:
             clip = self.evaluate(
                 f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
@@ -145,7 +146,7 @@ class Browser:
             clip = {"x": 0, "y": 0, "width": WIDTH, "height": self.evaluate("document.documentElement.scrollHeight")}
         data = self.call(
             "Page.captureScreenshot",
-            {"format": "png", "clip": {**clip, "scale": 1}, "captureBeyondViewport": True},
+            {"format": "png", "clip": {**clip, "scale": scale}, "captureBeyondViewport": True},
             session=True,
         )["data"]
         png = base64.b64decode(data)
@@ -270,6 +271,8 @@ def test_screenshots(browser: Browser, shots: Path) -> None:
     assert width == WIDTH and height > 3 * HEIGHT
     # A blank page filters to a handful of repeated bytes; text, tables and charts give ~all 256.
     assert len(set(rows)) > 64
+    overview = browser.screenshot(shots / "report-overview.png", scale=0.4)  # the whole page at a glance
+    assert png_rows(overview)[0] == round(0.4 * WIDTH)
     for key in SHOT_SECTIONS:
         if key == "lists":  # one list open, as a reader sees it after clicking a tile
             browser.evaluate("document.querySelector('#lists details').open = true")
@@ -277,5 +280,5 @@ def test_screenshots(browser: Browser, shots: Path) -> None:
         width, height, rows = png_rows(shot)
         assert height > 100 and len(set(rows)) > 32, key
     assert sorted(p.name for p in shots.glob("report-*.png")) == sorted(
-        ["report-full.png", *(f"report-{key}.png" for key in SHOT_SECTIONS)]
+        ["report-full.png", "report-overview.png", *(f"report-{key}.png" for key in SHOT_SECTIONS)]
     )
