@@ -46,6 +46,8 @@ REPORT_TABLES = (
     "metrics.journey_priorities",
     "metrics.outcome_anomalies",
     "metrics.agent_daily",
+    "metrics.failure_demand",
+    "metrics.defects",
     "signals.conversation_signals",
     "signals.session_friction",
     "signals.journeys",
@@ -795,6 +797,111 @@ def _priorities_block(ctx: Context) -> dict[str, Any] | None:
     )
 
 
+# Failure demand causes (metrics.failure_demand columns) in words.
+FAILURE_CAUSES = {
+    "chasing_open_journey": "Chasing an issue still open",
+    "pre_contact_error": "An error or crash just before",
+    "pre_contact_friction": "Struggled online just before",
+    "failure_intent": "A reason that exists only because something failed",
+}
+DEFECT_TYPES = {"error": "Error", "page": "Page", "intent": "Failure reason", "app_version": "App version"}
+DEFECT_TRENDS = {
+    "new": "new",
+    "rising": "rising",
+    "falling": "falling",
+    "steady": "steady",
+    "too_few": "too few to tell",
+    "no_baseline": "no history yet",
+}
+
+
+def _failure_demand_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("failure_demand")
+    overall = next((row for row in rows if row["dimension"] == "all"), None)
+    if overall is None or not overall["contacts"]:
+        return None
+    before = next((row for row in ctx.query("failure_demand", previous=True) if row["dimension"] == "all"), None)
+    n, k = int(overall["contacts"]), int(overall["failure_demand"])
+    change: dict[str, Any] = {"delta": None, "text": "no earlier period", "material": False, "z": None}
+    if before and before["contacts"]:
+        n0, k0 = int(before["contacts"]), int(before["failure_demand"])
+        delta, z = k / n - k0 / n0, two_proportion_z(k0, n0, k, n)
+        material = abs(100 * delta) >= ctx.parameters.report.min_change_points and z is not None and abs(z) >= Z_95
+        change = {
+            "delta": delta,
+            "text": f"{100 * delta:+.1f} pts".replace("-", "−"),
+            "material": material,
+            "better": delta < 0,
+            "z": z,
+            "previous": _pct(k0 / n0),
+        }
+
+    def segment(row: dict[str, Any]) -> dict[str, Any]:
+        causes = {c: int(row[c]) for c in FAILURE_CAUSES}
+        main = max(causes, key=lambda c: (causes[c], c)) if any(causes.values()) else None
+        return {
+            "segment": row["segment"],
+            "contacts": _count(row["contacts"]),
+            "failure_demand": _count(row["failure_demand"]),
+            "share": _rate(int(row["failure_demand"]), int(row["contacts"])),
+            "main_cause": FAILURE_CAUSES[main] if main else "–",
+        }
+
+    top = ctx.parameters.report.top_rows
+    intents = [row for row in rows if row["dimension"] == "intent" and row["failure_demand"]]
+    return {
+        "listed": _contact_lists(ctx)["sizes"].get("failure_demand", 0),
+        "share": _rate(k, n),
+        "contacts": _count(n),
+        "change": change,
+        "causes": [
+            {"label": label, "count": _count(overall[c]), "share": _pct(overall[c] / k if k else None)}
+            for c, label in FAILURE_CAUSES.items()
+        ],
+        "channels": [segment(row) for row in rows if row["dimension"] == "channel"],
+        "intents": [segment(row) for row in intents[:top]],
+        "more_intents": max(0, len(intents) - top),
+    }
+
+
+def _defects_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("defects")
+    if not rows:
+        return None
+    before = {(r["defect_type"], r["defect"]): r for r in ctx.query("defects", previous=True)}
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        old = before.get((row["defect_type"], row["defect"]))
+        previous = int(old["contacts_preceded"]) if old else 0
+        version = row["top_app_version"]
+        return {
+            "type": DEFECT_TYPES.get(row["defect_type"], row["defect_type"]),
+            "defect": row["defect"],
+            "contacts": _count(row["contacts_preceded"]),
+            "previous": _count(previous),
+            "per_1000": "–"
+            if row["contacts_per_1000_sessions"] is None
+            else f"{row['contacts_per_1000_sessions']:.1f}",
+            "sessions": _count(row["sessions_touched"]),
+            "trend": DEFECT_TRENDS.get(row["trend"], row["trend"]),
+            "worse": row["trend"] in ("new", "rising"),
+            "version": f"{version} ({row['top_app_version_share']:.0%})" if version else "–",
+        }
+
+    top = ctx.parameters.report.top_rows
+    defects = [row for row in rows if row["defect_type"] != "app_version"]
+    versions = sorted(
+        (row for row in rows if row["defect_type"] == "app_version"),
+        key=lambda r: -(r["contacts_per_1000_sessions"] or 0),
+    )
+    return {
+        "defects": [view(row) for row in defects[:top]],
+        "more": max(0, len(defects) - top),
+        "total": len(defects),
+        "versions": [view(row) for row in versions[:top]],
+    }
+
+
 BLOCKS = (
     Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet."),
     Block("headline", "Headline metrics", "metrics.daily_outcomes", _headline_block,
@@ -803,6 +910,9 @@ BLOCKS = (
     Block("trends", "Trends", "metrics.daily_outcomes", _trends_block, "No daily outcomes yet."),
     Block("anomalies", "Anomalies", "metrics.outcome_anomalies", _anomalies_block,
           "No day has been judged against its recent range yet."),
+    Block("failure_demand", "Failure demand", "metrics.failure_demand", _failure_demand_block,
+          "Failure demand has not been computed yet."),
+    Block("defects", "Defects", "metrics.defects", _defects_block, "No defect has preceded a contact yet."),
     Block("friction", "Friction hot spots", "signals.session_friction", _friction_block,
           "No web or app sessions have been measured yet."),
     Block("priorities", "Journey priorities", "metrics.journey_priorities", _priorities_block,

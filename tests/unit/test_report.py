@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from cx_signals.config import Target, TargetsParameters, load_config
@@ -162,6 +163,8 @@ def make_report_db(path: Path) -> Path:
         insert(con, "signals.friction_alerts", _alerts())
         insert(con, "metrics.agent_daily", _agents())
         insert(con, "metrics.outcome_anomalies", [_anomaly()])
+        insert_by_name(con, "metrics.failure_demand", _failure_demand())
+        insert_by_name(con, "metrics.defects", _defects())
         # Two days of priorities: the report shows the latest day's ranking only.
         con.executemany(
             "INSERT INTO metrics.journey_priorities (partition_date, intent, rank, repeat_rate, score) "
@@ -377,6 +380,53 @@ def _two_days(con: duckdb.DuckDBPyConnection, cwq_by_intent: dict[date, dict[str
     insert(con, "metrics.daily_outcomes", rows)
 
 
+def insert_by_name(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    """Insert rows into `table` by column name, creating it from the rows if no contract has (a table another stage
+    is still adding)."""
+    frame = pd.DataFrame(rows)  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM frame LIMIT 0")
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
+
+
+def _failure_demand() -> list[dict]:
+    """Day 1: 20 of 200 contacts failure demand; day 2: 60 of 200, 40 of them billing contacts chasing an open issue."""
+    rows = []
+    for day, billing, refund in ((DAY_1, (10, 0, 10), (10, 0, 10)), (DAY_2, (50, 40, 10), (10, 0, 10))):
+        # (failure demand, chasing, friction) per intent
+        for channel, intent, parts in (
+            ("all", "billing", billing),
+            ("all", "refund", refund),
+            ("chat", "all", tuple(a + b for a, b in zip(billing, refund, strict=True))),
+            ("all", "all", tuple(a + b for a, b in zip(billing, refund, strict=True))),
+        ):
+            contacts = 200 if intent == "all" else 100
+            failure, chasing, friction = parts
+            rows.append(
+                {"partition_date": day, "channel": channel, "intent": intent, "contacts": contacts,
+                 "failure_demand": failure, "chasing_open_journey": chasing, "pre_contact_error": 0,
+                 "pre_contact_friction": friction, "failure_intent": 0}
+            )  # fmt: skip
+    return rows
+
+
+def _defects() -> list[dict]:
+    common = {"baseline_days": 7}
+    return [
+        {**common, "partition_date": DAY_1, "defect_type": "error", "defect": "PaymentSheetTimeout",
+         "contacts_preceded": 2, "sessions_touched": 400, "trend": "steady", "top_app_version": "5.3.0",
+         "top_app_version_share": 1.0},
+        {**common, "partition_date": DAY_2, "defect_type": "error", "defect": "PaymentSheetTimeout",
+         "contacts_preceded": 30, "sessions_touched": 600, "trend": "rising", "top_app_version": "5.4.0",
+         "top_app_version_share": 0.9},
+        {**common, "partition_date": DAY_2, "defect_type": "page", "defect": "/checkout", "contacts_preceded": 5,
+         "sessions_touched": 1000, "trend": "steady", "top_app_version": None, "top_app_version_share": None},
+        {**common, "partition_date": DAY_2, "defect_type": "app_version", "defect": "5.4.0", "contacts_preceded": 40,
+         "sessions_touched": 500, "trend": "new", "top_app_version": None, "top_app_version_share": None},
+        {**common, "partition_date": DAY_2, "defect_type": "app_version", "defect": "5.3.0", "contacts_preceded": 10,
+         "sessions_touched": 1000, "trend": "falling", "top_app_version": None, "top_app_version_share": None},
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Day 2 against day 1 (report.period_days 1): CwQ falls from 50% to 35%, all of it in billing."""
@@ -385,6 +435,8 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> str:
     with duckdb.connect(str(db)) as con:
         ensure_schema(con)
         _two_days(con, {DAY_1: {"billing": 50, "refund": 50}, DAY_2: {"billing": 20, "refund": 50}})
+        insert_by_name(con, "metrics.failure_demand", _failure_demand())
+        insert_by_name(con, "metrics.defects", _defects())
     parameters = load_config().merged(
         {
             "report": {"period_days": 1, "top_rows": 2},
@@ -521,3 +573,25 @@ def test_two_proportion_z() -> None:
 
 def test_every_target_names_a_metric() -> None:
     assert set(TargetsParameters.model_fields) == set(METRIC)
+
+
+def test_failure_demand_share_change_and_causes(compared: str) -> None:
+    section = " ".join(_section(compared, "failure_demand").split())
+    low, high = _interval(60, 200)
+    assert f'30.0%</span> <span class="ci">60 of 200 contacts · 95% interval {low} – {high}' in section
+    # 10% -> 30% on 200 contacts each: a movement, for the worse
+    assert 'class="change bad"' in section and "+20.0 pts vs previous" in section
+    assert 'Chasing an issue still open</dt><dd><span class="value">40</span><span class="ci">66.7% of' in section
+    billing = section[section.index(">billing</th>") :]
+    assert "<td>100</td><td>50</td><td>50.0%" in billing and "Chasing an issue still open" in billing[:400]
+
+
+def test_defects_latest_trend_and_releases(compared: str) -> None:
+    section = " ".join(_section(compared, "defects").split())
+    row = section[section.index("<code>PaymentSheetTimeout</code>") :]
+    # day 2 only (report.period_days 1): 30 contacts after it, 2 the day before, 50 per 1,000 of 600 sessions
+    assert row.startswith("<code>PaymentSheetTimeout</code></td><td>30</td><td>2</td><td>50.0")
+    assert "rising" in row[:400] and "5.4.0 (90%)" in row[:500]
+    versions = section[section.index('id="versions-table"') :]
+    assert versions.index("<code>5.4.0</code>") < versions.index("<code>5.3.0</code>")  # 80 vs 10 per 1,000
+    assert "<td>80.0</td>" in versions
