@@ -48,6 +48,9 @@ REPORT_TABLES = (
     "metrics.agent_daily",
     "metrics.failure_demand",
     "metrics.defects",
+    "metrics.csat_population",
+    "metrics.csat_calibration",
+    "metrics.model_fairness",
     "signals.conversation_signals",
     "signals.session_friction",
     "signals.journeys",
@@ -902,6 +905,179 @@ def _defects_block(ctx: Context) -> dict[str, Any] | None:
     }
 
 
+MODELS = {
+    "csat": "Predicted CSAT",
+    "repeat_risk": "Repeat-contact risk",
+    "intent_triage": "Intent triage (the reason for contact)",
+}
+ERROR_MEASURES = {
+    "mae": ("Mean error, CSAT points", "{:.2f}"),
+    "brier": ("Brier score (0 = perfect)", "{:.3f}"),
+    "error_rate": ("Share of wrong intents", "{:.1%}"),
+}
+
+
+def _csat_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("csat_population")
+    days = [row for row in rows if row["period"] == "day"]
+    window = next((row for row in reversed(rows) if row["period"] == "window"), None)
+    if window is None and not days:
+        return None
+    headline = None
+    if window is not None:
+        bias = window["ipw_minus_naive"]
+        headline = {
+            "estimated": bool(window["estimated"]),
+            "ipw": "–" if window["ipw_mean"] is None else f"{window['ipw_mean']:.2f}",
+            "low": "–" if window["ipw_low"] is None else f"{window['ipw_low']:.2f}",
+            "high": "–" if window["ipw_high"] is None else f"{window['ipw_high']:.2f}",
+            "naive": "–" if window["naive_mean"] is None else f"{window['naive_mean']:.2f}",
+            "predicted": "–" if window["predicted_mean"] is None else f"{window['predicted_mean']:.2f}",
+            "surveyed": _count(window["surveyed"]),
+            "contacts": _count(window["contacts"]),
+            "response_rate": _pct(window["response_rate"]),
+            "from": window["window_start"].strftime("%d %b"),
+            "to": window["partition_date"].strftime("%d %b %Y"),
+            "bias": None if bias is None else f"{abs(bias):.2f}",
+            "happier": bias is not None and bias < 0,
+            "detail": (
+                f"metrics.csat_population window row: effective sample size {window['effective_sample_size'] or 0:,.0f}"
+                + (
+                    f", response propensity AUC {window['propensity_auc']:.2f}"
+                    if window["propensity_auc"] is not None
+                    else ""
+                )
+            ),
+        }
+    calibration = None
+    if ctx.has_rows("metrics.csat_calibration"):
+        deciles = ctx.query("csat_calibration")
+        if deciles:
+            calibration = {
+                "day": deciles[0]["partition_date"].strftime("%d %b %Y"),
+                "from": deciles[0]["window_start"].strftime("%d %b"),
+                "version": str(deciles[0]["model_version"])[:12],
+                "rows": [
+                    [
+                        str(row["decile"]),
+                        f"{row['predicted_min']:.2f} – {row['predicted_max']:.2f}",
+                        _count(row["surveyed"]),
+                        f"{row['mean_predicted']:.2f}",
+                        f"{row['mean_observed']:.2f} ({row['observed_low']:.2f} – {row['observed_high']:.2f})",
+                        f"{row['gap']:+.2f}".replace("-", "−"),
+                    ]
+                    for row in deciles
+                ],
+            }
+    chart = _population_chart(days) if any(row["ipw_mean"] is not None for row in days) else None
+    return {"headline": headline, "chart": chart, "calibration": calibration}
+
+
+def _population_chart(days: list[dict[str, Any]]) -> dict[str, Any]:
+    measures = (
+        ("Population CSAT (weighted)", "ipw_mean"),
+        ("Surveyed mean", "naive_mean"),
+        ("Predicted, every contact", "predicted_mean"),
+    )
+    points = [
+        {
+            "day": row["partition_date"].isoformat(),
+            "measure": measure,
+            "csat": float(row[column]),
+            "low": row["ipw_low"] if column == "ipw_mean" else None,
+            "high": row["ipw_high"] if column == "ipw_mean" else None,
+        }
+        for row in days
+        for measure, column in measures
+        if row[column] is not None
+    ]
+    order = [measure for measure, _ in measures]
+    colours = alt.Scale(domain=order, range=[PALETTE[0], PALETTE[3], PALETTE[4]])
+    base = alt.Chart(pd.DataFrame(points)).encode(x=_day_axis())
+    chart = alt.layer(
+        base.transform_filter(alt.datum.low != None)  # noqa: E711 - a Vega-Lite expression, not Python
+        .mark_area(opacity=0.18)
+        .encode(y=alt.Y("low:Q"), y2="high:Q", fill=alt.Fill("measure:N", scale=colours, legend=None)),
+        base.mark_line(point=True, strokeWidth=2).encode(
+            y=alt.Y("csat:Q", title="CSAT (1–5)", scale=alt.Scale(zero=False)),
+            color=alt.Color("measure:N", title=None, scale=colours),
+            strokeDash=alt.StrokeDash(
+                "measure:N", title=None, scale=alt.Scale(domain=order, range=[[1, 0], [5, 3], [2, 2]])
+            ),
+        ),
+    )
+    return {
+        "id": "chart-population",
+        "title": "CSAT of every customer, per day",
+        "caption": "Weighted: the surveyed answers re-weighted for who tends to answer (band: 95% interval). "
+        "Surveyed: the plain mean of the answers. Predicted: the model's score for every contact.",
+        "svg": _svg(_configure(chart, "Daily population CSAT with its interval, surveyed mean and predicted mean")),
+        "headers": ["Day", "Contacts", "Surveyed", "Weighted", "95% interval", "Surveyed mean", "Predicted"],
+        "text": [True, False, False, False, False, False, False],
+        "rows": [
+            [
+                row["partition_date"].isoformat(),
+                _count(row["contacts"]),
+                _count(row["surveyed"]),
+                "–" if row["ipw_mean"] is None else f"{row['ipw_mean']:.2f}",
+                "–" if row["ipw_low"] is None else f"{row['ipw_low']:.2f}–{row['ipw_high']:.2f}",
+                "–" if row["naive_mean"] is None else f"{row['naive_mean']:.2f}",
+                "–" if row["predicted_mean"] is None else f"{row['predicted_mean']:.2f}",
+            ]
+            for row in days
+        ],
+    }
+
+
+def _fairness_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("model_fairness")
+    if not rows:
+        return None
+    models: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        measure, shape = ERROR_MEASURES.get(row["error_measure"], (row["error_measure"], "{:.3f}"))
+
+        def show(value: float | None, shape: str = shape) -> str:
+            return "–" if value is None else shape.format(value)
+
+        model = models.setdefault(
+            row["model"],
+            {
+                "name": MODELS.get(row["model"], row["model"]),
+                "measure": measure,
+                "overall": show(row["overall_error"]),
+                "labelled": 0,
+                "version": str(row["model_version"])[:12],
+                "day": row["partition_date"].strftime("%d %b %Y"),
+                "from": row["window_start"].strftime("%d %b"),
+                "flagged": [],
+                "segments": [],
+                "too_small": 0,
+            },
+        )
+        if row["segment_type"] == "all":
+            model["labelled"] = _count(row["labelled"])
+            continue
+        if not row["judged"]:
+            model["too_small"] += 1
+            continue
+        segment = {
+            "segment": f"{row['segment_type']} {row['segment']}",
+            "labelled": _count(row["labelled"]),
+            "error": show(row["error"]),
+            "ratio": "–" if row["error_ratio"] is None else f"{row['error_ratio']:.2f}×",
+            "gap": "–" if row["calibration_gap"] is None else f"{row['calibration_gap']:+.2f}".replace("-", "−"),
+            "flagged": bool(row["disparity_flag"]),
+        }
+        model["segments"].append(segment)
+        if segment["flagged"]:
+            model["flagged"].append(segment)
+    return {
+        "models": list(models.values()),
+        "flagged": sum(len(m["flagged"]) for m in models.values()),
+    }
+
+
 BLOCKS = (
     Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet."),
     Block("headline", "Headline metrics", "metrics.daily_outcomes", _headline_block,
@@ -917,6 +1093,9 @@ BLOCKS = (
           "No web or app sessions have been measured yet."),
     Block("priorities", "Journey priorities", "metrics.journey_priorities", _priorities_block,
           "Journey priorities have not been computed yet."),
+    Block("csat", "CSAT", "metrics.csat_population", _csat_block, "Population CSAT has not been computed yet."),
+    Block("fairness", "Model fairness", "metrics.model_fairness", _fairness_block,
+          "No model has been judged by segment yet."),
     Block("agents", "Agents", "metrics.agent_daily", _agents_block, "No agent has handled a conversation yet."),
     Block("alerts", "Alerts to act on", "signals.friction_alerts", _alerts_block, "No alerts have been computed yet."),
     Block("lists", "Behind the figures", "metrics.contact_outcomes", _lists_block, "No contacts to list yet."),

@@ -165,6 +165,9 @@ def make_report_db(path: Path) -> Path:
         insert(con, "metrics.outcome_anomalies", [_anomaly()])
         insert_by_name(con, "metrics.failure_demand", _failure_demand())
         insert_by_name(con, "metrics.defects", _defects())
+        insert_by_name(con, "metrics.csat_population", _population())
+        insert_by_name(con, "metrics.csat_calibration", _calibration())
+        insert_by_name(con, "metrics.model_fairness", _fairness())
         # Two days of priorities: the report shows the latest day's ranking only.
         con.executemany(
             "INSERT INTO metrics.journey_priorities (partition_date, intent, rank, repeat_rate, score) "
@@ -427,6 +430,44 @@ def _defects() -> list[dict]:
     ]  # fmt: skip
 
 
+def _population() -> list[dict]:
+    rows = []
+    for day, ipw in ((DAY_1, 3.6), (DAY_2, 3.4)):
+        for period in ("day", "window"):
+            rows.append(
+                {"partition_date": day, "period": period, "window_start": DAY_1, "contacts": 500, "surveyed": 100,
+                 "response_rate": 0.2, "naive_mean": 3.9, "estimated": True, "ipw_mean": ipw, "ipw_low": ipw - 0.2,
+                 "ipw_high": ipw + 0.2, "ipw_minus_naive": ipw - 3.9, "effective_sample_size": 80.0,
+                 "propensity_auc": 0.66, "predicted_mean": 3.5, "predicted_contacts": 500}
+            )  # fmt: skip
+    return rows
+
+
+def _calibration() -> list[dict]:
+    return [
+        {"partition_date": DAY_2, "window_start": DAY_1, "model_version": "v1", "decile": d, "surveyed": 10,
+         "predicted_min": 1 + 0.4 * (d - 1), "predicted_max": 1 + 0.4 * d, "mean_predicted": 1.2 + 0.4 * (d - 1),
+         "mean_observed": 1.0 + 0.4 * (d - 1), "observed_low": 0.8 + 0.4 * (d - 1),
+         "observed_high": 1.2 + 0.4 * (d - 1), "gap": 0.2}
+        for d in range(1, 11)
+    ]  # fmt: skip
+
+
+def _fairness() -> list[dict]:
+    common = {"partition_date": DAY_2, "window_start": DAY_1, "model": "csat", "model_version": "v1",
+              "error_measure": "mae", "overall_error": 0.5}  # fmt: skip
+    return [
+        {**common, "segment_type": "all", "segment": "all", "labelled": 300, "error": 0.5, "error_ratio": 1.0,
+         "calibration_gap": 0.0, "judged": True, "disparity_flag": False},
+        {**common, "segment_type": "channel", "segment": "voice", "labelled": 100, "error": 0.8, "error_ratio": 1.6,
+         "calibration_gap": 0.3, "judged": True, "disparity_flag": True},
+        {**common, "segment_type": "channel", "segment": "chat", "labelled": 190, "error": 0.4, "error_ratio": 0.8,
+         "calibration_gap": -0.1, "judged": True, "disparity_flag": False},
+        {**common, "segment_type": "channel", "segment": "social", "labelled": 10, "error": 1.5, "error_ratio": 3.0,
+         "calibration_gap": 0.9, "judged": False, "disparity_flag": False},
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Day 2 against day 1 (report.period_days 1): CwQ falls from 50% to 35%, all of it in billing."""
@@ -595,3 +636,25 @@ def test_defects_latest_trend_and_releases(compared: str) -> None:
     versions = section[section.index('id="versions-table"') :]
     assert versions.index("<code>5.4.0</code>") < versions.index("<code>5.3.0</code>")  # 80 vs 10 per 1,000
     assert "<td>80.0</td>" in versions
+
+
+def test_population_csat_corrects_for_who_answers(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "csat").split())
+    # the last window row (day 2): weighted 3.40 (3.20 - 3.60) against a surveyed mean of 3.90
+    assert '<span class="value">3.40</span> <span class="ci">95% interval 3.20 – 3.60' in section
+    assert (
+        "The customers who answered were happier than the rest: the plain survey mean is off by 0.50 points" in section
+    )
+    assert 'id="chart-population"' in section and "<svg" in section
+    calibration = section[section.index('id="calibration-table"') :]
+    assert calibration.count("<tr>") == 1 + 10 and "+0.20" in calibration
+
+
+def test_fairness_flags_the_segment_served_worse(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "fairness").split())
+    assert "<strong>1</strong> segment is served markedly worse." in section
+    assert "<strong>Channel voice:</strong> error 0.80, 1.60× the overall error, on 100 contacts." in section
+    assert "Mean error, CSAT points 0.50 overall on 300 labelled contacts" in section
+    assert "1 segment too small to judge" in section and "channel social" not in section
