@@ -51,6 +51,10 @@ REPORT_TABLES = (
     "metrics.csat_population",
     "metrics.csat_calibration",
     "metrics.model_fairness",
+    "metrics.time_to_value",
+    "metrics.qa_scores",
+    "metrics.intervention_effects",
+    "signals.emerging_topics",
     "signals.conversation_signals",
     "signals.session_friction",
     "signals.journeys",
@@ -1078,6 +1082,162 @@ def _fairness_block(ctx: Context) -> dict[str, Any] | None:
     }
 
 
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} days"
+
+
+def _time_to_value_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("time_to_value")
+    if not rows:
+        return None
+    ttv = ctx.parameters.get("time_to_value")
+    within = ttv.reached_within_days if ttv is not None else None
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "segment": row["segment"],
+            "customers": _count(row["customers"]),
+            "reached": _count(row["reached_value"]),
+            "open": _count(row["open_customers"]),
+            "median": _days(row["median_days_to_value"]),
+            "p90": _days(row["p90_days_to_value"]),
+            "within": _rate(int(row["reached_within_n_days"]), int(row["observed_n_days"])),
+            "observed": _count(row["observed_n_days"]),
+        }
+
+    top = ctx.parameters.report.top_rows
+    journeys = sorted((r for r in rows if r["dimension"] == "journey"), key=lambda r: -r["customers"])
+    return {
+        "day": rows[0]["partition_date"].strftime("%d %b %Y"),
+        "within_days": within,
+        "cohorts": [view(r) for r in rows if r["dimension"] == "cohort"],
+        "channels": [view(r) for r in rows if r["dimension"] == "channel"],
+        "journeys": [view(r) for r in journeys[:top]],
+        "more_journeys": max(0, len(journeys) - top),
+    }
+
+
+def _topics_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("emerging_topics")
+    if not rows:
+        return None
+    return {
+        "day": rows[0]["partition_date"].strftime("%d %b %Y"),
+        "total": int(rows[0]["topics"]),
+        "new": sum(1 for r in rows if r["is_new"]),
+        "candidates": _count(rows[0]["candidates"]),
+        "topics": [
+            {
+                "label": row["label"],
+                "size": _count(row["size"]),
+                "previous": _count(row["size_previous_week"]),
+                "growth": "new" if row["growth"] is None else f"{row['growth']:+.0%}".replace("-", "−"),
+                "rising": row["growth"] is None or row["growth"] > 0,
+                "first_seen": row["first_seen"].strftime("%d %b"),
+                "is_new": bool(row["is_new"]),
+                "id": row["topic_id"],
+            }
+            for row in rows
+        ],
+    }
+
+
+def _qa_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("qa_scores")
+    minimum = ctx.parameters.report.agent_min_conversations
+    top = ctx.parameters.report.top_rows
+    cards: dict[str, dict[str, Any]] = {}
+
+    def view(row: dict[str, Any], name: str) -> dict[str, Any]:
+        applicable = int(row["questions_applicable"])
+        return {
+            "name": name,
+            "scored": _count(row["scored_conversations"]),
+            "score": _pct(row["score_mean"]),
+            "lowest": _pct(row["score_min"]),
+            "met": _pct(int(row["questions_met"]) / applicable if applicable else None),
+        }
+
+    for row in rows:
+        if row["agent_key"] is None:
+            cards[row["scorecard"]] = {
+                "scorecard": row["scorecard"],
+                "team": view(row, "All agents"),
+                "versions": row["rules_versions"],
+                "agents": [],
+                "agents_total": 0,
+                "below_minimum": 0,
+            }
+            continue
+        card = cards[row["scorecard"]]
+        card["agents_total"] += 1
+        if row["scored_conversations"] < minimum:
+            card["below_minimum"] += 1
+        elif len(card["agents"]) < top:
+            card["agents"].append(view(row, f"Agent {row['agent_key'][:10]}"))
+    if not cards:
+        return None
+    for card in cards.values():
+        card["rest"] = card["agents_total"] - card["below_minimum"] - len(card["agents"])
+    return {"scorecards": list(cards.values()), "min_conversations": minimum}
+
+
+def _difference(value: float | None, low: float | None, high: float | None, shape: str) -> dict[str, Any]:
+    """A difference acted - held out with its 95% interval, and whether the interval excludes 0."""
+    if value is None:
+        return {"text": "–", "range": "", "decisive": False, "lower": False}
+    clear = low is not None and high is not None and (high < 0 or low > 0)
+    text = shape.format(value).replace("-", "−")
+    span = (
+        f"{shape.format(low)} to {shape.format(high)}".replace("-", "−") if low is not None and high is not None else ""
+    )
+    return {"text": text, "range": span, "decisive": clear, "lower": value < 0}
+
+
+def _interventions_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("intervention_effects")
+    if not rows:
+        return None
+    effects = []
+    for row in rows:
+        happened = ALERT_WORDING.get(row["rule"], (row["rule"].replace("_", " "),))[0]
+        points = {
+            key: None if row[f"repeat_rate_difference{key}"] is None else 100 * row[f"repeat_rate_difference{key}"]
+            for key in ("", "_low", "_high")
+        }
+        effects.append(
+            {
+                "rule": row["rule"],
+                "who": "Customers of every alert" if row["rule"] == "all" else f"Customers who {happened}",
+                "repeat": _difference(points[""], points["_low"], points["_high"], "{:+.1f} pts"),
+                "alerted": _count(row["alerted_journeys"]),
+                "acted": _count(row["acted_journeys"]),
+                "held_out": _count(row["held_out_journeys"]),
+                "leaks": int(row["held_out_with_action"]),
+                "acted_repeat": _pct(row["acted_repeat_rate"]),
+                "held_repeat": _pct(row["held_out_repeat_rate"]),
+                "hours": _difference(
+                    row["hours_to_resolve_difference"],
+                    row["hours_to_resolve_difference_low"],
+                    row["hours_to_resolve_difference_high"],
+                    "{:+.1f} h",
+                ),
+                "cost": _difference(
+                    row["cost_to_resolve_difference"],
+                    row["cost_to_resolve_difference_low"],
+                    row["cost_to_resolve_difference_high"],
+                    "{:+,.2f}",
+                ),
+            }
+        )
+    first = rows[0]
+    return {
+        "day": first["partition_date"].strftime("%d %b %Y"),
+        "from": first["window_start"].strftime("%d %b"),
+        "effects": effects,
+    }
+
+
 BLOCKS = (
     Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet."),
     Block("headline", "Headline metrics", "metrics.daily_outcomes", _headline_block,
@@ -1089,6 +1249,10 @@ BLOCKS = (
     Block("failure_demand", "Failure demand", "metrics.failure_demand", _failure_demand_block,
           "Failure demand has not been computed yet."),
     Block("defects", "Defects", "metrics.defects", _defects_block, "No defect has preceded a contact yet."),
+    Block("time_to_value", "Time to value", "metrics.time_to_value", _time_to_value_block,
+          "Time to value has not been computed yet."),
+    Block("topics", "Emerging topics", "signals.emerging_topics", _topics_block,
+          "No emerging topic has been found yet."),
     Block("friction", "Friction hot spots", "signals.session_friction", _friction_block,
           "No web or app sessions have been measured yet."),
     Block("priorities", "Journey priorities", "metrics.journey_priorities", _priorities_block,
@@ -1097,7 +1261,10 @@ BLOCKS = (
     Block("fairness", "Model fairness", "metrics.model_fairness", _fairness_block,
           "No model has been judged by segment yet."),
     Block("agents", "Agents", "metrics.agent_daily", _agents_block, "No agent has handled a conversation yet."),
+    Block("qa", "Quality scorecards", "metrics.qa_scores", _qa_block, "No conversation has been scored yet."),
     Block("alerts", "Alerts to act on", "signals.friction_alerts", _alerts_block, "No alerts have been computed yet."),
+    Block("interventions", "Did acting help?", "metrics.intervention_effects", _interventions_block,
+          "No alert has been acted on and compared with its hold-out yet."),
     Block("lists", "Behind the figures", "metrics.contact_outcomes", _lists_block, "No contacts to list yet."),
 )  # fmt: skip
 

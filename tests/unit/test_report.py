@@ -168,6 +168,10 @@ def make_report_db(path: Path) -> Path:
         insert_by_name(con, "metrics.csat_population", _population())
         insert_by_name(con, "metrics.csat_calibration", _calibration())
         insert_by_name(con, "metrics.model_fairness", _fairness())
+        insert_by_name(con, "metrics.time_to_value", _time_to_value())
+        insert_by_name(con, "signals.emerging_topics", _topics())
+        insert_by_name(con, "metrics.qa_scores", _qa())
+        insert_by_name(con, "metrics.intervention_effects", _interventions())
         # Two days of priorities: the report shows the latest day's ranking only.
         con.executemany(
             "INSERT INTO metrics.journey_priorities (partition_date, intent, rank, repeat_rate, score) "
@@ -468,6 +472,59 @@ def _fairness() -> list[dict]:
     ]  # fmt: skip
 
 
+def _time_to_value() -> list[dict]:
+    week = date(2026, 9, 28)
+    common = {"partition_date": DAY_2, "cohort_week": week, "median_days_to_value": None, "p90_days_to_value": None}
+    return [
+        # the day before is not the latest day: left out
+        {**common, "partition_date": DAY_1, "journey": "all", "channel": "all", "customers": 1, "reached_value": 1,
+         "open_customers": 0, "observed_n_days": 1, "reached_within_n_days": 1},
+        {**common, "journey": "all", "channel": "all", "customers": 100, "reached_value": 60, "open_customers": 40,
+         "median_days_to_value": 2.5, "p90_days_to_value": 9.0, "observed_n_days": 50, "reached_within_n_days": 30},
+        {**common, "journey": "billing", "channel": "all", "customers": 70, "reached_value": 50, "open_customers": 20,
+         "observed_n_days": 40, "reached_within_n_days": 28},
+        {**common, "journey": "all", "channel": "digital", "customers": 100, "reached_value": 60,
+         "open_customers": 40, "observed_n_days": 50, "reached_within_n_days": 30},
+        {**common, "journey": "billing", "channel": "digital", "customers": 70, "reached_value": 50,
+         "open_customers": 20, "observed_n_days": 40, "reached_within_n_days": 28},
+    ]  # fmt: skip
+
+
+def _topics() -> list[dict]:
+    common = {"partition_date": DAY_2, "first_seen": DAY_1, "candidates": 80}
+    return [
+        {**common, "topic_id": "t1", "label": "parcel / locker / code", "size": 12, "size_previous_week": 4,
+         "growth": 2.0, "is_new": False},
+        {**common, "topic_id": "t2", "label": "voucher / expired / refund", "size": 5, "size_previous_week": 0,
+         "growth": None, "is_new": True, "first_seen": DAY_2},
+    ]  # fmt: skip
+
+
+def _qa() -> list[dict]:
+    common = {"partition_date": DAY_2, "scorecard": "service", "rules_version": "1", "rules_hash": "h"}
+    return [
+        {**common, "agent_key": "agentAAAAAAAAAAAA", "conversations": 30, "scored_conversations": 30,
+         "score_mean": 0.8, "score_min": 0.5, "questions_applicable": 100, "questions_met": 80},
+        {**common, "agent_key": "agentBBBBBBBBBBBB", "conversations": 5, "scored_conversations": 5,
+         "score_mean": 0.2, "score_min": 0.1, "questions_applicable": 20, "questions_met": 4},
+    ]  # fmt: skip
+
+
+def _interventions() -> list[dict]:
+    common = {"partition_date": DAY_2, "window_start": DAY_1, "held_out_with_action": 0}
+    return [
+        {**common, "rule": "all", "alerted_journeys": 200, "acted_journeys": 150, "held_out_journeys": 40,
+         "acted_repeat_rate": 0.2, "held_out_repeat_rate": 0.4, "repeat_rate_difference": -0.2,
+         "repeat_rate_difference_low": -0.35, "repeat_rate_difference_high": -0.05,
+         "hours_to_resolve_difference": -3.0, "hours_to_resolve_difference_low": -8.0,
+         "hours_to_resolve_difference_high": 2.0, "cost_to_resolve_difference": None,
+         "cost_to_resolve_difference_low": None, "cost_to_resolve_difference_high": None},
+        {**common, "rule": "repeat_contact_open_journey", "alerted_journeys": 120, "acted_journeys": 90,
+         "held_out_journeys": 25, "held_out_with_action": 2, "acted_repeat_rate": 0.3, "held_out_repeat_rate": 0.32,
+         "repeat_rate_difference": -0.02, "repeat_rate_difference_low": -0.2, "repeat_rate_difference_high": 0.16},
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Day 2 against day 1 (report.period_days 1): CwQ falls from 50% to 35%, all of it in billing."""
@@ -658,3 +715,40 @@ def test_fairness_flags_the_segment_served_worse(report) -> None:
     assert "<strong>Channel voice:</strong> error 0.80, 1.60× the overall error, on 100 contacts." in section
     assert "Mean error, CSAT points 0.50 overall on 300 labelled contacts" in section
     assert "1 segment too small to judge" in section and "channel social" not in section
+
+
+def test_time_to_value_latest_day_cohorts_and_journeys(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "time_to_value").split())
+    low, high = _interval(30, 50)
+    cohort = section[section.index(">2026-09-28</th>") :]
+    assert cohort.startswith(">2026-09-28</th><td>100</td><td>60</td><td>40</td><td>2.5 days</td><td>9.0 days</td>")
+    assert f'60.0%<span class="ci">{low.removesuffix("%")}–{high}' in cohort
+    assert ">billing</th><td>70</td><td>50</td><td>20</td><td>40</td><td>70.0%" in section
+    assert ">digital</th><td>100</td>" in section and ">2026-09-28</th><td>1</td>" not in section
+
+
+def test_emerging_topics_new_first(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "topics").split())
+    assert section.index("voucher / expired / refund") < section.index("parcel / locker / code")
+    assert "<strong>1</strong> new this time." in section and "+200%" in section
+
+
+def test_qa_scorecards_minimum_sample(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "qa").split())
+    assert "Agent agentAAAAA</th><td>30</td><td>80.0%</td><td>50.0%</td><td>80.0%</td>" in section
+    assert "agentBBBBB" not in section and "1 agents with fewer scored conversations left out" in section
+    # the team: (30 x 0.8 + 5 x 0.2) / 35 = 71.4%; 84 of 120 questions met
+    assert "All agents</th><td>35</td><td>71.4%</td><td>10.0%</td><td>70.0%</td>" in section
+
+
+def test_interventions_clear_effect_only_when_the_interval_excludes_zero(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "interventions").split())
+    every = section[section.index("Customers of every alert") :]
+    assert '<span class="change good">−20.0 pts</span><span class="ci">−35.0 pts to −5.0 pts</span>' in every
+    assert '<span class="change ">−3.0 h</span><span class="ci">no clear effect (−8.0 h to +2.0 h)</span>' in every
+    repeat = section[section.index("Customers who contacted us again about an issue") :]
+    assert "no clear effect (−20.0 pts to +16.0 pts)" in repeat and "2 held out but acted on anyway" in repeat
