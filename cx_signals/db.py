@@ -13,7 +13,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -266,6 +266,48 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: Table, rows: list[dict[st
     if rows:
         frame = arrow_table(table, rows)  # noqa: F841 - referenced by name in the SQL below
         con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM frame")
+
+
+# Distinct values handed to Python at once by `map_distinct`: what bounds a run's Python memory on long histories.
+DISTINCT_BATCH_ROWS = 500_000
+
+
+def map_distinct(
+    con: duckdb.DuckDBPyConnection,
+    values_sql: str,
+    target: str,
+    compute: Callable[[list[str]], pa.Table],
+    parameters: dict[str, Any] | None = None,
+    batch_rows: int = DISTINCT_BATCH_ROWS,
+) -> int:
+    """Fill the temporary table `target` with `compute(values)` for every distinct non-null value of `values_sql`
+    (a query giving one column `v`), `batch_rows` values at a time; return how many distinct values there were.
+
+    `compute` returns an Arrow table of any rows it keeps for its batch (the same schema each time). The distinct
+    values stay in DuckDB, which spills them to disk past its memory limit, so Python holds one batch, never the
+    history: scoring or redacting 90 days costs the memory of a few hundred thousand texts.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _distinct_values AS
+        SELECT v, row_number() OVER () AS n FROM (SELECT DISTINCT v FROM ({values_sql}) WHERE v IS NOT NULL)""",
+        parameters or {},
+    )
+    total = con.execute("SELECT count(*) FROM _distinct_values").fetchone()[0]
+    con.execute(f"DROP TABLE IF EXISTS {target}")
+    for first in range(0, max(total, 1), batch_rows):
+        values = (
+            con.execute("SELECT v FROM _distinct_values WHERE n > ? AND n <= ?", [first, first + batch_rows])
+            .to_arrow_table()
+            .column("v")
+            .to_pylist()
+        )
+        batch = compute(values)  # noqa: F841 - referenced by name in the SQL below
+        if first == 0:
+            con.execute(f"CREATE TEMP TABLE {target} AS SELECT * FROM batch")
+        else:
+            con.execute(f"INSERT INTO {target} SELECT * FROM batch")
+    con.execute("DROP TABLE _distinct_values")
+    return total
 
 
 def _delete_partitions(

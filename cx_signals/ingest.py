@@ -41,6 +41,7 @@ from cx_signals.contracts import (
     validate_fields,
     validate_record,
 )
+from cx_signals.db import map_distinct
 from cx_signals.ingest_sql import may_hold_pii, parquet_select, timestamp_sql, typed_select
 from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, json_record, read_file
 from cx_signals.manifest import LandingManifest
@@ -540,21 +541,23 @@ class _Redactions:
         )
 
     def build(self, texts_by_class: dict[str, list[str]]) -> None:
-        """Redact each class's candidate texts (queries giving one column `v`) into its lookup table."""
+        """Redact each class's candidate texts (queries giving one column `v`) into its lookup table, a batch of
+        distinct texts at a time (`map_distinct`)."""
         for cls, table in self.tables.items():
             queries = texts_by_class.get(cls) or ["SELECT NULL::VARCHAR AS v WHERE false"]
-            union = " UNION ".join(f"({q})" for q in queries)
-            texts = [v for (v,) in self.con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").fetchall()]
-            rows = [
-                (text, self._stored(cls, text, redacted, n), n)
-                for text, (redacted, n) in zip(texts, redact_all(cls, texts), strict=True)
-                if n  # unchanged texts need no entry
-            ]
-            batch = pa.table(  # noqa: F841 - in SQL
-                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
-                schema=pa.schema([("text", pa.string()), ("redacted", pa.string()), ("n", pa.int64())]),
-            )
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM batch")
+
+            def redacted(texts: list[str], cls: str = cls) -> pa.Table:
+                rows = [
+                    (text, self._stored(cls, text, redacted, n), n)
+                    for text, (redacted, n) in zip(texts, redact_all(cls, texts), strict=True)
+                    if n  # unchanged texts need no entry
+                ]
+                return pa.table(
+                    [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+                    schema=pa.schema([("text", pa.string()), ("redacted", pa.string()), ("n", pa.int64())]),
+                )
+
+            map_distinct(self.con, " UNION ".join(f"({q})" for q in queries), table, redacted)
 
     def _stored(self, cls: str, text: str, redacted: str, n: int) -> str:
         # an id carrying PII becomes a pseudonym, unique and stable like the id, so that joins downstream hold

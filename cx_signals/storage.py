@@ -15,9 +15,12 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from cx_signals.config import Parameters
 
 LAKE = "lake"
 # (Python package, extension name) of the DuckLake extension and of the PostgreSQL one its catalog needs.
@@ -36,10 +39,10 @@ class Storage:
     conflict_retries: int = 5
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Storage:
+    def from_config(cls, config: Parameters) -> Storage:
         """The storage the (validated) config names."""
-        section = config["storage"]
-        return cls(section["mode"], section["catalog"], section["data_path"], int(section["conflict_retries"]))
+        section = config.storage
+        return cls(section.mode, section.catalog, section.data_path, section.conflict_retries)
 
     @property
     def lake(self) -> bool:
@@ -91,15 +94,15 @@ def connect_lake(storage: Storage, read_only: bool = False) -> duckdb.DuckDBPyCo
 
 
 def connect(
-    storage: Storage, working: Path, read_only: bool = False, config: dict[str, Any] | None = None
+    storage: Storage, working: Path, read_only: bool = False, settings: dict[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A connection whose current database holds the working tables: the `working` DuckDB file, or the attached
-    DuckLake; `config` holds DuckDB settings (such as memory_limit) for either. A writer to the working file must
+    DuckLake; `settings` holds DuckDB settings (such as memory_limit) for either. A writer to the working file must
     hold the write lock of its database."""
     # settings are SET on the connection, not passed to connect: DuckDB shares one instance per file in a process, and
     # a connect with settings that differ from an open instance's waits for that instance to close
     con = connect_lake(storage, read_only) if storage.lake else duckdb.connect(str(working), read_only=read_only)
-    for name, value in (config or {}).items():
+    for name, value in (settings or {}).items():
         con.execute(f"SET {name} = {_literal(str(value))}")
     return con
 

@@ -354,11 +354,22 @@ def workload_files(landing: Path) -> dict[str, dict[str, float]]:
     return sizes
 
 
-def ensure_workload(days: int, customers: int, seed: int, cache: Path, work: Path) -> dict[str, Any]:
-    """The cached workload (generated in a child process when missing): its folder, counts and generation figures."""
-    folder = cache / workload_key(days, customers, seed)
+def ensure_workload(
+    days: int, customers: int, seed: int, cache: Path, work: Path, reuse: Path | None = None
+) -> dict[str, Any]:
+    """The cached workload (generated in a child process when missing): its folder, counts and generation figures.
+
+    `reuse` names a workload folder to measure as it is, even one an older generator wrote (its folder name keeps
+    that generator's version), so that two versions of the pipeline are compared on the same files."""
+    folder = reuse or cache / workload_key(days, customers, seed)
     meta_file = folder / "workload.json"
     cached = meta_file.exists()
+    if reuse is not None:
+        if not cached:
+            raise BenchError(f"{reuse} is not a benchmark workload (it has no workload.json)")
+        size = workload_key(days, customers, seed).rsplit("-gen", 1)[0]
+        if not reuse.name.startswith(size + "-gen"):
+            raise BenchError(f"{reuse.name} is not the workload of {days} days x {customers} customers, seed {seed}")
     if not cached:
         cache.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=cache))
@@ -383,6 +394,7 @@ def ensure_workload(days: int, customers: int, seed: int, cache: Path, work: Pat
         "start": START.isoformat(),
         "landing": str(landing),
         "cached": cached,
+        "folder": folder.name,
         **meta,
         "files": workload_files(landing),
     }
@@ -516,6 +528,7 @@ def run_bench(
     demo: bool = False,
     dagster_path: bool = False,
     progress: Callable[[str], None] = print,
+    workload: Path | None = None,
 ) -> dict[str, Any]:
     """Measure every phase (see the module docstring) and return the figures, ratios and targets; with `out`, the
     JSON is rewritten after every phase, so an interrupted benchmark keeps what it measured."""
@@ -542,7 +555,7 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="run-", dir=cache) as scratch:
         work = Path(scratch)
         progress(f"workload {days} days x {customers:,} customers, seed {seed} (cache {cache}) ...")
-        result["workload"] = {"scale": label, **ensure_workload(days, customers, seed, cache, work)}
+        result["workload"] = {"scale": label, **ensure_workload(days, customers, seed, cache, work, workload)}
         landing = Path(result["workload"]["landing"])
         phases, ratios = result["phases"], result["ratios"]
         save("workload")

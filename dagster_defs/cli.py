@@ -525,6 +525,15 @@ def bench_pipeline(
     dagster_path: Annotated[
         bool, typer.Option("--dagster-path", help="Also time `dagster asset materialize` against `run` on 2 days.")
     ] = False,
+    workload: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="A workload folder of the cache to measure as it is, even if an older generator wrote it "
+            "(compares two pipeline versions on the same files).",
+        ),
+    ] = None,
 ) -> None:
     """Time the pipeline end to end on a generated workload, per stage with rows/s and RSS, against bare DuckDB
     loading the same files and a plain VADER loop, and evaluate the performance targets."""
@@ -545,7 +554,17 @@ def bench_pipeline(
                 progress.update(task, description=message.rstrip(". "))
 
             result = run_bench(
-                scale.upper(), days, customers, seed, cache, out, incremental, demo, dagster_path, progress=phase
+                scale.upper(),
+                days,
+                customers,
+                seed,
+                cache,
+                out,
+                incremental,
+                demo,
+                dagster_path,
+                progress=phase,
+                workload=workload,
             )
     except BenchError as exc:
         raise fail(str(exc)) from None

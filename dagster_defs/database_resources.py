@@ -50,7 +50,7 @@ class LockedDuckDBResource(DuckDBResource):
         storage = self.storage
         lock = nullcontext() if storage.lake else exclusive_lock(Path(self.lock_file), self.lock_timeout_seconds)
         with lock:
-            connection = connect(storage, Path(self.database), config=self.connection_config)
+            connection = connect(storage, Path(self.database), settings=self.connection_config)
             try:
                 yield connection
             except duckdb.Error as exc:

@@ -9,8 +9,17 @@ import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import arrow_table, bind, ensure_schema, replace_from_query, replace_rows, sql_hash, sql_text
-from cx_signals.sentiment import NEUTRAL, score_texts
+from cx_signals.db import (
+    arrow_table,
+    bind,
+    ensure_schema,
+    map_distinct,
+    replace_from_query,
+    replace_rows,
+    sql_hash,
+    sql_text,
+)
+from cx_signals.sentiment import NEUTRAL, SentimentScore, score_texts
 from cx_signals.tables import all_tables, qualified
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.sql_tables import upstream_tables
@@ -79,6 +88,12 @@ def common_settings(partitions: dg.PartitionsDefinition, group: str) -> dict[str
     }
 
 
+def _score_table(texts: list[str | None], scores: list[SentimentScore]) -> pa.Table:
+    """Texts beside their VADER scores (compound, pos, neu, neg), the `_scores` that turn_sentiment.sql joins."""
+    columns = {n: pa.array([s[i] for s in scores], pa.float64()) for i, n in enumerate(NEUTRAL._fields)}
+    return pa.table({"text": pa.array(texts, pa.string()), **columns})
+
+
 def build_signals(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Turn sentiment (VADER in Python, over sql/signals/turn_texts.sql) with its check; the SQL signal tables are
     built from their contracts (dagster_defs/assets/sql_tables.py)."""
@@ -103,26 +118,21 @@ def build_signals(config: Parameters, partitions: dg.PartitionsDefinition) -> tu
                 f"CREATE OR REPLACE TEMP TABLE _turn_texts AS {texts_sql}",
                 bind(texts_sql, {"start_date": min(days), "end_date": max(days)}),
             )
-            texts = con.table("_turn_texts").select("text").distinct().to_arrow_table().column("text").to_pylist()
-            words = [t for t in texts if t is not None]
-            scores = iter(score_texts(words, max_chars=sentiment.max_chars, max_emoji=sentiment.max_emoji))
+
+            def score(texts: list[str]) -> pa.Table:
+                scores = score_texts(texts, max_chars=sentiment.max_chars, max_emoji=sentiment.max_emoji)
+                return _score_table(texts, scores)
+
+            distinct = map_distinct(con, "SELECT text AS v FROM _turn_texts", "_scores", score)
             # a turn without text gets NEUTRAL, joined like any other text (sql/signals/turn_sentiment.sql)
-            scored = [NEUTRAL if t is None else next(scores) for t in texts]
-            con.register(
-                "_scores",
-                pa.table(
-                    {
-                        "text": pa.array(texts, pa.string()),
-                        **{n: pa.array([s[i] for s in scored], pa.float64()) for i, n in enumerate(NEUTRAL._fields)},
-                    }
-                ),
-            )
+            _no_text = _score_table([None], [NEUTRAL])
+            con.execute("INSERT INTO _scores SELECT * FROM _no_text")
             con.execute("BEGIN TRANSACTION")
             written = replace_from_query(con, table, days, "signals/turn_sentiment", {})
             audit_days(con, context, table, days)
             con.execute("COMMIT")
-            con.unregister("_scores")
+            con.execute("DROP TABLE _scores")
             con.execute("DROP TABLE _turn_texts")
-            return dg.MaterializeResult(metadata=table_metadata(con, table, days, written, distinct_texts=len(texts)))
+            return dg.MaterializeResult(metadata=table_metadata(con, table, days, written, distinct_texts=distinct))
 
     return [turn_sentiment], [contract_check(table)]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from dagster_defs.bench import workload_key
+from dagster_defs.bench import BenchError, ensure_workload, workload_key
 from tests.e2e.conftest import cx
 
 pytestmark = pytest.mark.slow
@@ -70,3 +70,23 @@ def test_bench_pipeline_refuses_an_unknown_scale():
     result = cx("bench", "pipeline", "--scale", "XL")
     assert result.returncode == 2
     assert "--scale must be one of S, M, L" in result.stderr
+
+
+def test_a_reused_workload_is_measured_as_it_is_even_from_an_older_generator(tmp_path):
+    older = tmp_path / "2d-200c-seed11-2026-10-01-gen0123456789"
+    (older / "landing").mkdir(parents=True)
+    (older / "workload.json").write_text(json.dumps({"counts": {"turns": 5}}), encoding="utf-8")
+    workload = ensure_workload(2, 200, 11, tmp_path / "cache", tmp_path, reuse=older)
+    assert (workload["cached"], workload["folder"], workload["counts"]) == (True, older.name, {"turns": 5})
+    assert workload["landing"] == str(older / "landing")
+    assert not (tmp_path / "cache").exists()  # nothing generated
+
+
+def test_a_reused_workload_must_be_a_workload_of_the_asked_size(tmp_path):
+    older = tmp_path / "2d-200c-seed11-2026-10-01-gen0123456789"
+    older.mkdir()
+    with pytest.raises(BenchError, match=r"has no workload\.json"):
+        ensure_workload(2, 200, 11, tmp_path, tmp_path, reuse=older)
+    (older / "workload.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(BenchError, match="not the workload of 3 days x 200 customers"):
+        ensure_workload(3, 200, 11, tmp_path, tmp_path, reuse=older)

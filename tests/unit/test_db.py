@@ -1,7 +1,8 @@
 import duckdb
+import pyarrow as pa
 import pytest
 
-from cx_signals.db import bind, ensure_schema, replace_from_query, table_checksums
+from cx_signals.db import bind, ensure_schema, map_distinct, replace_from_query, table_checksums
 from cx_signals.tables import all_tables
 
 
@@ -64,3 +65,31 @@ def test_checksums_ignore_row_order_but_see_content(con):
     assert table_checksums(con)["raw.scratch"] == before
     con.execute("UPDATE raw.scratch SET i = i + 1 WHERE i = 7")
     assert table_checksums(con)["raw.scratch"] != before
+
+
+def _upper_in_batches(con: duckdb.DuckDBPyConnection, values_sql: str) -> tuple[int, list[int]]:
+    seen: list[int] = []
+
+    def upper(values: list[str]) -> pa.Table:
+        seen.append(len(values))
+        return pa.table({"v": pa.array(values, pa.string()), "upper": pa.array([v.upper() for v in values])})
+
+    return map_distinct(con, values_sql, "_upper", upper, batch_rows=3), seen
+
+
+def test_map_distinct_hands_python_one_batch_at_a_time_and_covers_every_distinct_value_once():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE words AS SELECT unnest(['a', 'b', 'a', NULL, 'c', 'd', 'e', 'b', 'f', 'g']) AS w")
+    total, batches = _upper_in_batches(con, "SELECT w AS v FROM words")
+    assert total == 7
+    assert batches == [3, 3, 1]
+    assert con.execute("SELECT v, upper FROM _upper ORDER BY v").fetchall() == [(c, c.upper()) for c in "abcdefg"]
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_distinct_values'").fetchone()[0] == 0
+
+
+def test_map_distinct_of_nothing_leaves_an_empty_table_of_the_computed_schema():
+    con = duckdb.connect()
+    total, batches = _upper_in_batches(con, "SELECT NULL::VARCHAR AS v WHERE false")
+    assert (total, batches) == (0, [0])
+    assert con.execute("SELECT count(*) FROM _upper").fetchone()[0] == 0
+    assert [r[0] for r in con.execute("DESCRIBE _upper").fetchall()] == ["v", "upper"]
