@@ -254,6 +254,7 @@ class Block:
     table: str
     build: Callable[[Context], Any]
     empty: str = "Nothing has been computed yet."
+    summarises: bool = False
 
 
 def wilson(k: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -331,7 +332,8 @@ def write_report(
         daily = tables["metrics.daily_outcomes"]
         period = report_period(daily["last_day"], daily["first_day"], parameters.report.period_days)
     context = Context(con, tables, parameters, period)
-    for block in BLOCKS:
+    # A block that summarises others (the executive summary) is built after them.
+    for block in sorted(BLOCKS, key=lambda b: b.summarises):
         context.views[block.key] = block.build(context) if period and context.has_rows(block.table) else None
 
     headline = context.views.get("headline")
@@ -512,12 +514,44 @@ def _summary_block(ctx: Context) -> dict[str, Any] | None:
     targets = _targets(ctx.parameters.targets, figures)
     counts = {s: sum(1 for t in targets if t["status"] == s) for s in ("met", "at risk", "missed")}
     return {
+        "attention": _attention(ctx.views),
         "movements": movements[:5],
         "more_movements": max(0, len(movements) - 5),
         "has_previous": figures["previous"] is not None,
         "targets": targets,
         "target_counts": counts,
     }
+
+
+def _attention(views: dict[str, Any]) -> list[tuple[str, str]]:
+    """(anchor, sentence) of what the other sections found that needs a reader's attention."""
+    items = []
+    if (anomalies := views.get("anomalies")) and anomalies["anomalies"]:
+        n = anomalies["anomalies"]
+        items.append(("anomalies", f"{n} unusual channel-day{'s' if n != 1 else ''}: a figure left its usual range."))
+    if (
+        (failure := views.get("failure_demand"))
+        and failure["change"].get("material")
+        and not failure["change"]["better"]
+    ):
+        items.append(
+            ("failure_demand", f"Failure demand rose to {failure['share']['value']} ({failure['change']['text']}).")
+        )
+    if defects := views.get("defects"):
+        rising = [d["defect"] for d in defects["defects"] if d["worse"]]
+        if rising:
+            shown = ", ".join(rising[:3]) + (f" and {len(rising) - 3} more" if len(rising) > 3 else "")
+            items.append(("defects", f"New or rising defects behind contacts: {shown}."))
+    if (topics := views.get("topics")) and topics["new"]:
+        n = topics["new"]
+        items.append(("topics", f"{n} new topic{'s' if n != 1 else ''} customers contact us about."))
+    if (fairness := views.get("fairness")) and fairness["flagged"]:
+        n = fairness["flagged"]
+        items.append(("fairness", f"A model serves {n} segment{'s' if n != 1 else ''} markedly worse than the rest."))
+    if (alerts := views.get("alerts")) and alerts["total"]:
+        urgent = sum(r["high"] for r in alerts["rules"])
+        items.append(("alerts", f"{alerts['total']:,} alerts need a follow-up, {urgent:,} of them urgent."))
+    return items
 
 
 def _targets(targets: TargetsParameters, figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -915,7 +949,7 @@ MODELS = {
     "intent_triage": "Intent triage (the reason for contact)",
 }
 ERROR_MEASURES = {
-    "mae": ("Mean error, CSAT points", "{:.2f}"),
+    "mae": ("Mean error (CSAT points)", "{:.2f}"),
     "brier": ("Brier score (0 = perfect)", "{:.3f}"),
     "error_rate": ("Share of wrong intents", "{:.1%}"),
 }
@@ -1239,7 +1273,8 @@ def _interventions_block(ctx: Context) -> dict[str, Any] | None:
 
 
 BLOCKS = (
-    Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet."),
+    Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet.",
+          summarises=True),
     Block("headline", "Headline metrics", "metrics.daily_outcomes", _headline_block,
           "No contacts have been measured yet: run the pipeline on some landing files."),
     Block("cwq", "Containment quality", "metrics.daily_outcomes", _cwq_block, "No contacts have been measured yet."),

@@ -679,6 +679,7 @@ def test_failure_demand_share_change_and_causes(compared: str) -> None:
     assert f'30.0%</span> <span class="ci">60 of 200 contacts · 95% interval {low} – {high}' in section
     # 10% -> 30% on 200 contacts each: a movement, for the worse
     assert 'class="change bad"' in section and "+20.0 pts vs previous" in section
+    assert '<a href="#failure_demand">Failure demand rose to 30.0% (+20.0 pts).</a>' in _section(compared, "summary")
     assert 'Chasing an issue still open</dt><dd><span class="value">40</span><span class="ci">66.7% of' in section
     billing = section[section.index(">billing</th>") :]
     assert "<td>100</td><td>50</td><td>50.0%" in billing and "Chasing an issue still open" in billing[:400]
@@ -713,7 +714,7 @@ def test_fairness_flags_the_segment_served_worse(report) -> None:
     section = " ".join(_section(html, "fairness").split())
     assert "<strong>1</strong> segment is served markedly worse." in section
     assert "<strong>Channel voice:</strong> error 0.80, 1.60× the overall error, on 100 contacts." in section
-    assert "Mean error, CSAT points 0.50 overall on 300 labelled contacts" in section
+    assert "Mean error (CSAT points): 0.50 overall on 300 labelled contacts" in section
     assert "1 segment too small to judge" in section and "channel social" not in section
 
 
@@ -752,3 +753,14 @@ def test_interventions_clear_effect_only_when_the_interval_excludes_zero(report)
     assert '<span class="change ">−3.0 h</span><span class="ci">no clear effect (−8.0 h to +2.0 h)</span>' in every
     repeat = section[section.index("Customers who contacted us again about an issue") :]
     assert "no clear effect (−20.0 pts to +16.0 pts)" in repeat and "2 held out but acted on anyway" in repeat
+
+
+def test_summary_lists_what_needs_attention(report) -> None:
+    html, _ = report
+    attention = _section(html, "summary")
+    attention = " ".join(attention[attention.index('id="attention"') :].split())
+    assert '<a href="#anomalies">1 unusual channel-day: a figure left its usual range.</a>' in attention
+    assert "New or rising defects behind contacts: PaymentSheetTimeout." in attention
+    assert "1 new topic customers contact us about." in attention
+    assert "A model serves 1 segment markedly worse than the rest." in attention
+    assert f"{ALERTS} alerts need a follow-up, {ALERTS // 2} of them urgent." in attention
