@@ -180,10 +180,12 @@ PRIORITY_SCORE_COLUMNS = ("priority_score", "score")
 HIDDEN_COLUMNS = {"partition_date"}
 ACRONYMS = {"cwq": "CwQ", "csat": "CSAT", "fcr": "FCR", "id": "ID", "ttr": "TTR"}
 NUMERIC_TYPE = re.compile(r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL|NUMERIC)\b")
+# metrics.outcome_anomalies metrics: (words, kind, whether a rise is worse for customers).
 ANOMALY_METRICS = {
-    "containment_rate": "containment",
-    "cwq_rate": "containment with quality",
-    "cost_to_resolve_median": "the median cost to resolve",
+    "containment_rate": ("containment", "rate", False),
+    "cwq_rate": ("containment with quality", "rate", False),
+    "cost_to_resolve_median": ("the median cost to resolve", "money", True),
+    "defect_contacts": ("contacts after the defect", "count", True),
 }
 
 
@@ -622,29 +624,25 @@ def _trends_block(ctx: Context) -> list[dict[str, Any]] | None:
 
 def _anomalies_block(ctx: Context) -> dict[str, Any] | None:
     rows = ctx.query("anomalies")
-    judged = ctx.con.execute(
-        "SELECT count(*) FILTER (WHERE judged), count(*) FROM metrics.outcome_anomalies "
-        "WHERE partition_date BETWEEN ? AND ?",
-        [ctx.period.start, ctx.period.end],
-    ).fetchone()
     items = []
-    for row in rows:
-        rate = row["metric"] != "cost_to_resolve_median"
-        show = _pct if rate else _money
+    for row in (r for r in rows if r["metric"] is not None):
+        words, kind, up_is_worse = ANOMALY_METRICS.get(row["metric"], (row["metric"].replace("_", " "), "count", True))
+        show = {"rate": _pct, "money": _money}.get(kind, lambda v: f"{v:,.1f}")
         channel = "all channels" if row["channel"] == "all" else row["channel"]
-        metric = ANOMALY_METRICS.get(row["metric"], row["metric"].replace("_", " "))
-        worse = (row["direction"] == "up") == (row["metric"] == "cost_to_resolve_median")
+        subject = f"{words[0].upper() + words[1:]}" + (f" {row['defect']}" if row.get("defect") else "")
         items.append(
             {
                 "day": row["partition_date"].strftime("%a %d %b"),
                 "channel": channel,
                 "sentence": (
-                    f"{metric[0].upper() + metric[1:]} on {channel} {'rose' if row['direction'] == 'up' else 'fell'} "
+                    f"{subject} on {channel} {'rose' if row['direction'] == 'up' else 'fell'} "
                     f"to {show(row['value'])}, against a usual {show(row['baseline'])} "
                     f"(normal range {show(row['lower_bound'])} – {show(row['upper_bound'])})."
                 ),
-                "worse": worse,
-                "size": (f"{100 * row['move']:+.1f} pts" if rate else f"{row['move']:+,.2f}").replace("-", "−"),
+                "worse": (row["direction"] == "up") == up_is_worse,
+                "size": (f"{100 * row['move']:+.1f} pts" if kind == "rate" else f"{row['move']:+,.2f}").replace(
+                    "-", "−"
+                ),
                 "detail": (
                     f"metrics.outcome_anomalies: {row['metric']} = {row['value']:.4g}, baseline {row['baseline']:.4g}, "
                     f"robust z {row['robust_z']:+.1f}, bounds [{row['lower_bound']:.4g}, {row['upper_bound']:.4g}], "
@@ -652,7 +650,13 @@ def _anomalies_block(ctx: Context) -> dict[str, Any] | None:
                 ),
             }
         )
-    return {"found": items, "anomalies": rows[0]["anomalies"] if rows else 0, "judged": judged[0], "rows": judged[1]}
+    counts = rows[0]
+    return {
+        "found": items,
+        "anomalies": int(counts["anomalies"]),
+        "judged": int(counts["judged"]),
+        "rows": int(counts["channel_days"]),
+    }
 
 
 def _agents_block(ctx: Context) -> dict[str, Any] | None:
