@@ -328,6 +328,30 @@ class StorageParameters(Section):
         return self
 
 
+class CategoriesParameters(Section):
+    """Conversation categories and QA scorecards (the rules live in their own YAML file, cx_signals.categories)."""
+
+    rules_file: str | None
+
+    @model_validator(mode="after")
+    def _rules_are_valid(self) -> Self:
+        from cx_signals.categories import RulesError, load_rules  # the rules module reads the contracts, not config
+
+        try:
+            load_rules(self.rules_file)
+        except RulesError as exc:
+            raise ValueError(f"parameter 'categories.rules_file': {exc}") from None
+        return self
+
+
+class BotsParameters(Section):
+    """Bot outcomes."""
+
+    fallback_patterns: list[Regex]
+    confirmation_patterns: list[Regex]
+    failed_min_fallbacks: AtLeastOne
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -383,6 +407,8 @@ class Parameters(Section):
     freshness: FreshnessParameters
     retention: RetentionParameters
     storage: StorageParameters
+    categories: CategoriesParameters
+    bots: BotsParameters
     targets: TargetsParameters
     report: ReportParameters
 
@@ -467,6 +493,8 @@ def sql_parameters(config: Parameters) -> dict[str, Any]:
     parameters = flat_parameters(config)
     for name in ("escalation_patterns", "effort_patterns"):
         parameters[f"conversation_{name}"] = _any_of(getattr(config.conversation, name))
+    for name in ("fallback_patterns", "confirmation_patterns"):
+        parameters[f"bots_{name}"] = _any_of(getattr(config.bots, name))
     weights = config.friction.score_weights
     parameters.update({f"friction_score_weights_{part}": float(w) for part, w in weights.items()})
     return parameters

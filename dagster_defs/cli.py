@@ -254,6 +254,57 @@ def train(
     print_model_figures(database_files(db).models)
 
 
+@app.command(epilog="Example: cx-signals rescore --db cx_data/cx_signals.duckdb --config my.yml --since 2026-10-01")
+def rescore(
+    db: Annotated[Path, typer.Option(help="Published DuckDB file whose days to re-score.")] = DEFAULT_DB,
+    config: _CONFIG = None,
+    since: Annotated[str | None, typer.Option(help="First day to re-score (YYYY-MM-DD); default: the first.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day to re-score (YYYY-MM-DD); default: the last.")] = None,
+    verbose: _VERBOSE = False,
+) -> None:
+    """Re-score the conversation categories and QA scorecards of the days already loaded with the current rules
+    (categories.rules_file), then publish: every row carries the new rules version and hash. Nothing else is
+    recomputed and no landing file is read.
+
+    Exit codes: 0 ok; 1 the run or a data check failed (the published file is kept as it was); 2 usage error.
+    """
+    from cx_signals.categories import load_rules
+    from dagster_defs.assets.categories import RESCORE_JOB
+    from dagster_defs.database_resources import DEFAULT_LANDING
+    from dagster_defs.runner import run_pipeline
+
+    try:
+        config_values = load_config(config)
+        first, last = (date.fromisoformat(d) if d else None for d in (since, until))
+    except (ConfigError, ValueError) as exc:
+        raise usage_error(str(exc)) from None
+    if not db.exists():
+        raise usage_error(f"database {db} does not exist: run `cx-signals run` first")
+    _check_writable(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        days = [
+            row[0]
+            for row in con.execute(
+                "SELECT DISTINCT partition_date FROM raw.conversations WHERE partition_date BETWEEN "
+                "coalesce(?::DATE, DATE '0001-01-01') AND coalesce(?::DATE, DATE '9999-12-31') ORDER BY 1",
+                [first, last],
+            ).fetchall()
+        ]
+    if not days:
+        raise usage_error(f"database {db} holds no conversations in the days asked for")
+    rules = load_rules(config_values.categories.rules_file)
+    with step_progress(err, f"re-scoring {len(days)} days with rules {rules.version}"):
+        outcome = run_pipeline(Path(DEFAULT_LANDING), db, days, config_values, verbose=verbose, job_name=RESCORE_JOB)
+    if not outcome.success:
+        raise _report_failure(outcome)
+    console.print(
+        f"re-scored {len(days)} days ({days[0]} .. {days[-1]}) with rules version {rules.version} "
+        f"(hash {rules.content_hash[:12]}); run {', '.join(outcome.run_ids)}; published {db}"
+    )
+    if outcome.failed_checks:
+        raise fail(f"failed data checks: {', '.join(outcome.failed_checks)} (details: {outcome.log_file})")
+
+
 @app.command(epilog="Example: cx-signals demo --db /tmp/demo/cx.duckdb --customers 500 --days 7")
 def demo(
     db: Annotated[

@@ -21,6 +21,7 @@ from cx_signals.landing import LandingPathError, discover
 from cx_signals.paths import database_files
 from cx_signals.storage import Storage
 from cx_signals.tables import all_tables
+from dagster_defs.assets.categories import build_categories, build_rescore_job
 from dagster_defs.assets.models import build_models
 from dagster_defs.assets.publish import build_publish
 from dagster_defs.assets.raw import SOURCE_TABLES, asset_key, build_raw
@@ -123,7 +124,7 @@ def build_assets(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     """Every asset and asset check of the pipeline, built from `config`."""
     assets: list = []
     checks: list = []
-    for build in (build_raw, build_triage, build_signals, build_sql_assets, build_models):
+    for build in (build_raw, build_triage, build_signals, build_sql_assets, build_models, build_categories):
         built_assets, built_checks = build(config, partitions)
         assets.extend(built_assets)
         checks.extend(built_checks)
@@ -146,7 +147,7 @@ def build_definitions(config: Parameters, first_day: date, database: str, landin
     return dg.Definitions(
         assets=[*landing_assets(config), *assets],
         asset_checks=checks,
-        jobs=[pipeline, train],
+        jobs=[pipeline, train, build_rescore_job()],
         schedules=build_schedules(pipeline, train, config),
         sensors=[build_landing_sensor(pipeline, config, window_reach(assets))],
         resources=build_resources(database, landing, config),

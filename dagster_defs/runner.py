@@ -211,6 +211,7 @@ def run_pipeline(
     verbose: bool = False,
     train: bool = False,
     on_step: StepCallback | None = None,
+    job_name: str | None = None,
 ) -> RunOutcome:
     """Materialise every asset for `days` (the days holding data), then check and publish: the `cx_pipeline` job
     (`cx_train` when `train`) of the same definitions the schedule and sensor run, in this process.
@@ -219,10 +220,11 @@ def run_pipeline(
     the Dagster instance of $DAGSTER_HOME when set (so runs show in the UI), else an ephemeral one. `train` runs
     only the model assets and forces every model to retrain on the days up to the last of `days`; otherwise a
     run trains only a missing or marked model. `on_step(step, days, n, total)` is called as each step starts.
+    `job_name` runs another job of the definitions instead (`cx_rescore`).
     """
     files = database_files(database)
     definitions = build_definitions(config, first_partition_day(config, set(days)), str(database), str(landing))
-    job = definitions.resolve_job_def("cx_train" if train else "cx_pipeline")
+    job = definitions.resolve_job_def(job_name or ("cx_train" if train else "cx_pipeline"))
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     outcome = RunOutcome(success=True, run_ids=[])
     with exclusive_lock(files.lock("run"), config.locks.timeout_seconds):

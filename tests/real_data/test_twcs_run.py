@@ -6,6 +6,7 @@ here from the CSV independently of the adapter (threads followed down `response_
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cx_signals.categories import load_rules
 from cx_signals.config import load_config
 from tests.conftest import cx
 
@@ -159,3 +161,34 @@ def test_repeat_contacts_follow_each_customers_threads(tweets, database):
             checked += 1
             repeats += expected is not None
     assert checked >= 20 and repeats >= 5
+
+
+def test_categories_and_qa_scores_on_real_threads(database):
+    """Every thread is categorised by the bundled rules; the brands' apologies found by the compiled SQL are those a
+    Python regex finds in the agent turns, at the same first turn; scores exist per brand-day; no thread has a bot."""
+    rules = load_rules()
+    apology = next(c for c in rules.categories if c.name == "agent_apology").when
+    words = "|".join(r"\s+".join(map(re.escape, p.split())) for p in apology.phrases)
+    with duckdb.connect(str(database), read_only=True) as con:
+        threads = con.execute("SELECT count(*) FROM signals.conversation_signals").fetchone()[0]
+        rows = con.execute("SELECT count(*), count(DISTINCT category) FROM signals.conversation_categories").fetchone()
+        found = dict(
+            con.execute(
+                "SELECT conversation_id, first_turn_index FROM signals.conversation_categories "
+                "WHERE category = 'agent_apology' AND matched"
+            ).fetchall()
+        )
+        expected: dict[str, int] = {}
+        for cid, index, text in con.execute(
+            "SELECT conversation_id, turn_index, text FROM raw.turns WHERE speaker = 'agent' ORDER BY ALL"
+        ).fetchall():
+            if re.search(rf"(?i)\b(?:{words})\b", text or "") and cid not in expected:
+                expected[cid] = index
+        agent_days, low, high = con.execute(
+            "SELECT count(*), min(score_mean), max(score_mean) FROM metrics.qa_scores"
+        ).fetchone()
+        bots = con.execute("SELECT count(*) FROM signals.bot_outcomes").fetchone()[0]
+    assert rows == (threads * len(rules.categories), len(rules.categories))
+    assert len(found) >= 100 and found == expected
+    assert agent_days > 50 and 0 <= low <= high <= 1
+    assert bots == 0
