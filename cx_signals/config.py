@@ -196,6 +196,12 @@ class FrictionParameters(Section):
     quick_back_seconds: Count
     score_weights: dict[str, Amount]
     session_friction_threshold: Amount
+    dead_click_scroll_window_ms: Count
+    session_min_rage_bursts: AtLeastOne
+    text_input_types: list[str]
+    button_input_types: list[str]
+    field_roles: list[str]
+    rage_click_ignore_content: list[str]
 
 
 class TriageParameters(Section):
@@ -487,9 +493,12 @@ def _any_of(patterns: list[str]) -> str:
     return "(?i)(" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
+FRICTION_ELEMENT_LISTS = ("text_input_types", "button_input_types", "field_roles", "rage_click_ignore_content")
+
+
 def sql_parameters(config: Parameters) -> dict[str, Any]:
     """Every config value SQL files may reference, named for its config path (sql/README.md): flat scalars, each list of
-    patterns as one combined regex and each score weight."""
+    patterns as one combined regex, each score weight and the friction element lists (lower case)."""
     parameters = flat_parameters(config)
     for name in ("escalation_patterns", "effort_patterns"):
         parameters[f"conversation_{name}"] = _any_of(getattr(config.conversation, name))
@@ -497,6 +506,9 @@ def sql_parameters(config: Parameters) -> dict[str, Any]:
         parameters[f"bots_{name}"] = _any_of(getattr(config.bots, name))
     weights = config.friction.score_weights
     parameters.update({f"friction_score_weights_{part}": float(w) for part, w in weights.items()})
+    # element lists, lower-cased as the SQL compares them
+    for name in FRICTION_ELEMENT_LISTS:
+        parameters[f"friction_{name}"] = [v.lower() for v in getattr(config.friction, name)]
     return parameters
 
 

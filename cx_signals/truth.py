@@ -107,6 +107,7 @@ def detector_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, Detector
         )
         for name in SESSION_DETECTORS
     }
+    scores["had_friction"] = score(sessions, "had_friction_ours", "had_friction")
     scores.update(
         {
             name: score(contacts.with_columns(detected.alias("d")), "d", name)
@@ -114,6 +115,60 @@ def detector_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, Detector
         }
     )
     return scores
+
+
+# Friction cases (cx_signals.generate.friction_cases): the rule each tests, by the prefix of its name, as
+# (what the pipeline found, what was planted) over the planted sessions joined to signals.session_friction.
+CASE_RULES = {
+    "rage": (pl.col("rage_click_bursts_ours") > 0, pl.col("rage_click_bursts") > 0),
+    "dead": (pl.col("dead_clicks_ours") > 0, pl.col("dead_clicks") > 0),
+    "session": (pl.col("had_friction_ours"), pl.col("had_friction")),
+}
+
+
+@dataclass(frozen=True)
+class CaseScore:
+    """One friction case: its rule, its sessions and how many of them should fire the rule, the sessions the
+    pipeline got right, and the rule's precision and recall on them."""
+
+    rule: str
+    sessions: int
+    should_fire: int
+    correct: int
+    score: DetectorScore
+
+
+def case_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, CaseScore]:
+    """Per friction case planted in `truth_dir`, the score of the rule it tests over its sessions in
+    signals.session_friction (those of customers who refuse analytics consent are not there)."""
+    sessions = session_comparison(db, truth_dir, key).filter(pl.col("friction_case").is_not_null())
+    results: dict[str, CaseScore] = {}
+    for case in sorted(sessions["friction_case"].unique()):
+        rule = case.split("_", 1)[0]
+        found, actual = CASE_RULES[rule]
+        rows = sessions.filter(pl.col("friction_case") == case).with_columns(found.alias("d"), actual.alias("p"))
+        correct = int((rows["d"] == rows["p"]).sum())
+        results[case] = CaseScore(rule, rows.height, int(rows["p"].sum()), correct, score(rows, "d", "p"))
+    return results
+
+
+def rule_totals(cases: dict[str, CaseScore]) -> dict[str, CaseScore]:
+    """Per rule (rage, dead, session), its friction cases summed: the rule's precision and recall over all of them."""
+    totals: dict[str, CaseScore] = {}
+    for case in cases.values():
+        was = totals.get(case.rule, CaseScore(case.rule, 0, 0, 0, DetectorScore(0, 0, 0)))
+        totals[case.rule] = CaseScore(
+            case.rule,
+            was.sessions + case.sessions,
+            was.should_fire + case.should_fire,
+            was.correct + case.correct,
+            DetectorScore(
+                was.score.true_positives + case.score.true_positives,
+                was.score.false_positives + case.score.false_positives,
+                was.score.false_negatives + case.score.false_negatives,
+            ),
+        )
+    return totals
 
 
 def outcome_mismatches(db: Path, truth_dir: Path) -> dict[str, int]:

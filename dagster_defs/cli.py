@@ -507,7 +507,7 @@ def evaluate(
     """Score the output against the planted truth of a generated landing folder: every detector's precision and
     recall, and the outcomes that must match exactly."""
     from cx_signals.privacy import pseudonym_key
-    from cx_signals.truth import detector_scores, outcome_mismatches
+    from cx_signals.truth import case_scores, detector_scores, outcome_mismatches, rule_totals
 
     truth = landing / "_truth"
     if not truth.is_dir() or not db.exists():
@@ -524,6 +524,21 @@ def evaluate(
             f"{result.recall:.3f}",
         )
     console.print(detectors)
+    # the case's name starts with the rule it tests (rage, dead, session)
+    cases = RichTable("case", "sessions", "to find", "correct", "precision", "recall", title="friction cases")
+    per_case = case_scores(db, truth, key)
+    totals = {f"all {rule} cases": total for rule, total in rule_totals(per_case).items()}
+    for name, case in {**per_case, **totals}.items():
+        found, planted = case.score.true_positives + case.score.false_positives, case.should_fire
+        cases.add_row(
+            name,
+            str(case.sessions),
+            str(planted),
+            str(case.correct),
+            f"{case.score.precision:.3f}" if found else "-",  # nothing found: no precision
+            f"{case.score.recall:.3f}" if planted else "-",  # a case the rule must not fire on: no recall
+        )
+    console.print(cases)
     exact = RichTable("outcome", "contacts that differ from the truth", title="exact outcomes")
     for name, mismatched in outcome_mismatches(db, truth).items():
         exact.add_row(name, str(mismatched))

@@ -17,7 +17,9 @@ not in its session also gives that page view (`from_page_ping` in its properties
 the ping, as the web model counts it in its sessions (its page views table leaves it out).
 Page views, page pings (as scroll), link clicks, form changes and submissions, application errors, searches, cart
 and transaction events and structured events whose action names one of our types map to event types; every other
-event is `other`, with its payload in `properties`.
+event is `other`, with its payload in `properties`. The element an event was on is filled where its schema says it
+(`_element`): a link click is on a link, a form field event on its field (tag and input type), a submission on a
+form; the trackers record no click position.
 """
 
 from __future__ import annotations
@@ -92,6 +94,10 @@ _STRUCT_ACTIONS = {
     "error": "error",
 }
 _TARGETS = ("targetUrl", "elementId", "formId", "elementName")
+# The element the tracker's own events name: link_click is tracked on anchors only, submit_form on forms; focus_form
+# and change_form carry the field's nodeName (INPUT, TEXTAREA, SELECT) and input type; elementContent is a link's text.
+_ELEMENT_TAGS = {"link_click": "a", "submit_form": "form"}
+_FORM_FIELD_EVENTS = frozenset({"focus_form", "change_form"})
 _PROPERTIES = (
     "app_id",
     "platform",
@@ -237,6 +243,22 @@ def _properties(event: _Event, stray: bool = False) -> dict[str, Any]:
     return properties
 
 
+def _element(event: _Event) -> dict[str, str | None]:
+    """The element_* fields the event's own schema gives (none for a page view, page ping or structured event)."""
+    name, data = event.atomic.get("event_name"), event.unstruct or {}
+    tag = _ELEMENT_TAGS.get(name or "")
+    input_type = None
+    if name in _FORM_FIELD_EVENTS:
+        tag = _text(data.get("nodeName"))
+        input_type = _text(data.get("type"))
+    text = _text(data.get("elementContent")) if name == "link_click" else None
+    return {
+        "element_tag": tag.lower() if tag else None,
+        "element_type": input_type.lower() if input_type else None,
+        "element_text": text,
+    }
+
+
 def _contract_record(event: _Event, event_type: str, at: datetime, event_id: str, **more: Any) -> dict[str, Any]:
     atomic = event.atomic
     target = next((str(event.unstruct[k]) for k in _TARGETS if event.unstruct and event.unstruct.get(k)), None)
@@ -250,6 +272,7 @@ def _contract_record(event: _Event, event_type: str, at: datetime, event_id: str
         "page": atomic.get("page_urlpath"),
         "target": target,
         "properties": _properties(event, **more),
+        **_element(event),
     }
     return {k: v for k, v in record.items() if v is not None}
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
+from cx_signals.config import FrictionParameters, load_config
 from cx_signals.generate.params import (
     API_SAMPLE,
     CLICK_SPACING_MS,
@@ -51,6 +54,39 @@ FRICTION_COUNTS = (
     "rage_click_bursts", "rage_clicks", "dead_clicks", "error_clicks", "form_errors", "quick_backs",
     "slow_pages", "crashes", "help_views", "errors",
 )  # fmt: skip
+# The clicked or changed element a target selector names: tag, input type, ARIA role, text (raw.events element_*).
+Element = tuple[str | None, str | None, str | None, str | None]
+INPUT_TYPES = {"email": "email", "password": "password", "search": "search", "card_number": "tel", "cvc": "tel"}
+_TAG = re.compile(r"[a-z]+")
+
+
+def element_of(target: str | None) -> Element:
+    """The element a selector such as button#save, a[href="/x"] or input#email names: its tag and, for an input,
+    its type (text unless INPUT_TYPES says otherwise); role and text are unknown."""
+    if target is None:
+        return None, None, None, None
+    match = _TAG.match(target)
+    tag = match[0] if match else None
+    input_type = INPUT_TYPES.get(target.split("#", 1)[-1], "text") if tag == "input" else None
+    return tag, input_type, None, None
+
+
+@cache
+def _friction_defaults() -> FrictionParameters:
+    return load_config().friction
+
+
+def had_friction(counts: dict[str, int]) -> bool:
+    """signals.session_friction.had_friction of a session with these planted counts, under the default config: a
+    score at or above the threshold, where rage bursts alone count only from friction.session_min_rage_bursts."""
+    config = _friction_defaults()
+    weights = config.score_weights
+    rage = weights["rage_clicks"] * counts["rage_click_bursts"]
+    others = sum(weight * counts[part] for part, weight in weights.items() if part != "rage_clicks")
+    bursts = counts["rage_click_bursts"]
+    return rage + others >= config.session_friction_threshold and (
+        bursts == 0 or bursts >= config.session_min_rage_bursts or others > 0
+    )
 
 
 class Session:
@@ -61,7 +97,7 @@ class Session:
         self.app = app
         self.telemetry_friction = telemetry_friction
         self.width, self.height = (1440, 2600) if app == "web" else (390, 1500)
-        self.events: list[tuple[int, str, str | None, str | None, int | None, int | None, str | None]] = []
+        self.events: list[tuple[int, str, str | None, str | None, int | None, int | None, str | None, *Element]] = []
         self.telemetry: list[tuple[int, str, str, int | None, float | None, str | None]] = []
         self.counts = dict.fromkeys(FRICTION_COUNTS, 0)
         self.friction_at: list[int] = []  # when each planted friction item happened
@@ -84,10 +120,11 @@ class Session:
         target: str | None = None,
         xy: tuple[int, int] | None = None,
         props: dict[str, object] | None = None,
+        element: Element | None = None,
     ) -> None:
         x, y = xy if xy else (None, None)
         payload = json.dumps(props, separators=(",", ":"), sort_keys=True) if props else None
-        self.events.append((t, event_type, self.page, target, x, y, payload))
+        self.events.append((t, event_type, self.page, target, x, y, payload, *(element or element_of(target))))
 
     def _xy(self, target: str) -> tuple[int, int]:
         base = zlib.crc32(target.encode())
@@ -533,3 +570,4 @@ class PlacedSession:
     start: int
     end: int
     counts: dict[str, int]
+    case: str | None = None  # the friction case it was planted for (friction_cases.CASES)

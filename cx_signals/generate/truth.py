@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 from cx_signals.generate.conversations import Conv
+from cx_signals.generate.friction_cases import CASES_README
 from cx_signals.generate.params import SECOND
-from cx_signals.generate.sessions import FRICTION_COUNTS, PlacedSession
+from cx_signals.generate.sessions import FRICTION_COUNTS, PlacedSession, had_friction
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 TRUTH_CONVERSATIONS_SCHEMA = pa.schema(
@@ -22,7 +23,7 @@ TRUTH_CONVERSATIONS_SCHEMA = pa.schema(
 TRUTH_SESSIONS_SCHEMA = pa.schema(
     [("session_id", pa.string()), ("anonymous_id", pa.string()), ("customer_id", pa.string()),
      ("session_start", TIMESTAMP), ("session_end", TIMESTAMP), *((name, pa.int32()) for name in FRICTION_COUNTS),
-     ("has_rage_click", pa.bool_())]
+     ("has_rage_click", pa.bool_()), ("had_friction", pa.bool_()), ("friction_case", pa.string())]
 )  # fmt: skip
 TRUTH_PII_SCHEMA = pa.schema(
     [("conversation_id", pa.string()), ("turn_id", pa.string()), ("pii_type", pa.string()), ("value", pa.string())]
@@ -61,14 +62,15 @@ Written by `cx-signals generate`; the pipeline never reads this folder. Times ar
   two turns >= 0.6, while other customer turn pairs stay below 0.6.
 - transfers, handoffs: counts of transfer and handoff_to_agent events. hold_seconds: sum of hold_end -
   hold_start.
-- pre_contact_friction: the customer has a friction item (below) timestamped in [started_at - 60 min,
-  started_at).
-- post_contact_friction: the customer has a friction item in (ended_at, ended_at + 24 h].
+- pre_contact_friction: the customer has a friction item (below) of a session that had friction
+  (had_friction, below) timestamped in [started_at - 60 min, started_at).
+- post_contact_friction: the customer has such a friction item in (ended_at, ended_at + 24 h].
 
 A friction item is a rage click burst (its first click), a form_error event, an error click (the click), a
 crash or a slow page (the latency row). Every session holding one scores >= 3.0 with the default
-friction.score_weights, and no such session overlaps a window edge (started_at - 60 min, ended_at + 24 h,
-or another contact) by less than 5 minutes, so session-level and event-level readings agree.
+friction.score_weights (one with a single rage burst and nothing else has no friction all the same), and no
+such session overlaps a window edge (started_at - 60 min, ended_at + 24 h, or another contact) by less than
+5 minutes, so session-level and event-level readings agree.
 
 ## sessions.parquet (one row per web/app session)
 
@@ -87,10 +89,27 @@ or another contact) by less than 5 minutes, so session-level and event-level rea
 - crashes: telemetry kind 'crash'. errors: telemetry kind 'error' (error clicks plus a few background
   errors, which come > 1.6 s after any click).
 - has_rage_click: rage_click_bursts > 0.
+- had_friction: the score (sum of the default friction.score_weights x counts, rage bursts for rage_clicks)
+  is >= 3.0, and the session has no rage burst, two or more, or another part of the score above zero (a single
+  rage burst alone is no friction).
+- friction_case: the friction case the session was planted for (below), null for other sessions.
 
 Decoys that count as nothing: double clicks (exactly two quick clicks), quick clicks >= 60 px apart, and
 repeated clicks 1.6-2.4 s apart. Ordinary clicks are >= 1.6 s apart and answered within 800 ms.
+
+Rage bursts are not runs that hold a click on a text input, a stepper or a next/previous control (by the
+events' element_tag, element_type, element_role, element_text) or a selection_change between their first and
+last click; a dead click is not one on a link or form field, nor one followed by a scroll or selection_change
+within 100 ms (only page_view, page_leave, dom_change and input count up to 2500 ms).
 Sessionless sessions carry no error, crash or slow-page telemetry.
+
+## Friction cases (sessions.parquet rows with a friction_case)
+
+About 30% of customers get one session of a single page holding one case; nothing else in it is friction. The
+name's prefix is the rule it tests: rage (rage_click_bursts > 0), dead (dead_clicks > 0), session
+(had_friction); its counts say what the rule must find.
+
+{cases}
 
 ## pii.parquet (one row per PII string planted in a customer turn)
 
@@ -98,7 +117,7 @@ Sessionless sessions carry no error, crash or slow-page telemetry.
   pass the Luhn check, IBANs the mod-97 check; phone numbers are fictional (Ofcom 020 7946 0xxx, US
   555-01xx). Order numbers ("order 4471-2201"), amounts ("$49.99"), card last four digits and email
   reference numbers ("NW-123456") are not PII.
-"""
+""".replace("{cases}", CASES_README)
 
 
 def conversation_truth(chain: list[Conv], customer_id: str, consent: bool) -> list[dict[str, object]]:
@@ -160,4 +179,6 @@ def session_truth(s: PlacedSession) -> dict[str, object]:
         "session_end": s.end * 1_000,
         **s.counts,
         "has_rage_click": s.counts["rage_click_bursts"] > 0,
+        "had_friction": had_friction(s.counts),
+        "friction_case": s.case,
     }

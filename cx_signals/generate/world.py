@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from cx_signals.generate.conversations import Conv, Dialogues, transcript_tail
+from cx_signals.generate.friction_cases import plant_friction_case
 from cx_signals.generate.intents import INTENTS, Intent
 from cx_signals.generate.params import (
     APP_SHARES,
@@ -42,8 +43,10 @@ from cx_signals.generate.sessions import (
     SCENARIOS,
     TELEMETRY_SCENARIOS,
     Device,
+    Element,
     PlacedSession,
     Session,
+    had_friction,
     light_touch,
 )
 from cx_signals.generate.truth import conversation_truth, pii_truth, session_truth
@@ -61,6 +64,7 @@ class World:
 
     def __init__(self, days: int, customers: int, seed: int, start: date, repeat_window_days: int) -> None:
         self.rnd = random.Random(seed)
+        self.seed = seed
         self.nprng = np.random.default_rng(seed)
         self.days = days
         self.repeat_ms = repeat_window_days * DAY
@@ -69,6 +73,7 @@ class World:
         self.used_anonymous_ids: set[str] = set()
         self.id_key = self.rnd.getrandbits(64)
         self.ids_issued = 0
+        self.case_ids_issued = 0
         self.customer_ids = [f"C{i:06d}" for i in range(1, customers + 1)]
         self.activity = self.nprng.gamma(2.0, 0.5, customers)
         self.consent = (self.nprng.random(customers) >= NO_CONSENT_SHARE).tolist()
@@ -94,7 +99,7 @@ class World:
         self.chains: list[list[Conv]] = []
         self.sessions: list[PlacedSession] = []
         self.event_rows: list[tuple[int, str, str | None, str, str | None, str, str | None, str | None,
-                                    int | None, int | None, str | None]] = []  # fmt: skip
+                                    int | None, int | None, str | None, *Element]] = []  # fmt: skip
         self.telemetry_rows: list[tuple[int, str | None, str | None, str | None, str, str, str,
                                         int | None, float | None, str | None]] = []  # fmt: skip
         self.friction_at: dict[int, list[int]] = {}
@@ -129,6 +134,7 @@ class World:
             assert c is not None
             convs = self._customer_contacts(c, device, int(self.issue_counts[c]))
             self._customer_sessions(device, convs, int(self.session_counts[c]))
+            plant_friction_case(self, device, convs)
         for _ in range(round(hi * VISITORS_PER_CUSTOMER) - round(lo * VISITORS_PER_CUSTOMER)):
             app = self.rnd.choices(APPS, (0.8, 0.1, 0.1))[0]
             visitor = Device(self._anonymous_id(), None, app, app == "web" and self.rnd.random() < 0.12)
@@ -335,25 +341,33 @@ class World:
                 self.midnight_pending.remove(sessionless)
                 break
 
-    def _commit(self, device: Device, s: Session, start: int) -> None:
-        session_id = None if device.sessionless else self._serial_id("s-")
+    def _case_id(self, prefix: str) -> str:
+        """An id of a friction case session or its events: from a counter of its own with the top bit set, so it never
+        equals a _serial_id and the ids of the other sessions stay as they were without the cases."""
+        self.case_ids_issued += 1
+        return f"{prefix}{mix64(((1 << 63) | self.case_ids_issued) ^ self.id_key):016x}"
+
+    def _commit(self, device: Device, s: Session, start: int, case: str | None = None) -> None:
+        serial = self._case_id if case else self._serial_id
+        session_id = None if device.sessionless else serial("s-")
         customer_id = None if device.customer is None else self.customer_ids[device.customer]
         device.busy.append((start, start + s.span))
-        for t, event_type, page, target, x, y, props in s.events:
+        for t, event_type, page, target, x, y, props, *element in s.events:
             self.event_rows.append(
-                (start + t, self._serial_id("e-"), customer_id, device.anonymous_id, session_id, event_type,
-                 page, target, x, y, props)
+                (start + t, serial("e-"), customer_id, device.anonymous_id, session_id, event_type,
+                 page, target, x, y, props, *element)
             )  # fmt: skip
         for t, kind, name, status, duration, message in s.telemetry:
             self.telemetry_rows.append(
                 (start + t, customer_id, device.anonymous_id, session_id, device.app, kind, name, status,
                  duration, message)
             )  # fmt: skip
-        if device.customer is not None:
+        # a friction item precedes or follows a contact only in a session that had friction
+        if device.customer is not None and had_friction(s.counts):
             self.friction_at.setdefault(device.customer, []).extend(start + t for t in s.friction_at)
         self.sessions.append(
             PlacedSession(session_id, device, customer_id, start + s.events[0][0], start + s.events[-1][0],
-                           s.counts)
+                           s.counts, case)
         )  # fmt: skip
 
     def _background_telemetry(self) -> None:

@@ -44,6 +44,10 @@ EVENTS_SCHEMA = pa.schema(
         ("x", pa.int32()),
         ("y", pa.int32()),
         ("properties", pa.string()),
+        ("element_tag", pa.string()),
+        ("element_type", pa.string()),
+        ("element_role", pa.string()),
+        ("element_text", pa.string()),
     ]
 )
 

@@ -1,8 +1,8 @@
 -- signals.session_friction: one row per web/app session that started on a day in [$start_date, $end_date].
 -- Sessions come from session_id, or, when it is absent, from $sessions_inactivity_minutes of inactivity per
 -- anonymous id (as GA4, PostHog and Snowplow do). Events from the day before and after are read so that a
--- session spanning midnight is whole. Detectors follow PostHog (rage, dead clicks), Sentry (error clicks)
--- and Apdex (slow = latency above 4T).
+-- session spanning midnight is whole. Detectors follow PostHog and Datadog (rage, dead clicks, with their fixes
+-- of false positives: docs/signals.md), Sentry (error clicks) and Apdex (slow = latency above 4T).
 -- The session's customer: the last customer its events, else its telemetry, carried (customer_key_source
 -- 'session'); without one, the customer its device logged in as within $sessions_identity_lookback_days days of
 -- the session's day, when that is one customer (device_customers, sql/setup/identity.sql: 'device'); a device that
@@ -56,11 +56,30 @@ sessions AS (
     HAVING CAST(min(ts) AS DATE) BETWEEN $start_date AND $end_date
 ),
 clicks AS (
+    -- what the clicked element is (raw.events element_*; unknown when the source does not record it):
+    -- rage_exempt: a text input or text field, a stepper, or a control whose text or label has a word of
+    --   $friction_rage_click_ignore_content (next/previous, +/-), clicked repeatedly on purpose (PostHog);
+    -- on_link, on_field: links and form fields, whose clicks answer with nothing a page records (Datadog)
     SELECT session_key, event_id, ts, page, x, y,
+        coalesce(tag = 'textarea'
+                 OR (tag = 'input' AND list_contains($friction_text_input_types, coalesce(input_type, 'text')))
+                 OR list_contains($friction_field_roles, role)
+                 OR list_has_any(words, $friction_rage_click_ignore_content), FALSE) AS rage_exempt,
+        coalesce(tag = 'a' OR role = 'link', FALSE) AS on_link,
+        coalesce(tag IN ('textarea', 'select')
+                 OR (tag = 'input' AND NOT list_contains($friction_button_input_types, coalesce(input_type, 'text')))
+                 OR list_contains($friction_field_roles, role), FALSE) AS on_field,
         ts - lag(ts) OVER w < to_milliseconds(CAST($friction_rage_click_max_gap_ms AS BIGINT))
         AND abs(x - lag(x) OVER w) + abs(y - lag(y) OVER w) < $friction_rage_click_max_distance_px AS continues_burst
-    FROM events
-    WHERE event_type = 'click' AND session_key IN (SELECT session_key FROM sessions)
+    FROM (
+        SELECT *,
+            lower(element_tag) AS tag,
+            lower(element_type) AS input_type,
+            lower(element_role) AS role,
+            string_split_regex(lower(trim(element_text)), '\s+') AS words
+        FROM events
+        WHERE event_type = 'click' AND session_key IN (SELECT session_key FROM sessions)
+    )
     WINDOW w AS (PARTITION BY session_key ORDER BY ts, event_id)
 ),
 click_runs AS (
@@ -68,16 +87,38 @@ click_runs AS (
         OVER (PARTITION BY session_key ORDER BY ts, event_id) AS run_id
     FROM clicks
 ),
-bursts AS (
-    SELECT session_key, run_id, count(*) AS burst_clicks, min(ts) AS burst_start, any_value(page) AS page
+selections AS (
+    SELECT session_key, ts FROM events WHERE event_type = 'selection_change'
+),
+runs AS (
+    SELECT session_key, run_id, count(*) AS burst_clicks, min(ts) AS burst_start, max(ts) AS burst_end,
+        arg_min(page, ts) AS page, bool_or(rage_exempt) AS rage_exempt
     FROM click_runs
     GROUP BY session_key, run_id
-    HAVING count(*) >= $friction_rage_click_min_clicks
+),
+bursts AS (
+    -- a run of fast, close clicks is a rage burst unless one of its clicks is rage_exempt or the text selection
+    -- changed between its first and last click (a double or triple click selecting text: Datadog)
+    SELECT *
+    FROM runs AS r
+    WHERE burst_clicks >= $friction_rage_click_min_clicks
+      AND NOT rage_exempt
+      AND NOT EXISTS (
+          SELECT 1 FROM selections AS s
+          WHERE s.session_key = r.session_key AND s.ts BETWEEN r.burst_start AND r.burst_end
+      )
 ),
 responses AS (
+    -- what answers a click within $friction_dead_click_window_ms: a new page, a DOM change or an input
     SELECT session_key, ts
     FROM events
-    WHERE event_type IN ('page_view', 'page_leave', 'dom_change', 'scroll', 'input')
+    WHERE event_type IN ('page_view', 'page_leave', 'dom_change', 'input')
+),
+quick_responses AS (
+    -- what answers a click only within $friction_dead_click_scroll_window_ms: a scroll or a selection change
+    SELECT session_key, ts
+    FROM events
+    WHERE event_type IN ('scroll', 'selection_change')
 ),
 session_telemetry AS (
     SELECT s.session_key, t.ts, t.customer_key, t.duration_ms,
@@ -100,20 +141,27 @@ click_outcomes AS (
         r.session_key,
         r.run_id,
         b.run_id IS NOT NULL AS in_rage_burst,
+        r.on_link OR r.on_field AS never_dead,
         x.ts AS next_response,
+        q.ts AS next_quick_response,
         e.ts AS next_error,
         r.ts
     FROM click_runs AS r
     LEFT JOIN bursts AS b USING (session_key, run_id)
     ASOF LEFT JOIN responses AS x ON x.session_key = r.session_key AND x.ts > r.ts
+    ASOF LEFT JOIN quick_responses AS q ON q.session_key = r.session_key AND q.ts > r.ts
     ASOF LEFT JOIN errors AS e ON e.session_key = r.session_key AND e.ts >= r.ts
 ),
 click_summary AS (
     SELECT
         session_key,
         count(*) AS clicks,
-        count(*) FILTER (WHERE NOT in_rage_burst AND (next_response IS NULL
-            OR next_response - ts > to_milliseconds(CAST($friction_dead_click_window_ms AS BIGINT)))) AS dead_clicks,
+        count(*) FILTER (WHERE NOT in_rage_burst AND NOT never_dead
+            AND (next_response IS NULL
+                 OR next_response - ts > to_milliseconds(CAST($friction_dead_click_window_ms AS BIGINT)))
+            AND (next_quick_response IS NULL
+                 OR next_quick_response - ts
+                    > to_milliseconds(CAST($friction_dead_click_scroll_window_ms AS BIGINT)))) AS dead_clicks,
         count(*) FILTER (WHERE next_error IS NOT NULL
             AND next_error - ts <= to_milliseconds(CAST($friction_error_click_window_ms AS BIGINT))) AS error_clicks
     FROM click_outcomes
@@ -205,7 +253,13 @@ scored AS (
 )
 -- customers who refuse analytics consent, and the devices they used (main.refused_records): a session of theirs is
 -- left out even when they were logged out, and so is every session of a device they shared with others
-SELECT *, friction_score >= $friction_session_friction_threshold AS had_friction
+-- a session had friction when its score reaches the threshold, but rage bursts alone only when there are at least
+-- $friction_session_min_rage_bursts of them (PostHog stopped counting a session with one rage click and nothing else)
+SELECT *,
+    friction_score >= $friction_session_friction_threshold
+    AND (rage_click_bursts = 0
+         OR rage_click_bursts >= $friction_session_min_rage_bursts
+         OR friction_score > $friction_score_weights_rage_clicks * rage_click_bursts) AS had_friction
 FROM scored
 WHERE coalesce(consented(customer_key), TRUE)
   AND coalesce(anonymous_key NOT IN (SELECT id FROM main.refused_records WHERE id_column = 'anonymous_key'), TRUE)

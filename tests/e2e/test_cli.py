@@ -4,6 +4,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from cx_signals.generate.friction_cases import CASES
 from cx_signals.paths import database_files
 from cx_signals.privacy import pseudonym_key
 from cx_signals.truth import (
@@ -11,6 +12,7 @@ from cx_signals.truth import (
     EXACT_OUTCOMES,
     SESSION_DETECTORS,
     DetectorScore,
+    case_scores,
     conversation_comparison,
     detector_scores,
     outcome_mismatches,
@@ -67,6 +69,17 @@ def test_evaluate_command_reports_the_same_scores(landing, database):
     result = cx("evaluate", "--landing", str(landing), "--db", str(database))
     assert result.returncode == 0, result.stderr
     assert "rage_click_bursts" in result.stdout and "exact outcomes" in result.stdout
+    assert "friction cases" in result.stdout and "rage_text_input" in result.stdout
+
+
+def test_every_friction_case_and_the_session_flag_match_the_planted_truth(landing, database, detectors):
+    cases = case_scores(database, landing / "_truth", pseudonym_key(database_files(database).key_file))
+    assert len(cases) >= 15 and set(cases) <= set(CASES)
+    assert {name: (c.correct, c.sessions) for name, c in cases.items()} == {
+        name: (c.sessions, c.sessions) for name, c in cases.items()
+    }
+    flag = detectors["had_friction"]
+    assert flag.true_positives > 20 and flag.false_positives == flag.false_negatives == 0
 
 
 def test_containment_repeats_and_chains_match_the_planted_truth_exactly(landing, database):

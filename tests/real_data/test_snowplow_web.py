@@ -106,6 +106,23 @@ def test_every_event_the_web_model_leaves_out_is_quarantined_with_its_reason(run
     assert (read, quarantined, loaded) == (163, 16, 147)  # 160 events + 3 page views of stray page pings
 
 
+def test_its_link_clicks_are_clicks_on_links_so_none_is_a_dead_click(run):
+    db, _ = run
+    with duckdb.connect(str(db), read_only=True) as con:
+        clicks = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE element_tag = 'a') FROM raw.events WHERE event_type = 'click'"
+        ).fetchone()
+        friction = con.execute(
+            "SELECT sum(rage_click_bursts), sum(dead_clicks), count(*) FILTER (WHERE had_friction) "
+            "FROM signals.session_friction"
+        ).fetchone()
+    # 6 link clicks load; the page recorded no answer to most of them for minutes (the visitor had gone to the
+    # link's page or another tab) or ever, which the rule before Datadog's fix counted as 5 dead clicks in 4
+    # sessions. Snowplow records no click position, so no rage burst either.
+    assert clicks == (6, 6)
+    assert friction == (0, 0, 0)
+
+
 def _tsv_row(row: dict[str, str]) -> list[str]:
     """A warehouse CSV row as the enriched TSV's 131 fields: entities and the event back in self-describing JSON."""
     page = row["contexts_com_snowplowanalytics_snowplow_web_page_1_0_0"]

@@ -159,3 +159,33 @@ def test_two_mappings_may_not_share_a_name(tmp_path):
     path = write_mapping(tmp_path, "name: x\nsource: events\ndetect: [a]\nfields: {event_id: a}\n")
     with pytest.raises(MappingError, match="named twice"):
         load_mappings((str(path), str(path)))
+
+
+def test_a_mapping_fills_the_clicked_element_that_friction_rules_read(tmp_path):
+    adapter = load_mapping(
+        write_mapping(
+            tmp_path,
+            """
+name: heap
+source: events
+detect: [event_id, target_tag]
+fields:
+  event_id: event_id
+  ts: time
+  anonymous_id: user
+  event_type: {path: type, values: {click: click, selection: selection_change}}
+  element_tag: target_tag
+  element_type: target.type
+  element_role: target.role
+  element_text: target.text
+""",
+        )
+    )
+    click = {"event_id": "h1", "time": "2026-10-05T10:00:00Z", "user": "u1", "type": "click", "target_tag": "button",
+             "target": {"role": "button", "text": "Next"}}  # fmt: skip
+    selection = {"event_id": "h2", "time": "2026-10-05T10:00:00Z", "user": "u1", "type": "selection"}
+    first, second = adapter.convert([LandingRecord(2, "", value=click), LandingRecord(3, "", value=selection)])
+    assert {k: v for k, v in first.value.items() if k.startswith("element_")} == {
+        "element_tag": "button", "element_role": "button", "element_text": "Next"
+    }  # fmt: skip
+    assert second.value["event_type"] == "selection_change" and "element_tag" not in second.value

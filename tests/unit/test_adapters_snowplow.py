@@ -116,3 +116,28 @@ def test_an_enriched_row_reads_its_entities_and_one_of_the_wrong_width_is_unmapp
     assert [r.rule for r in out if r.error] == ["unmappable_record"]
     assert "131 fields, this row 1" in next(r.error for r in out if r.error)
     assert [r.value["properties"]["page_view_id"] for r in out if not r.error] == ["pv-t"]
+
+
+def test_link_and_form_events_say_which_element_they_were_on():
+    link = {"targetUrl": "https://example.com/help", "elementContent": "Next page", "elementClasses": ["pager"]}
+    field = {"formId": "checkout", "elementId": "qty", "nodeName": "INPUT", "type": "NUMBER", "value": None}
+    rows = [
+        event("e1", "unstruct", "2021-03-01 10:00:00.000", event_name="link_click",
+              unstruct_event_com_snowplowanalytics_snowplow_link_click_1_0_1=json.dumps(link)),
+        event("e2", "unstruct", "2021-03-01 10:00:01.000", event_name="change_form",
+              unstruct_event_com_snowplowanalytics_snowplow_change_form_1_0_0=json.dumps(field)),
+        event("e3", "unstruct", "2021-03-01 10:00:02.000", event_name="submit_form",
+              unstruct_event_com_snowplowanalytics_snowplow_submit_form_1_0_0='{"formId": "checkout"}'),
+        event("e4", "unstruct", "2021-03-01 10:00:03.000", event_name="link_click"),
+        event("e5", "page_view", "2021-03-01 10:00:04.000"),
+    ]  # fmt: skip
+    out = [r.value for r in convert(rows)]
+    elements = [{k: v for k, v in value.items() if k.startswith("element_")} for value in out]
+    assert elements == [
+        {"element_tag": "a", "element_text": "Next page"},
+        {"element_tag": "input", "element_type": "number"},
+        {"element_tag": "form"},
+        # a link click without its event's data is still a click on a link; a page view is on no element
+        {"element_tag": "a"},
+        {},
+    ]

@@ -25,6 +25,7 @@ from cx_signals.generate import (
     INTENTS,
     generate_landing,
 )
+from cx_signals.generate.friction_cases import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "config" / "defaults.yml").read_text())
@@ -337,10 +338,37 @@ def sessionise(events: pl.DataFrame) -> dict[tuple[str, str], list[dict[str, Any
     return sessions
 
 
-def friction_of(rows: list[dict[str, Any]], errors: list[datetime]) -> tuple[dict[str, int], list[datetime]]:
-    """Recompute the session friction counts with config thresholds, and when each item happened."""
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
+
+
+def rage_exempt(click: dict[str, Any]) -> bool:
+    """A click on a text input, stepper or next/previous control (friction.text_input_types, field_roles,
+    rage_click_ignore_content)."""
+    tag, kind, role = _lower(click["element_tag"]), _lower(click["element_type"]), _lower(click["element_role"])
+    words = set((click["element_text"] or "").lower().split())
+    return (
+        tag == "textarea"
+        or (tag == "input" and (kind or "text") in FRICTION["text_input_types"])
+        or role in FRICTION["field_roles"]
+        or bool(words & {w.lower() for w in FRICTION["rage_click_ignore_content"]})
+    )
+
+
+def never_dead(click: dict[str, Any]) -> bool:
+    """A click on a link or form field."""
+    tag, kind, role = _lower(click["element_tag"]), _lower(click["element_type"]), _lower(click["element_role"])
+    return (
+        tag in {"a", "textarea", "select"}
+        or role == "link"
+        or (tag == "input" and (kind or "text") not in FRICTION["button_input_types"])
+        or role in FRICTION["field_roles"]
+    )
+
+
+def click_runs(clicks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Runs of clicks each < rage_click_max_gap_ms and < rage_click_max_distance_px from the previous."""
     max_gap = timedelta(milliseconds=FRICTION["rage_click_max_gap_ms"])
-    clicks = [r for r in rows if r["event_type"] == "click"]
     runs: list[list[dict[str, Any]]] = []
     for click in clicks:
         prev = runs[-1][-1] if runs else None
@@ -353,13 +381,45 @@ def friction_of(rows: list[dict[str, Any]], errors: list[datetime]) -> tuple[dic
             runs[-1].append(click)
         else:
             runs.append([click])
-    bursts = [run for run in runs if len(run) >= FRICTION["rage_click_min_clicks"]]
+    return runs
+
+
+def naive_friction(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Rage bursts and dead clicks by the naive rules (before PostHog's and Datadog's fixes): any run of >= 3 fast,
+    close clicks; any click outside one with no page view, page leave, DOM change, scroll or input within 2500 ms."""
+    clicks = [r for r in rows if r["event_type"] == "click"]
+    bursts = [run for run in click_runs(clicks) if len(run) >= FRICTION["rage_click_min_clicks"]]
     in_burst = {id(c) for run in bursts for c in run}
     answers = [r["ts"] for r in rows if r["event_type"] in {"page_view", "page_leave", "dom_change", "scroll", "input"}]
+    window = timedelta(milliseconds=FRICTION["dead_click_window_ms"])
+    dead = [c for c in clicks if id(c) not in in_burst and not any(c["ts"] < a <= c["ts"] + window for a in answers)]
+    return {"rage_click_bursts": len(bursts), "dead_clicks": len(dead)}
+
+
+def friction_of(rows: list[dict[str, Any]], errors: list[datetime]) -> tuple[dict[str, int], list[datetime]]:
+    """Recompute the session friction counts with config thresholds, and when each item happened."""
+    clicks = [r for r in rows if r["event_type"] == "click"]
+    selections = [r["ts"] for r in rows if r["event_type"] == "selection_change"]
+    bursts = [
+        run
+        for run in click_runs(clicks)
+        if len(run) >= FRICTION["rage_click_min_clicks"]
+        and not any(rage_exempt(c) for c in run)
+        and not any(run[0]["ts"] <= t <= run[-1]["ts"] for t in selections)
+    ]
+    in_burst = {id(c) for run in bursts for c in run}
+    answers = [r["ts"] for r in rows if r["event_type"] in {"page_view", "page_leave", "dom_change", "input"}]
+    quick_answers = [r["ts"] for r in rows if r["event_type"] in {"scroll", "selection_change"}]
     dead_window = timedelta(milliseconds=FRICTION["dead_click_window_ms"])
+    quick_window = timedelta(milliseconds=FRICTION["dead_click_scroll_window_ms"])
     error_window = timedelta(milliseconds=FRICTION["error_click_window_ms"])
     dead = [
-        c for c in clicks if id(c) not in in_burst and not any(c["ts"] < a <= c["ts"] + dead_window for a in answers)
+        c
+        for c in clicks
+        if id(c) not in in_burst
+        and not never_dead(c)
+        and not any(c["ts"] < a <= c["ts"] + dead_window for a in answers)
+        and not any(c["ts"] < a <= c["ts"] + quick_window for a in quick_answers)
     ]
     error_clicks = [c for c in clicks if any(c["ts"] < e <= c["ts"] + error_window for e in errors)]
     views = [r for r in rows if r["event_type"] == "page_view"]
@@ -408,8 +468,15 @@ def recomputed(
             weights[k] * counts[k] for k in weights if k != "rage_clicks"
         )
         max_gap = max((b["ts"] - a["ts"] for a, b in pairwise(rows)), default=timedelta(0))
-        result[key] = {"counts": counts, "items": items, "score": score, "rows": rows, "max_gap": max_gap}
-        if rows[0]["customer_id"]:
+        bursts = counts["rage_click_bursts"]
+        friction = score >= FRICTION["session_friction_threshold"] and (
+            bursts == 0 or bursts >= FRICTION["session_min_rage_bursts"] or score > weights["rage_clicks"] * bursts
+        )
+        result[key] = {
+            "counts": counts, "items": items, "score": score, "rows": rows, "max_gap": max_gap, "friction": friction,
+            "naive": naive_friction(rows) | {"had_friction": score >= FRICTION["session_friction_threshold"]},
+        }  # fmt: skip
+        if rows[0]["customer_id"] and friction:
             customer_items[rows[0]["customer_id"]].extend(items)
     return result, customer_items
 
@@ -429,6 +496,7 @@ def test_session_friction_truth_recomputed_from_events_and_telemetry(
         row, counts, rows = expected[key], got["counts"], got["rows"]
         assert counts == {k: row[k] for k in counts}, key
         assert row["has_rage_click"] == (counts["rage_click_bursts"] > 0)
+        assert row["had_friction"] == got["friction"], key
         assert (row["session_start"], row["session_end"]) == (rows[0]["ts"], rows[-1]["ts"])
         assert got["max_gap"] < timedelta(minutes=CONFIG["sessions"]["inactivity_minutes"])
         # Planted friction always crosses the session threshold; light sessions never do.
@@ -553,3 +621,28 @@ def test_progress_names_the_customers_planned_and_each_day_written(tmp_path):
         "writing 2026-10-01 (day 1 of 2)",
         "writing 2026-10-02 (day 2 of 2)",
     ]
+
+
+# The friction cases a naive rule (before PostHog's and Datadog's fixes) gets wrong on every session.
+NAIVE_WRONG = {
+    "rage_text_input", "rage_stepper", "rage_next_previous", "rage_selection", "dead_selection_within",
+    "dead_scroll_late", "dead_link", "dead_form_field", "session_one_burst",
+}  # fmt: skip
+
+
+def test_friction_cases_are_planted_and_the_naive_rules_fail_the_false_positives(
+    recomputed: tuple[dict[tuple[str, str], dict[str, Any]], dict[str, list[datetime]]],
+    truth: dict[str, pl.DataFrame],
+) -> None:
+    sessions, _ = recomputed
+    rule_column = {"rage": "rage_click_bursts", "dead": "dead_clicks", "session": "had_friction"}
+    naive_right: dict[str, list[bool]] = defaultdict(list)
+    for r in truth["sessions"].filter(pl.col("friction_case").is_not_null()).iter_rows(named=True):
+        anon_key = f"{r['anonymous_id']}@{r['session_start'].isoformat()}"
+        got = sessions[("sid", r["session_id"]) if r["session_id"] else ("anon", anon_key)]
+        column = rule_column[r["friction_case"].split("_", 1)[0]]
+        naive_right[r["friction_case"]].append(bool(got["naive"][column]) == bool(r[column]))
+    assert set(naive_right) == set(CASES)
+    wrong = {case for case, right in naive_right.items() if not any(right)}
+    assert wrong == NAIVE_WRONG
+    assert all(all(right) for case, right in naive_right.items() if case not in NAIVE_WRONG)

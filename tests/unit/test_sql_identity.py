@@ -35,15 +35,16 @@ def event(
 
 
 def raging(at: str, device: str, customer: str | None = None, session: str | None = None) -> list[dict]:
-    """A page view and one rage burst (three clicks 200 ms apart on one spot): friction score 3.0, had_friction."""
+    """A page view and two rage bursts (three clicks 200 ms apart on one spot, twice 5 s apart): friction score 6.0,
+    had_friction (one burst alone is no friction)."""
     start = ts(at)
     rows = [event(0, "page_view", start, device, customer, session)]
-    for n in range(3):
+    for n in range(6):
         rows.append(
             event(
                 n + 1,
                 "click",
-                start + timedelta(seconds=5, milliseconds=200 * n),
+                start + timedelta(seconds=5 + 5 * (n // 3), milliseconds=200 * (n % 3)),
                 device,
                 customer,
                 session,

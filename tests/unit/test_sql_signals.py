@@ -276,3 +276,96 @@ def test_sessions_of_customers_without_consent_are_left_out_even_when_logged_out
     logged_out["customer_key"] = None
     someone_else = event(2, "page_view", base, session="other", anonymous="dev1")
     assert set(friction(con, [logged_in, logged_out, someone_else])) == {"sid:other"}
+
+
+def on(rows, tag=None, kind=None, role=None, text=None):
+    """The rows as events on one element (raw.events element_*)."""
+    element = {"element_tag": tag, "element_type": kind, "element_role": role, "element_text": text}
+    return [{**row, **element} for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("element", "bursts"),
+    [
+        ({"tag": "button", "text": "Pay now"}, 1),
+        ({"tag": "a"}, 1),
+        ({"tag": "input"}, 0),  # an input without a type is a text input
+        ({"tag": "INPUT", "kind": "Search"}, 0),
+        ({"tag": "input", "kind": "checkbox"}, 1),
+        ({"tag": "textarea"}, 0),
+        ({"tag": "div", "role": "textbox"}, 0),  # contenteditable
+        ({"tag": "input", "kind": "number"}, 0),
+        ({"tag": "div", "role": "spinbutton"}, 0),
+        ({"tag": "button", "text": "+"}, 0),
+        ({"tag": "button", "text": "−"}, 0),
+        ({"tag": "button", "text": "Next page"}, 0),
+        ({"tag": "button", "text": "  Previous "}, 0),
+        ({"tag": "span", "text": ">"}, 0),
+        ({"tag": "button", "text": "Nextday delivery"}, 1),  # a word of the text, not a substring
+    ],
+)
+def test_rage_clicks_on_text_inputs_steppers_and_next_previous_controls_are_not_rage(con, element, bursts):
+    assert friction(con, on(clicks([0, 200, 400]), **element))["sid:s1"]["rage_click_bursts"] == bursts
+
+
+@pytest.mark.parametrize(("selection_ms", "bursts"), [(250, 0), (400, 0), (401, 1), (None, 1)])
+def test_a_selection_change_between_the_clicks_of_a_run_makes_it_no_rage_burst(con, selection_ms, bursts):
+    rows = clicks([0, 200, 400])
+    if selection_ms is not None:
+        rows.append(event(9, "selection_change", ts("2026-10-01 10:00:00") + timedelta(milliseconds=selection_ms)))
+    assert friction(con, rows)["sid:s1"]["rage_click_bursts"] == bursts
+
+
+@pytest.mark.parametrize(
+    ("answer", "after_ms", "dead"),
+    [
+        ("scroll", 100, 0),
+        ("scroll", 101, 1),  # the scroll window is 100 ms
+        ("selection_change", 60, 0),
+        ("selection_change", 2000, 1),
+        ("dom_change", 2500, 0),
+        ("dom_change", 2501, 1),
+        ("input", 1200, 0),
+        ("page_leave", 2400, 0),
+    ],
+)
+def test_dead_clicks_have_separate_windows_for_scroll_or_selection_and_for_dom_changes(con, answer, after_ms, dead):
+    base = ts("2026-10-01 10:00:00")
+    rows = [event(0, "click", base, x=10, y=10), event(1, answer, base + timedelta(milliseconds=after_ms))]
+    assert friction(con, rows)["sid:s1"]["dead_clicks"] == dead
+
+
+@pytest.mark.parametrize(
+    ("element", "dead"),
+    [
+        ({"tag": "a"}, 0),
+        ({"tag": "span", "role": "link"}, 0),
+        ({"tag": "input", "kind": "email"}, 0),
+        ({"tag": "select"}, 0),
+        ({"tag": "textarea"}, 0),
+        ({"tag": "input", "kind": "submit"}, 1),
+        ({"tag": "button"}, 1),
+        ({}, 1),
+    ],
+)
+def test_unanswered_clicks_on_links_and_form_fields_are_not_dead(con, element, dead):
+    rows = on([event(0, "click", ts("2026-10-01 10:00:00"), x=10, y=10)], **element)
+    assert friction(con, rows)["sid:s1"]["dead_clicks"] == dead
+
+
+@pytest.mark.parametrize(
+    ("offsets", "dead_click", "score", "had"),
+    [
+        ([0, 200, 400], False, 3.0, False),  # one burst alone: no friction
+        ([0, 200, 400, 5000, 5200, 5400], False, 6.0, True),  # two bursts
+        ([0, 200, 400], True, 4.0, True),  # one burst and a dead click
+    ],
+)
+def test_one_rage_burst_alone_does_not_make_a_session_have_friction(con, offsets, dead_click, score, had):
+    base = ts("2026-10-01 10:00:00")
+    rows = clicks(offsets)
+    rows += [event(20 + i, "dom_change", base + timedelta(milliseconds=ms + 100)) for i, ms in enumerate(offsets)]
+    if dead_click:
+        rows.append(event(40, "click", base + timedelta(seconds=30), x=900, y=900))
+    s = friction(con, rows)["sid:s1"]
+    assert (s["friction_score"], s["had_friction"]) == (pytest.approx(score), had)
