@@ -1199,7 +1199,7 @@ def _qa_block(ctx: Context) -> dict[str, Any] | None:
     for row in rows:
         if row["agent_key"] is None:
             cards[row["scorecard"]] = {
-                "scorecard": row["scorecard"],
+                "scorecard": _label(row["scorecard"]),
                 "team": view(row, "All agents"),
                 "versions": row["rules_versions"],
                 "agents": [],
