@@ -619,7 +619,7 @@ def _cwq_block(ctx: Context) -> dict[str, Any] | None:
 
 def _trends_block(ctx: Context) -> list[dict[str, Any]] | None:
     daily = _query(ctx.con, "daily")
-    return _trend_charts(daily, _query(ctx.con, "daily_channel")) or None
+    return _trend_charts(daily, _query(ctx.con, "daily_channel"), ctx.period) or None
 
 
 def _anomalies_block(ctx: Context) -> dict[str, Any] | None:
@@ -1555,6 +1555,17 @@ def _configure(chart: alt.TopLevelMixin, description: str) -> alt.TopLevelMixin:
     )
 
 
+def _shade(chart: alt.TopLevelMixin, period: Period | None) -> alt.TopLevelMixin:
+    """The chart over a grey band marking the report's period (its days, start of the first to end of the last)."""
+    if period is None:
+        return chart
+    band = pd.DataFrame([{"start": period.start.isoformat(), "end": (period.end + timedelta(days=1)).isoformat()}])
+    rect = alt.Chart(band).mark_rect(color="#8b949e", opacity=0.12).encode(x="start:T", x2="end:T")
+    if isinstance(chart, alt.LayerChart):  # altair lifts the layers' shared data onto the layer chart: keep it there
+        return alt.layer(rect, *chart.layer, data=chart.data)
+    return alt.layer(rect, chart)
+
+
 def _day_axis(kind: str = "T") -> alt.X:
     return alt.X(
         f"day:{kind}",
@@ -1564,19 +1575,22 @@ def _day_axis(kind: str = "T") -> alt.X:
     )
 
 
-def _trend_charts(daily: list[dict[str, Any]], day_channel: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The trend figures: SVG, title, caption and the same data as a table for screen readers."""
-    charts = [_rates_chart(daily)] if daily else []
+def _trend_charts(
+    daily: list[dict[str, Any]], day_channel: list[dict[str, Any]], period: Period | None = None
+) -> list[dict[str, Any]]:
+    """The trend figures: SVG, title, caption and the same data as a table for screen readers; the report's period is
+    shaded on the daily lines."""
+    charts = [_rates_chart(daily, period)] if daily else []
     if any(row["cost_to_resolve_median"] is not None for row in daily):
-        charts.append(_cost_chart(daily))
+        charts.append(_cost_chart(daily, period))
     if any(row["csat_mean"] is not None or row["predicted_csat_mean"] is not None for row in daily):
-        charts.append(_csat_chart(daily))
+        charts.append(_csat_chart(daily, period))
     if day_channel:
         charts.append(_volume_chart(day_channel))
     return charts
 
 
-def _rates_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
+def _rates_chart(daily: list[dict[str, Any]], period: Period | None = None) -> dict[str, Any]:
     measures = (("Containment", "contained"), ("Containment with quality", "contained_with_quality"))
     points = []
     for row in daily:
@@ -1609,14 +1623,14 @@ def _rates_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
         "id": "chart-rates",
         "title": "Containment and containment with quality, per day",
         "caption": "Lines are the day's rate; shaded bands are 95% Wilson intervals (wide on quiet days).",
-        "svg": _svg(_configure(chart, "Daily containment and containment-with-quality rates")),
+        "svg": _svg(_configure(_shade(chart, period), "Daily containment and containment-with-quality rates")),
         "headers": ["Day", "Contacts", "Containment", "95% interval", "With quality", "95% interval"],
         "text": [True, False, False, False, False, False],
         "rows": rows,
     }
 
 
-def _cost_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
+def _cost_chart(daily: list[dict[str, Any]], period: Period | None = None) -> dict[str, Any]:
     statistics = (("Median", "cost_to_resolve_median"), ("90th percentile", "cost_to_resolve_p90"))
     points = [
         {"day": row["partition_date"].isoformat(), "statistic": statistic, "cost": row[column]}
@@ -1639,7 +1653,7 @@ def _cost_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
         "id": "chart-cost",
         "title": "Cost to resolve, per day",
         "caption": "Cost of every contact in a resolved repeat chain, on the day the chain was resolved.",
-        "svg": _svg(_configure(chart, "Daily median and 90th percentile cost to resolve")),
+        "svg": _svg(_configure(_shade(chart, period), "Daily median and 90th percentile cost to resolve")),
         "headers": ["Day", "Chains resolved", "Median", "90th percentile"],
         "text": [True, False, False, False],
         "rows": [
@@ -1650,7 +1664,7 @@ def _cost_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _csat_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
+def _csat_chart(daily: list[dict[str, Any]], period: Period | None = None) -> dict[str, Any]:
     measures = (("Surveyed CSAT", "csat_mean"), ("Predicted CSAT", "predicted_csat_mean"))
     points = [
         {"day": row["partition_date"].isoformat(), "measure": measure, "csat": float(row[column])}
@@ -1674,7 +1688,7 @@ def _csat_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
         "title": "CSAT and predicted CSAT, per day",
         "caption": "Surveyed: mean score of the customers who answered. Predicted: the model's score for every "
         "contact, so a day with few surveys still has a reading.",
-        "svg": _svg(_configure(chart, "Daily mean surveyed CSAT and mean predicted CSAT")),
+        "svg": _svg(_configure(_shade(chart, period), "Daily mean surveyed CSAT and mean predicted CSAT")),
         "headers": ["Day", "Surveyed", "Surveyed CSAT", "Contacts scored", "Predicted CSAT"],
         "text": [True, False, False, False, False],
         "rows": [
