@@ -273,6 +273,8 @@ def test_trends_are_inline_svg_charts(report) -> None:
     trends = _section(html, "trends")
     assert trends.count("<svg") == 4
     assert 'id="chart-csat"' in trends
+    rates = trends[trends.index('id="chart-rates"') :]
+    assert 'class="mark-rect' in rates[: rates.index("</svg>")]  # the report's period, shaded
     assert 'class="mark-line' in trends and 'class="mark-area' in trends and 'class="mark-rect' in trends
     assert "Show the data" in trends
 
