@@ -11,6 +11,7 @@ value is one clear error naming the parameter. Settings are read as attributes (
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -358,6 +359,56 @@ class BotsParameters(Section):
     failed_min_fallbacks: AtLeastOne
 
 
+class JourneyParameters(Section):
+    """One journey of an industry playbook and the intents that belong to it."""
+
+    name: str
+    intents: list[str]
+
+
+class DisclosureParameters(Section):
+    """A disclosure an agent or bot must say: any of its phrases (regexes, RE2 syntax: DuckDB matches them) in a
+    turn of one of its speakers, within `within_seconds` of the start when set; it applies to conversations of its
+    channels and intents (empty: all) in which one of its speakers took a turn."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    description: str
+    phrases: Annotated[list[Regex], Field(min_length=1)]
+    speakers: Annotated[list[Literal["agent", "bot"]], Field(min_length=1)]
+    channels: list[str]
+    intents: list[str]
+    within_seconds: AtLeastOne | None
+
+
+def _known_pii_entities(entities: list[str]) -> list[str]:
+    from cx_signals.redact import PII_TYPES
+
+    unknown = [e for e in entities if e not in PII_TYPES]
+    if unknown:
+        raise ValueError(f"names unknown PII kinds {unknown} (known: {', '.join(PII_TYPES)})")
+    return entities
+
+
+class PlaybookParameters(Section):
+    """The industry playbook in use (docs/playbooks.md): its journeys, PII kinds and required disclosures."""
+
+    name: str | None
+    journeys: list[JourneyParameters]
+    pii_entities: Annotated[list[str], AfterValidator(_known_pii_entities)]
+    disclosures: list[DisclosureParameters]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        for what, names in (
+            ("disclosures", [d.name for d in self.disclosures]),
+            ("journeys' intents", [i for j in self.journeys for i in j.intents]),
+        ):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"parameter 'playbook.{what}' names {', '.join(repeated)} more than once")
+        return self
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -415,6 +466,7 @@ class Parameters(Section):
     storage: StorageParameters
     categories: CategoriesParameters
     bots: BotsParameters
+    playbook: PlaybookParameters
     targets: TargetsParameters
     report: ReportParameters
 
@@ -460,21 +512,35 @@ def default_config_path() -> Path:
     return project_dir("config") / "defaults.yml"
 
 
-def load_config(override: Path | str | None = None) -> Parameters:
-    """The defaults merged with `override` (a YAML file holding just the parameters it changes), every value type-
-    and range-checked (ConfigError otherwise)."""
+def load_config(override: Path | str | None = None, playbook: str | None = None) -> Parameters:
+    """The defaults merged with the industry playbook asked for (`playbook`, or `playbook: NAME` in the override
+    file; docs/playbooks.md), then with `override` (a YAML file holding just the parameters it changes), every value
+    type- and range-checked (ConfigError otherwise)."""
+    from cx_signals.playbooks import PlaybookError, read_pack, requested_playbook, without_playbook_name
+
     defaults = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
-    if override is None or str(override) == "":
+    user: dict[str, Any] = {}
+    path = None if override is None or str(override) == "" else Path(override)
+    if path is not None:
+        try:
+            user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        if not isinstance(user, dict):
+            raise ConfigError(f"config file {path} must hold a mapping")
+    try:
+        name = requested_playbook(user, playbook)
+        if name is not None:
+            try:
+                defaults = _validated(_merge(defaults, read_pack(name))).model_dump()
+            except ConfigError as exc:
+                raise ConfigError(f"playbook {name}: {exc}") from None
+    except PlaybookError as exc:
+        raise ConfigError(str(exc)) from None
+    if path is None:
         return _validated(defaults)
-    path = Path(override)
     try:
-        user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    if not isinstance(user, dict):
-        raise ConfigError(f"config file {path} must hold a mapping")
-    try:
-        return _validated(_merge(defaults, user))
+        return _validated(_merge(defaults, without_playbook_name(user)))
     except ConfigError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
 
@@ -509,6 +575,7 @@ def sql_parameters(config: Parameters) -> dict[str, Any]:
     # element lists, lower-cased as the SQL compares them
     for name in FRICTION_ELEMENT_LISTS:
         parameters[f"friction_{name}"] = [v.lower() for v in getattr(config.friction, name)]
+    parameters.update(playbook_sql_parameters(config))
     return parameters
 
 
@@ -525,3 +592,25 @@ def cost_model_rows(config: Parameters) -> list[dict[str, Any]]:
         }
         for channel, per_minute in costs.agent_cost_per_minute.items()
     ]
+
+
+def playbook_sql_parameters(config: Parameters) -> dict[str, str]:
+    """The playbook's journeys and disclosures as JSON text for SQL (`$playbook_journeys`: [{name, intents}],
+    `$playbook_disclosures`: [{name, pattern, speakers, channels, intents, within_seconds}], each disclosure's phrases
+    as one case-insensitive regex)."""
+    playbook = config.playbook
+    disclosures = [
+        {
+            "name": d.name,
+            "pattern": _any_of(d.phrases),
+            "speakers": d.speakers,
+            "channels": d.channels,
+            "intents": d.intents,
+            "within_seconds": d.within_seconds,
+        }
+        for d in playbook.disclosures
+    ]
+    return {
+        "playbook_journeys": json.dumps([j.model_dump() for j in playbook.journeys]),
+        "playbook_disclosures": json.dumps(disclosures),
+    }

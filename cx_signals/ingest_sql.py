@@ -35,8 +35,9 @@ _LENIENT_JSON = r"[:,\[]\s*-?(?:NaN|Infinity|inf)|,\s*[}\]]|\\u0000"
 MAY_HOLD_PII = r"[^\x{00}-\x{7f}]|[%\t=@0-9]|(?i:dot)"
 # Ids (no spaces) also need one of a detector's shapes: seven digits in a phone-like run that no letter touches
 # (phonenumbers' matcher takes no candidate next to a letter), thirteen digits (cards, French NIR), an SSN, a UK
-# National Insurance number, a Corsican NIR, an id word (SSN, BSN), an IBAN's start, an upper-case UK postcode, a
-# Dutch or German street with its number.
+# National Insurance number, a Corsican NIR, an id word (SSN, BSN, or a word an industry entity follows: NHS, IMEI,
+# sort code, account, MRN, date of birth, ...), an IBAN's start, an upper-case UK postcode, a Dutch or German street
+# with its number.
 _ID_SHAPES = (
     r"(?:^|[^A-Za-z0-9])[0-9](?:[ ().\-/\[\]x]{0,3}[0-9]){6,}(?:[^A-Za-z0-9]|$)",
     r"[0-9](?:[ .\-]{0,3}[0-9]){12,}",
@@ -44,6 +45,7 @@ _ID_SHAPES = (
     r"(?:^|[^A-Za-z0-9])(?i:[A-Z]{2}(?:[ -]{0,3}[0-9]{2}){3}[ -]{0,3}[A-D])(?:[^A-Za-z0-9]|$)",
     r"(?:^|[^0-9.])[12][ .\-]{0,3}[0-9]{2}[ .\-]{0,3}[0-9]{2}[ .\-]{0,3}2[AaBb]",
     r"(?i:ssn|ss#|social|bsn|burgerservicenummer|sofinummer)",
+    r"(?i:nhs|imei|sort|account|acct|a/c|mrn|medical|hospital|patient|health|birth|dob|d\.o\.b|born)",
     rf"(?:^|[^A-Za-z0-9])(?i:{'|'.join(IBAN_COUNTRIES)})[0-9]{{2}}",
     r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}",
     r"[A-Z][a-z]+(?:stra|str\.|weg|allee|platz|gasse|damm|ufer|laan|plein|gracht|kade|singel|dijk|dreef|hof|steeg)",

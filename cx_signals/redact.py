@@ -17,6 +17,15 @@ Detected and replaced by a typed placeholder:
   900–999, group 00, serial 0000 excluded), or nine bare digits after "SSN"/"social security";
   UK National Insurance number (HMRC prefix rules, suffix A–D); French NIR (15 digits, mod-97 key);
   Dutch BSN (eleven-test) only after "BSN"/"burgerservicenummer".
+- ``[NHS_NUMBER]``: NHS numbers (ten digits, bare or 3-3-4, passing the NHS mod-11 check) after "NHS"
+  ("NHS no. 943 476 5919"); a 3-3-4 number alone is as often a US phone number.
+- ``[IMEI]``: fifteen digits passing Luhn, after "IMEI" or written in the IMEI's own groups (2-6-6-1 or 8-6-1).
+- ``[SORT_CODE]``: UK bank sort codes (``20-00-00``, ``200000``) after "sort code".
+- ``[ACCOUNT_NUMBER]``: bank account numbers (6-12 digits, or 4+4) after "account number", "acct", "a/c".
+- ``[HEALTH_RECORD]``: medical record and hospital numbers (up to three letters and 6-10 digits) after
+  "MRN", "medical record number", "hospital number", "patient id", "health record number".
+- ``[DATE_OF_BIRTH]``: a real calendar date (``12/03/1980``, ``1980-03-12``, ``12th March 1980``,
+  ``March 12, 1980``) after "date of birth", "DOB", "born (on)" or "birthday".
 - ``[ADDRESS]``: US/UK-style street lines (house number, capitalised street name, suffix such as
   St/Street/Ave/Road/Lane/Blvd, optional unit and "City, ST 12345"), "City, ST 12345", German and
   Dutch street + house number (``Hauptstraße 5``, ``Kerkstraat 12``), French ``12 rue de la Paix``,
@@ -42,8 +51,13 @@ missing any number after them.) A region's matcher is skipped for a window when 
 metadata shows that no piece of it can be one of the region's numbers, and its results are shared
 between regions and detection rounds.
 
-Not detected (see tests/data/README.md): names, dates of birth, bank account numbers other than
-IBANs, street addresses without a house number, with a lower-case street name or of other shapes
+The checksums of the industry entities come from python-stdnum (``stdnum.gb.nhs``, ``stdnum.imei``); sort
+codes, account numbers, health record numbers and dates of birth have no checksum and are found only after
+the words that name them (config/playbooks/ lists which of them matter in each industry; all are always
+redacted).
+
+Not detected (see tests/data/README.md): names, dates of birth and bank account numbers written without
+the words that name them, street addresses without a house number, with a lower-case street name or of other shapes
 ("Laan van Meerdervoort 52", "Flat 3"), cities, ZIP codes or Dutch/German/French postcodes on their
 own, PO boxes, phone numbers spelled out in words, national-format numbers of regions not in
 ``regions``, national ids of other countries, bare nine-digit SSNs or BSNs without context, card
@@ -58,7 +72,8 @@ Redaction is idempotent: detection is repeated on the redacted text until nothin
 replaced.
 
 Overlapping detections are merged into one span typed by priority (email > iban > card >
-national_id > phone > address, then the longest), so no part of a detected value survives.
+national_id > nhs_number > imei > sort_code > account_number > health_record > date_of_birth > phone >
+address, then the longest), so no part of a detected value survives.
 """
 
 from __future__ import annotations
@@ -68,15 +83,22 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache, lru_cache
 from typing import NamedTuple, TypeAlias, overload
 
 import phonenumbers
+from stdnum import imei as stdnum_imei
+from stdnum.gb import nhs as stdnum_nhs
 
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "NL", "IE", "ES", "IT", "BE", "AU")
 
 # Highest priority first: it decides the type of merged overlapping detections.
-PII_TYPES: tuple[str, ...] = ("email", "iban", "card", "national_id", "phone", "address")
+# A value found after the words that name it ("NHS number 916 555 0123") is typed by them rather than as a phone.
+PII_TYPES: tuple[str, ...] = (
+    "email", "iban", "card", "national_id", "nhs_number", "imei", "sort_code", "account_number", "health_record",
+    "date_of_birth", "phone", "address",
+)  # fmt: skip
 PLACEHOLDERS: dict[str, str] = {t: f"[{t.upper()}]" for t in PII_TYPES}
 _PRIORITY = {t: i for i, t in enumerate(PII_TYPES)}
 
@@ -394,6 +416,110 @@ def _national_ids(text: str) -> Iterator[PiiSpan]:
     for m in _BSN_IN_CONTEXT.finditer(text):
         if _bsn_ok(_NOT_DIGIT_OR_LETTER.sub("", m.group(1))):
             yield PiiSpan("national_id", m.start(1), m.end(1))
+
+
+# --- industry entities: NHS numbers, IMEIs, sort codes, account numbers, health records, dates of birth ------
+
+_NO_ALNUM_BEFORE = r"(?<![A-Za-z0-9])"
+_NO_ALNUM_AFTER = r"(?![A-Za-z0-9])"
+# What may stand between a context word and its value: "number", "no.", "is", a colon or hash.
+_VALUE_LEAD = r"(?:\s{1,3}(?:number|no\.?|num|nr|#|id))?(?:\s{1,3}(?:is|was))?[\s:#.=]{0,6}"
+_NHS_IN_CONTEXT = re.compile(
+    rf"(?i)\bnhs{_VALUE_LEAD}{_NO_ALNUM_BEFORE}(\d{{3}}[ -]?\d{{3}}[ -]?\d{{4}}){_NO_ALNUM_AFTER}"
+)
+_IMEI_GROUPED = re.compile(
+    rf"{_NO_ALNUM_BEFORE}(?:\d{{2}}([ -])\d{{6}}\1|\d{{8}}([ -]))\d{{6}}(?:\1|\2)\d{_NO_ALNUM_AFTER}"
+)
+_IMEI_IN_CONTEXT = re.compile(
+    rf"(?i)\bimei{_VALUE_LEAD}{_NO_ALNUM_BEFORE}(\d{{2}}[ -]?\d{{6}}[ -]?\d{{6}}[ -]?\d){_NO_ALNUM_AFTER}"
+)
+_SORT_CODE = re.compile(
+    rf"(?i)\bsort[\s-]{{0,3}}code(?:\s{{1,3}}(?:is|was))?[\s:#.=]{{0,6}}{_NO_ALNUM_BEFORE}"
+    rf"(\d{{2}}([ -]?)\d{{2}}\2\d{{2}}){_NO_ALNUM_AFTER}"
+)
+_ACCOUNT_NUMBER = re.compile(
+    rf"(?i)\b(?:account|acct|a/c){_VALUE_LEAD}{_NO_ALNUM_BEFORE}(\d{{6,12}}|\d{{4}}[ -]\d{{4}}){_NO_ALNUM_AFTER}"
+)
+_HEALTH_RECORD = re.compile(
+    r"(?i)\b(?:mrn|medical\s{1,3}record|hospital|patient|health\s{1,3}record)"
+    rf"{_VALUE_LEAD}{_NO_ALNUM_BEFORE}([A-Za-z]{{0,3}}\d{{6,10}}){_NO_ALNUM_AFTER}"
+)
+_MONTH_NAMES = (
+    "jan|january", "feb|february", "mar|march", "apr|april", "may", "jun|june", "jul|july", "aug|august",
+    "sep|sept|september", "oct|october", "nov|november", "dec|december",
+)  # fmt: skip
+_MONTHS = {name: i + 1 for i, names in enumerate(_MONTH_NAMES) for name in names.split("|")}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_DATE_OF_BIRTH = re.compile(
+    r"(?i)\b(?:date\s{1,3}of\s{1,3}birth|d\.?o\.?b\b\.?|born(?:\s{1,3}on)?|birthday(?:\s{1,3}is)?)"
+    r"(?:\s{1,3}(?:is|was))?[\s:,.=]{0,6}(?<![A-Za-z0-9])("
+    r"(?P<n1>\d{1,2})(?P<s>[/.-])(?P<n2>\d{1,2})(?P=s)(?P<y1>\d{4}|\d{2})"
+    r"|(?P<y2>\d{4})-(?P<m2>\d{1,2})-(?P<d2>\d{1,2})"
+    rf"|(?P<d3>\d{{1,2}}){_ORDINAL}\s{{1,3}}(?:of\s{{1,3}})?(?P<m3>{_MONTH})\.?,?\s{{1,3}}(?P<y3>\d{{4}})"
+    rf"|(?P<m4>{_MONTH})\.?\s{{1,3}}(?P<d4>\d{{1,2}}){_ORDINAL},?\s{{1,3}}(?P<y4>\d{{4}})"
+    r")(?![A-Za-z0-9])"
+)
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """True for ten digits passing the NHS number's mod-11 check (python-stdnum's gb.nhs)."""
+    return stdnum_nhs.is_valid(digits)
+
+
+def imei_is_valid(digits: str) -> bool:
+    """True for fifteen digits passing the IMEI's Luhn check (python-stdnum's imei)."""
+    return len(digits) == 15 and digits.isdigit() and stdnum_imei.is_valid(digits)
+
+
+def _real_date(day: int, month: int, year: int | None) -> bool:
+    """A calendar date (any year when the year is written with two digits, else 1900..2099)."""
+    if year is not None and not 1900 <= year <= 2099:
+        return False
+    try:
+        date(2000 if year is None else year, month, day)  # 2000 is a leap year: 29 February stays possible
+    except ValueError:
+        return False
+    return True
+
+
+def _date_of_birth_ok(m: re.Match[str]) -> bool:
+    g = m.groupdict()
+    if g["n1"]:
+        year = int(g["y1"]) if len(g["y1"]) == 4 else None
+        n1, n2 = int(g["n1"]), int(g["n2"])
+        return _real_date(n1, n2, year) or _real_date(n2, n1, year)  # day first (UK) or month first (US)
+    if g["y2"]:
+        return _real_date(int(g["d2"]), int(g["m2"]), int(g["y2"]))
+    if g["d3"]:
+        return _real_date(int(g["d3"]), _MONTHS[g["m3"].lower()], int(g["y3"]))
+    return _real_date(int(g["d4"]), _MONTHS[g["m4"].lower()], int(g["y4"]))
+
+
+def _digits_of(text: str) -> str:
+    return _NON_DIGIT.sub("", text)
+
+
+def _industry_ids(text: str) -> Iterator[PiiSpan]:
+    for m in _NHS_IN_CONTEXT.finditer(text):
+        if nhs_number_is_valid(_digits_of(m.group(1))):
+            yield PiiSpan("nhs_number", m.start(1), m.end(1))
+    for m in _IMEI_GROUPED.finditer(text):
+        if imei_is_valid(_digits_of(m.group())):
+            yield PiiSpan("imei", m.start(), m.end())
+    for m in _IMEI_IN_CONTEXT.finditer(text):
+        if imei_is_valid(_digits_of(m.group(1))):
+            yield PiiSpan("imei", m.start(1), m.end(1))
+    for kind, pattern in (
+        ("sort_code", _SORT_CODE),
+        ("account_number", _ACCOUNT_NUMBER),
+        ("health_record", _HEALTH_RECORD),
+    ):
+        for m in pattern.finditer(text):
+            yield PiiSpan(kind, m.start(1), m.end(1))
+    for m in _DATE_OF_BIRTH.finditer(text):
+        if _date_of_birth_ok(m):
+            yield PiiSpan("date_of_birth", m.start(1), m.end(1))
 
 
 # --- phone numbers -----------------------------------------------------------------------------
@@ -779,6 +905,7 @@ def _detect(text: str, regions: Sequence[str], memo: _MatcherMemo) -> list[PiiSp
     # a minimum number of digits (a card 13, a phone or an IBAN 7, a national id 6, an address 1).
     if n_digits:
         spans.extend(_addresses(text))
+        spans.extend(_industry_ids(text))  # a date of birth can have 4 digits ("born 1/2/80")
     if n_digits >= 6:
         spans.extend(_national_ids(text))
     if n_digits >= 7:

@@ -75,6 +75,7 @@ SUMMARY_TABLES = (
     "metrics.outcome_anomalies",
     "metrics.repeat_risk",
     "signals.csat_predictions",
+    "signals.compliance",
     "quarantine.rejects",
 )
 
@@ -94,6 +95,12 @@ def fail(message: str, code: int = ExitCode.FAILED) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+_PLAYBOOK_OPTION = typer.Option(
+    help="Industry playbook (banking, telecom, retail, healthcare): config/playbooks/NAME.yml over the defaults, "
+    "below --config (docs/playbooks.md)."
+)
+
+
 def usage_error(message: str) -> typer.Exit:
     """Print `message` as a usage error (bad option, config, path) and return exit code 2."""
     return fail(message, ExitCode.USAGE)
@@ -106,8 +113,10 @@ def generate(
     customers: Annotated[int, typer.Option(min=1, help="Customers.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
     start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC).")] = "2026-10-01",
+    playbook: Annotated[str | None, _PLAYBOOK_OPTION] = None,
 ) -> None:
-    """Write a realistic synthetic landing folder (transcripts, telemetry, events) plus its planted truth."""
+    """Write a realistic synthetic landing folder (transcripts, telemetry, events) plus its planted truth; with
+    --playbook, of that industry (its intents, PII kinds and disclosures, some of them missed)."""
     from cx_signals.generate import generate_landing
 
     started = time.perf_counter()
@@ -115,6 +124,10 @@ def generate(
         first = date.fromisoformat(start)
     except ValueError:
         raise usage_error(f"--start must be a day as YYYY-MM-DD, not {start!r}") from None
+    try:
+        config = load_config(playbook=playbook)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
     with step_progress(err, f"generating {days} days from {first}, {customers:,} customers") as progress:
         task = progress.tasks[0].id
         counts = generate_landing(
@@ -123,8 +136,9 @@ def generate(
             customers=customers,
             seed=seed,
             start=first,
-            repeat_window_days=load_config().outcomes.repeat_window_days,
+            repeat_window_days=config.outcomes.repeat_window_days,
             progress=lambda message: progress.update(task, description=message),
+            playbook=config.playbook if playbook else None,
         )
         progress.stop()
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
@@ -145,14 +159,16 @@ def _check_writable(db: Path) -> None:
         raise usage_error(f"cannot write the database folder {exc.filename or folder}: {exc.strerror}") from None
 
 
-def _prepare(landing: Path, db: Path, config_file: Path | None) -> tuple[Parameters, list[date]]:
+def _prepare(
+    landing: Path, db: Path, config_file: Path | None, playbook: str | None = None
+) -> tuple[Parameters, list[date]]:
     """Validate the config, the database folder and the landing folder before any work; return config and days."""
     from cx_signals.ingest import landing_days
     from cx_signals.landing import LandingPathError, scan
     from cx_signals.manifest import manifests
 
     try:
-        config = load_config(config_file)
+        config = load_config(config_file, playbook)
     except ConfigError as exc:
         raise usage_error(str(exc)) from None
     _check_writable(db)
@@ -178,8 +194,8 @@ def _report_failure(outcome) -> typer.Exit:
     )
 
 
-def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> None:
-    config, days = _prepare(landing, db, config_file)
+def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool, playbook: str | None = None) -> None:
+    config, days = _prepare(landing, db, config_file, playbook)
     console.print(f"landing files hold {len(days)} days ({days[0]} .. {days[-1]}); running Dagster ...")
     from dagster_defs.runner import run_pipeline
 
@@ -210,6 +226,7 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool) -> No
 _VERBOSE = Annotated[bool, typer.Option("--verbose", help="Show Dagster's own log on the console.")]
 _LANDING = Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")]
 _CONFIG = Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")]
+_PLAYBOOK = Annotated[str | None, _PLAYBOOK_OPTION]
 
 
 @app.command(epilog="Example: cx-signals run --landing landing --db cx_data/cx_signals.duckdb --config my.yml")
@@ -218,6 +235,7 @@ def run(
     db: Annotated[Path, typer.Option(help="DuckDB file to publish.")] = DEFAULT_DB,
     config: _CONFIG = None,
     verbose: _VERBOSE = False,
+    playbook: _PLAYBOOK = None,
 ) -> None:
     """Validate, load and materialise every asset for every day in LANDING, through Dagster, into DB.
 
@@ -225,7 +243,7 @@ def run(
     option, config value or path, detected before any work); 3 a source's quarantined share of records exceeded
     ingest.max_quarantine_share (the rest was loaded and published).
     """
-    _run(landing, db, config, verbose)
+    _run(landing, db, config, verbose, playbook)
 
 
 @app.command(epilog="Example: cx-signals train --landing cx_data/landing --db cx_data/cx_signals.duckdb")
@@ -312,12 +330,13 @@ def demo(
     ] = DEFAULT_DB,
     customers: Annotated[int, typer.Option(min=1, help="Customers in the sample.")] = 2000,
     days: Annotated[int, typer.Option(min=1, help="Days of sample data, from 2026-10-01.")] = 14,
+    playbook: _PLAYBOOK = None,
 ) -> None:
     """Generate a sample (2,000 customers, 14 days), run the pipeline on it and show the headline metrics. With
     DAGSTER_HOME set, its runs show in the Dagster UI."""
     landing = db.parent / "landing"
-    generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01")
-    _run(landing, db, None, verbose=False)
+    generate(out=landing, days=days, customers=customers, seed=7, start="2026-10-01", playbook=playbook)
+    _run(landing, db, None, verbose=False, playbook=playbook)
     console.print(
         f"\nReport for CX leaders: {database_files(db).report} (self-contained HTML)\n"
         "Query it (read-only; or with the duckdb CLI if you have it: duckdb -readonly FILE):\n"
@@ -718,6 +737,7 @@ def query(
 def validate(
     landing: _LANDING,
     config: _CONFIG = None,
+    playbook: _PLAYBOOK = None,
 ) -> None:
     """Dry run: per landing file, the format it would be read as, the records that would load and those that would
     be quarantined, with the top reasons. Writes nothing: no database, no side folder, no manifest.
@@ -728,7 +748,7 @@ def validate(
     from cx_signals.landing import LandingPathError
 
     try:
-        config_values = load_config(config)
+        config_values = load_config(config, playbook)
     except ConfigError as exc:
         raise usage_error(str(exc)) from None
     try:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from cx_signals.config import PlaybookParameters
+from cx_signals.generate.industries import Industry
 from cx_signals.generate.intents import INTENTS, Intent
 from cx_signals.generate.params import CHANNELS, DAY, DEFAULT_START
 from cx_signals.generate.phrases import ESCALATION_REQUESTS
@@ -57,13 +59,16 @@ def generate_landing(
     start: date = DEFAULT_START,
     repeat_window_days: int = 7,
     progress: Callable[[str], None] | None = None,
+    playbook: PlaybookParameters | None = None,
 ) -> dict[str, int]:
     """Write `days` UTC days of synthetic landing data for `customers` customers under `out`; `progress`, if
     given, is told what is being done (the customers being planned, then the day being written).
 
     Layout: transcripts/transcripts-YYYY-MM-DD.jsonl.gz, telemetry/telemetry-YYYY-MM-DD.jsonl,
     events/events-YYYY-MM-DD.parquet and _truth/ (see its README.md). `repeat_window_days` is R, the
-    repeat-contact window the truth is computed with. Returns row counts per output.
+    repeat-contact window the truth is computed with. With `playbook` (a playbook's parameters, docs/playbooks.md)
+    the data is of its industry: its intents, PII kinds and disclosures, said or missed
+    (cx_signals/generate/industries.py). Returns row counts per output.
 
     Customers are planned in shards of about SHARD_CUSTOMER_DAYS customer-days, spooled to scratch files
     under `out` by day, then written one day at a time, so memory does not grow with customers x days.
@@ -73,7 +78,8 @@ def generate_landing(
     out = Path(out)
     for folder in ("transcripts", "telemetry", "events", "_truth"):
         (out / folder).mkdir(parents=True, exist_ok=True)
-    world = World(days, customers, seed, start, repeat_window_days)
+    industry = Industry.for_playbook(playbook) if playbook is not None and playbook.name else None
+    world = World(days, customers, seed, start, repeat_window_days, industry)
     counts = {"customers": customers, **dict.fromkeys(
         ("conversations", "turns", "conversation_events", "telemetry", "events", "sessions", "pii"), 0)}  # fmt: skip
     shard = max(1, SHARD_CUSTOMER_DAYS // days)

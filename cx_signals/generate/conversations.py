@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from cx_signals.generate.industries import ALL_EMAIL_SENTENCE, ALL_PII_ANSWER, ALL_PII_ASK, Industry, industry_pii_value
 from cx_signals.generate.intents import Intent
 from cx_signals.generate.params import (
     ABANDON_RATE,
@@ -47,7 +48,6 @@ from cx_signals.generate.phrases import (
     CUSTOMER_WAITING,
     DEVICES,
     EMAIL_ACK,
-    EMAIL_SENTENCE,
     ESCALATION_REQUESTS,
     FRUSTRATION,
     IVR_BYE,
@@ -57,8 +57,6 @@ from cx_signals.generate.phrases import (
     LAST4_ASK,
     ORDER_ANSWER,
     ORDER_ASK,
-    PII_ANSWER,
-    PII_ASK,
     PII_KINDS,
     REPEAT_OPENERS,
     SOCIAL_REPLY,
@@ -71,7 +69,6 @@ from cx_signals.generate.values import (
     loguniform,
     lower_first,
     order_number,
-    pii_value,
     price,
 )
 
@@ -182,9 +179,10 @@ class Conv:
 class Dialogues:
     """Builds conversations turn by turn from their plan, drawing from one random stream."""
 
-    def __init__(self, rnd: random.Random, agents: dict[str, list[str]]) -> None:
+    def __init__(self, rnd: random.Random, agents: dict[str, list[str]], industry: Industry | None = None) -> None:
         self.rnd = rnd
         self.agents = agents
+        self.industry = industry
 
     def conversation(self, c: int, intent: Intent, channel: str, position: int, start: int) -> Conv:
         r = self.rnd
@@ -226,6 +224,8 @@ class Dialogues:
         roll = r.random()
         n_pii = 2 if roll < 0.02 else 1 if roll < 0.09 else 0
         conv.pii_kinds = tuple(r.sample(PII_KINDS, n_pii))
+        if self.industry is not None:
+            self.industry.plan(conv, r)
         conv.request = self._fill(conv, r.choice(intent.requests))
         talk = Talk(r, channel, start)
         builders = {
@@ -264,17 +264,24 @@ class Dialogues:
         talk.say("customer", "Again, " + lower_first(conv.request))
         conv.restated = True
 
+    def _disclose(self, talk: Talk, conv: Conv, speaker: str, agent: str | None) -> None:
+        """An industry's disclosures that `speaker` says at this point (nothing without an industry)."""
+        if self.industry is not None:
+            for line in self.industry.lines_for(conv.disclosure_plan, speaker):
+                talk.say(speaker, line, agent)
+
     def _pii_exchange(self, talk: Talk, conv: Conv, asker: str, agent: str | None) -> None:
         for kind in conv.pii_kinds:
-            value = pii_value(self.rnd, kind)
-            talk.say(asker, PII_ASK[kind], agent)
-            turn_id = talk.say("customer", self.rnd.choice(PII_ANSWER[kind]).format(v=value))
+            value = industry_pii_value(self.rnd, kind)
+            talk.say(asker, ALL_PII_ASK[kind], agent)
+            turn_id = talk.say("customer", self.rnd.choice(ALL_PII_ANSWER[kind]).format(v=value))
             conv.pii.append((turn_id, kind, value))
 
     def _bot_flow(self, talk: Talk, conv: Conv) -> int:
         r = self.rnd
         intent = conv.intent
         talk.say("bot", r.choice(BOT_GREETINGS))
+        self._disclose(talk, conv, "bot", None)
         self._opening(talk, conv)
         if conv.repetition:
             self._restate(talk, conv, "bot", None)
@@ -307,6 +314,7 @@ class Dialogues:
         r = self.rnd
         intent = conv.intent
         talk.say("bot", IVR_GREETING)
+        self._disclose(talk, conv, "bot", None)
         talk.say("customer", intent.ivr)
         if conv.escalate:
             talk.say("customer", r.choice(ESCALATION_REQUESTS))
@@ -332,14 +340,15 @@ class Dialogues:
         parts += [conv.request, self._fill(conv, r.choice(intent.details))]
         if conv.frustrated:
             parts.append(r.choice(FRUSTRATION))
-        values = [(kind, pii_value(r, kind)) for kind in conv.pii_kinds]
-        parts += [EMAIL_SENTENCE[kind].format(v=value) for kind, value in values]
+        values = [(kind, industry_pii_value(r, kind)) for kind in conv.pii_kinds]
+        parts += [ALL_EMAIL_SENTENCE[kind].format(v=value) for kind, value in values]
         if conv.escalate:
             parts.append(r.choice(ESCALATION_REQUESTS))
         body_id = talk.say("customer", " ".join(parts))
         conv.pii.extend((body_id, kind, value) for kind, value in values)
         talk.say("system", EMAIL_ACK.format(ref=f"NW-{r.randint(100000, 999999)}"))
         agent = self._agent(intent.team)
+        self._disclose(talk, conv, "agent", agent)
         if conv.outcome == "abandoned":
             talk.say("agent", ORDER_ASK if intent.uses_order else LAST4_ASK, agent)
             return talk.t
@@ -376,6 +385,7 @@ class Dialogues:
         intent = conv.intent
         if greet:
             talk.say("agent", r.choice(AGENT_GREETINGS).format(name=self._agent_name(agent)), agent)
+        self._disclose(talk, conv, "agent", agent)
         if not opened:
             self._opening(talk, conv)
             if conv.repetition:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from cx_signals.generate.conversations import Conv, Dialogues, transcript_tail
 from cx_signals.generate.friction_cases import plant_friction_case
+from cx_signals.generate.industries import Industry
 from cx_signals.generate.intents import INTENTS, Intent
 from cx_signals.generate.params import (
     APP_SHARES,
@@ -62,7 +63,15 @@ class World:
     numbering), never per event.
     """
 
-    def __init__(self, days: int, customers: int, seed: int, start: date, repeat_window_days: int) -> None:
+    def __init__(
+        self,
+        days: int,
+        customers: int,
+        seed: int,
+        start: date,
+        repeat_window_days: int,
+        industry: Industry | None = None,
+    ) -> None:
         self.rnd = random.Random(seed)
         self.seed = seed
         self.nprng = np.random.default_rng(seed)
@@ -84,7 +93,8 @@ class World:
         self.anonymous_ids = [self._anonymous_id() for _ in range(customers)]
         pool = max(4, customers // 150)
         self.agents = {team: [f"agt-{i * 100 + k + 1:04d}" for k in range(pool)] for i, team in enumerate(TEAMS)}
-        self.dialogues = Dialogues(self.rnd, self.agents)
+        self.dialogues = Dialogues(self.rnd, self.agents, industry)
+        self.intents = industry.intents if industry is not None else INTENTS
         self.issue_counts = self.nprng.poisson(self.activity * ISSUES_PER_CUSTOMER_DAY * days)
         self.session_counts = self.nprng.poisson(self.activity * SESSIONS_PER_CUSTOMER_DAY * days)
         # Midnight sessions still to place: one with a session_id, one without (only when day 2 exists).
@@ -145,7 +155,7 @@ class World:
 
     def _intent_weights(self, app: str) -> list[float]:
         crash_factor = 0.3 if app == "web" else 3.0
-        return [i.share * (crash_factor if i.name == "app_crash" else 1.0) for i in INTENTS]
+        return [i.share * (crash_factor if i.name == "app_crash" else 1.0) for i in self.intents]
 
     def _customer_contacts(self, c: int, device: Device, n_issues: int) -> list[Conv]:
         weights = self._intent_weights(device.app)
@@ -153,7 +163,7 @@ class World:
         convs: list[Conv] = []
         for start in sorted(self._random_time() for _ in range(n_issues)):
             for _ in range(3):
-                intent = self.rnd.choices(INTENTS, weights)[0]
+                intent = self.rnd.choices(self.intents, weights)[0]
                 # Separate issues on one intent by more than R days, so repeat chains never merge.
                 if start > last_end.get(intent.name, -DAY * 10_000) + self.repeat_ms + DAY:
                     chain = self._chain(c, intent, start)
