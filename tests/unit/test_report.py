@@ -143,6 +143,40 @@ def _agents() -> list[dict]:
     ]  # fmt: skip
 
 
+def _journeys() -> list[dict]:
+    """Three journeys: one open after friction across two channels, two resolved on chat."""
+    return [
+        {
+            "partition_date": DAY_1,
+            "journey_id": f"j{i}",
+            "customer_key": f"k{i}",
+            "intent": "billing",
+            "started_at": datetime(2026, 10, 1, 9 + i),
+            "last_contact_started_at": datetime(2026, 10, 1, 9 + i),
+            "last_contact_ended_at": datetime(2026, 10, 1, 10 + i),
+            "contacts": 2 if i == 0 else 1,
+            "conversation_ids": '["c1", "c2"]' if i == 0 else f'["c{i + 2}"]',
+            "channels": "chat,voice" if i == 0 else "chat",
+            "first_channel": "chat",
+            "last_channel": "voice" if i == 0 else "chat",
+            "channel_switches": 1 if i == 0 else 0,
+            "sessions_before": 1,
+            "sessions_between": 0,
+            "friction_sessions": 1 if i == 0 else 0,
+            "rage_click_bursts": 0,
+            "errors": 0,
+            "crashes": 0,
+            "pre_contact_friction": i == 0,
+            "failure_demand_contacts": 1 if i == 0 else 0,
+            "escalation_requests": 0,
+            "resolved": i != 0,
+            "status": "open" if i == 0 else "resolved",
+            "time_to_resolve_seconds": None if i == 0 else 3600.0,
+        }
+        for i in range(3)
+    ]
+
+
 def _anomaly() -> dict:
     return {
         "partition_date": DAY_2, "channel": "chat", "metric": "cwq_rate", "value": 0.2, "sample_size": 30,
@@ -163,6 +197,7 @@ def make_report_db(path: Path) -> Path:
         insert(con, "signals.friction_alerts", _alerts())
         insert(con, "metrics.agent_daily", _agents())
         insert(con, "metrics.outcome_anomalies", [_anomaly()])
+        insert(con, "signals.journeys", _journeys())
         insert_by_name(con, "metrics.failure_demand", _failure_demand())
         insert_by_name(con, "metrics.defects", _defects())
         insert_by_name(con, "metrics.csat_population", _population())
@@ -766,3 +801,16 @@ def test_summary_lists_what_needs_attention(report) -> None:
     assert "1 new topic customers contact us about." in attention
     assert "A model serves 1 segment markedly worse than the rest." in attention
     assert f"{ALERTS} alerts need a follow-up, {ALERTS // 2} of them urgent." in attention
+
+
+def test_journey_tiles_open_their_lists(report) -> None:
+    html, _ = report
+    journeys = _section(html, "friction")
+    lists = _section(html, "lists")
+    for name, size in (("open", 1), ("pre-contact-friction", 1), ("switching", 1)):
+        assert f'href="#list-journeys-{name}"' in journeys
+        listed = lists[lists.index(f'id="list-journeys-{name}"') :]
+        listed = listed[: listed.index("</details>")]
+        assert f"All {size}, most contacts first." in listed and "<code>j0</code>" in listed
+    every = lists[lists.index('id="list-journeys-all"') :]
+    assert "All 3, most contacts first." in every[: every.index("</details>")]
