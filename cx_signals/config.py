@@ -409,6 +409,27 @@ class PlaybookParameters(Section):
         return self
 
 
+class CsatParameters(Section):
+    """Predicted CSAT's factors, calibration and population (survey-weighted) CSAT."""
+
+    top_factors: Count
+    calibration_window_days: AtLeastOne
+    population_window_days: AtLeastOne
+    max_weight: Annotated[float, Field(ge=1)]
+    min_surveyed: AtLeastOne
+    max_propensity_rows: AtLeastOne
+
+
+class FairnessParameters(Section):
+    """Model error by segment and the minimum samples below which a segment or an agent is not judged."""
+
+    window_days: AtLeastOne
+    min_sample: AtLeastOne
+    max_error_ratio: Annotated[float, Field(ge=1)]
+    agent_min_sentiment_conversations: AtLeastOne
+    agent_min_surveyed: AtLeastOne
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -439,7 +460,6 @@ class ReportParameters(Section):
     min_change_points: Amount
     min_relative_change: Share
     agent_min_conversations: AtLeastOne
-    agent_min_sentiment_conversations: AtLeastOne
 
 
 class Parameters(Section):
@@ -467,6 +487,8 @@ class Parameters(Section):
     categories: CategoriesParameters
     bots: BotsParameters
     playbook: PlaybookParameters
+    csat: CsatParameters
+    fairness: FairnessParameters
     targets: TargetsParameters
     report: ReportParameters
 

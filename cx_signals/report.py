@@ -665,13 +665,14 @@ def _agents_block(ctx: Context) -> dict[str, Any] | None:
     agents = [row for row in rows if row["agent_key"] is not None]
     if team is None or not agents:
         return None
-    report = ctx.parameters.report
+    report, fairness = ctx.parameters.report, ctx.parameters.fairness
     shown = [row for row in agents if row["conversations"] >= report.agent_min_conversations]
     top = shown[: report.top_rows]
 
     def view(row: dict[str, Any], name: str) -> dict[str, Any]:
         conversations = int(row["conversations"])
-        reliable = (row["sentiment_lift_conversations"] or 0) >= report.agent_min_sentiment_conversations
+        reliable = (row["sentiment_lift_conversations"] or 0) >= fairness.agent_min_sentiment_conversations
+        surveyed = (row["surveyed"] or 0) >= fairness.agent_min_surveyed
         lift = row["sentiment_lift"]
         return {
             "name": name,
@@ -681,7 +682,7 @@ def _agents_block(ctx: Context) -> dict[str, Any] | None:
             "repeat": _pct(row["repeat_rate"]),
             "escalations": f"{100 * row['escalation_requests'] / conversations:.1f}" if conversations else "–",
             "transfers": _count(row["transfers"]),
-            "csat": "–" if row["csat_mean"] is None else f"{row['csat_mean']:.2f}",
+            "csat": ("–" if row["csat_mean"] is None else f"{row['csat_mean']:.2f}") if surveyed else "too few",
             "surveyed": _count(row["surveyed"]),
             "sentiment": (f"{lift:+.2f}" if lift is not None else "–") if reliable else "too few",
             "sentiment_n": _count(row["sentiment_lift_conversations"]),
@@ -695,7 +696,8 @@ def _agents_block(ctx: Context) -> dict[str, Any] | None:
         "below_minimum": len(agents) - len(shown),
         "rest": len(shown) - len(top),
         "min_conversations": report.agent_min_conversations,
-        "min_sentiment": report.agent_min_sentiment_conversations,
+        "min_sentiment": fairness.agent_min_sentiment_conversations,
+        "min_surveyed": fairness.agent_min_surveyed,
     }
 
 
@@ -1117,6 +1119,8 @@ def _fairness_block(ctx: Context) -> dict[str, Any] | None:
     return {
         "models": list(models.values()),
         "flagged": sum(len(m["flagged"]) for m in models.values()),
+        "max_ratio": f"{ctx.parameters.fairness.max_error_ratio:g}",
+        "min_sample": ctx.parameters.fairness.min_sample,
     }
 
 

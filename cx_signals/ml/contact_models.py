@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from cx_signals.ml import NotEnoughLabels
 from cx_signals.ml.artefacts import SavedModel
 from cx_signals.ml.features import (
+    SIGNAL_COLUMNS,
     conversation_features,
     end_of_day,
     journey_risk_features,
@@ -38,6 +39,7 @@ from cx_signals.ml.features import (
     open_journeys,
     require_columns,
 )
+from cx_signals.ml.survey_weights import ipw_mean, naive_mean, propensity_auc, response_propensity
 
 MIN_LABELS = 30
 # Each class needs a few rows on both sides of a stratified split for a held-out AUC to mean anything.
@@ -142,13 +144,16 @@ def train_csat_model(
     seed: int = 0,
     held_out_share: float = 0.25,
     min_labels: int = MIN_LABELS,
+    trained_days: tuple[date, date] | None = None,
 ) -> CsatModel:
     """Train predicted CSAT on the surveyed rows; measure it on a held-out share against the mean predictor.
 
     `features` comes from conversation_features for every contact; `csat` is aligned with it, null (or NaN)
     where not surveyed. Metrics: held-out MAE (CSAT points) of the model and of the training-mean predictor on
     the same rows, the improvement (points and %), n_train, n_test, and coverage: the surveyed share of contacts
-    versus the 100% the model scores. The returned model is refit on every surveyed contact.
+    versus the 100% the model scores; with `trained_days` (first, last day of the contacts given), those days as
+    trained_from and trained_through, so that scoring can tell the contacts it trained on (in_training).
+    The returned model is refit on every surveyed contact.
     Raises NotEnoughLabels with fewer than `min_labels` surveyed contacts.
     """
     labels = _labels(csat, features.height, "csat")
@@ -175,6 +180,8 @@ def train_csat_model(
         "coverage_predicted": 1.0,
         "evaluation": "random held-out split of surveyed contacts; saved model refit on all surveyed contacts",
     }
+    if trained_days is not None:
+        metrics["trained_from"], metrics["trained_through"] = (d.isoformat() for d in trained_days)
     return _refit_on_all(CsatModel, _csat_pipeline(), CSAT_MODEL_SPEC, names, ids, x, y, metrics, seed, held_out_share)
 
 
@@ -274,32 +281,48 @@ def score_repeat_risk(model: RiskModel, features: pl.DataFrame) -> np.ndarray:
     return model.estimator.predict_proba(_matrix(features, model.feature_names))[:, 1]
 
 
-def risk_factors(model: RiskModel, features: pl.DataFrame, top: int = 3) -> list[str]:
-    """Per row, up to `top` features raising its risk most, as "name (+log-odds)", comma-separated.
+def _top_factors(model: CsatModel | RiskModel, features: pl.DataFrame, top: int, either_way: bool) -> list[str]:
+    """Per row, up to `top` features moving its prediction most, as "name (+part)", comma-separated.
 
-    A feature's part is its coefficient x its standardised value: the log-odds it adds against a contact with
-    the training mean of every feature. Categories are named only when the row has them ("channel=voice"), never
-    by absence; numbers read "high name" or "low name". Parts of 0.05 or less are left out; a row with none gets "".
+    A feature's part is the model's coefficient x the row's standardised value: what the feature adds to the
+    prediction (log-odds for a classifier, CSAT points for a regressor) against a contact with the training mean of
+    every feature. Ranked by the part itself (features raising the prediction) or, when `either_way`, by its size
+    (raising or lowering). Categories are named only when the row has them ("channel=voice"), never by absence;
+    numbers read "high name" or "low name". Parts of 0.05 or less in size are left out; a row with none gets "".
     """
-    scaler, logreg = model.estimator.named_steps["scale"], model.estimator.named_steps["model"]
+    scaler, estimator = model.estimator.named_steps["scale"], model.estimator.named_steps["model"]
     values = _matrix(features, model.feature_names)
     standardised = scaler.transform(values)
-    parts = standardised * logreg.coef_[0]
+    parts = standardised * np.ravel(estimator.coef_)
     is_category = np.array(["=" in name for name in model.feature_names])
     parts[is_category & (values == 0)] = 0.0
+    strength = np.abs(parts) if either_way else parts
 
     def label(i: int, z: float) -> str:
         name = model.feature_names[i]
         return name if is_category[i] else f"{'high' if z > 0 else 'low'} {name}"
 
-    order = np.argsort(-parts, axis=1, kind="stable")[:, :top]
-    best, signs = np.take_along_axis(parts, order, axis=1), np.take_along_axis(standardised, order, axis=1)
+    order = np.argsort(-strength, axis=1, kind="stable")[:, :top]
+    chosen = (np.take_along_axis(a, order, axis=1).tolist() for a in (parts, strength, standardised))
     return [
         ", ".join(
-            f"{label(i, z)} (+{part:.2f})" for i, part, z in zip(row, parts_row, z_row, strict=True) if part > 0.05
+            f"{label(i, z)} ({part:+.2f})"
+            for i, part, size, z in zip(row, parts_row, size_row, z_row, strict=True)
+            if size > 0.05
         )
-        for row, parts_row, z_row in zip(order.tolist(), best.tolist(), signs.tolist(), strict=True)
+        for row, parts_row, size_row, z_row in zip(order.tolist(), *chosen, strict=True)
     ]
+
+
+def risk_factors(model: RiskModel, features: pl.DataFrame, top: int = 3) -> list[str]:
+    """Per row, up to `top` features raising its repeat risk most, as "name (+log-odds)" (see _top_factors)."""
+    return _top_factors(model, features, top, either_way=False)
+
+
+def csat_factors(model: CsatModel, features: pl.DataFrame, top: int = 3) -> list[str]:
+    """Per row, up to `top` features moving its predicted CSAT most either way, as "name (+/-CSAT points)" against
+    a contact with the training mean of every feature (see _top_factors)."""
+    return _top_factors(model, features, top, either_way=True)
 
 
 def repeat_risk_table(
@@ -340,16 +363,99 @@ def repeat_risk_table(
     )
 
 
-def csat_predictions_table(model: CsatModel, signals: pl.DataFrame) -> pl.DataFrame:
-    """signals.csat_predictions rows: predicted CSAT for every conversation of `signals` beside any surveyed CSAT.
+def csat_predictions_table(model: CsatModel, signals: pl.DataFrame, top_factors: int = 3) -> pl.DataFrame:
+    """signals.csat_predictions rows: predicted CSAT for every conversation of `signals` beside any surveyed CSAT,
+    with the `top_factors` features moving each prediction most (csat_factors) and whether the model trained on it
+    (surveyed within the model's trained_from .. trained_through; null for a model that does not record them).
 
     `signals` holds SIGNAL_COLUMNS plus partition_date and csat.
     """
     require_columns(signals, ["partition_date", "csat"], "signals")
+    features = conversation_features(signals)
+    first, last = (model.metrics.get(k) for k in ("trained_from", "trained_through"))
+    in_training = (
+        pl.col("csat").is_not_null()
+        & pl.col("partition_date").is_between(date.fromisoformat(first), date.fromisoformat(last))
+        if first and last
+        else pl.lit(None, dtype=pl.Boolean)
+    )
     return signals.select(
         "partition_date",
         "conversation_id",
-        pl.Series("predicted_csat", score_csat(model, conversation_features(signals)), dtype=pl.Float64),
+        pl.Series("predicted_csat", score_csat(model, features), dtype=pl.Float64),
         pl.col("csat").cast(pl.Int64).alias("surveyed_csat"),
         pl.lit(model.version).alias("model_version"),
+        pl.Series("top_factors", csat_factors(model, features, top_factors), dtype=pl.String),
+        in_training.alias("in_training"),
     )
+
+
+# What csat_population_table reads besides SIGNAL_COLUMNS (sql/models/csat_population.sql).
+POPULATION_COLUMNS = ("partition_date", "csat", "predicted_csat", "csat_model_version")
+
+
+def csat_population_table(
+    contacts: pl.DataFrame,
+    day: date,
+    window_days: int,
+    *,
+    max_weight: float = 20.0,
+    min_surveyed: int = 30,
+    max_propensity_rows: int = 200_000,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """metrics.csat_population rows for `day`: the day's and the trailing window's population CSAT.
+
+    `contacts` holds SIGNAL_COLUMNS and POPULATION_COLUMNS for (at least) the `window_days` days ending on `day`.
+    A response-propensity model is fitted on the window's contacts (conversation_features; answered = csat not
+    null; a sample of `max_propensity_rows` when there are more); each period gets the plain surveyed mean, the
+    inverse-propensity-weighted mean (cx_signals.ml.survey_weights, stabilised weights capped at `max_weight`) with
+    95% intervals, and the mean predicted CSAT of all its contacts. With fewer than `min_surveyed` answers in a
+    period its weighted mean is left null (`estimated` false). A day without contacts gets no rows.
+    """
+    require_columns(contacts, (*SIGNAL_COLUMNS, *POPULATION_COLUMNS), "contacts")
+    start = day - timedelta(days=window_days - 1)
+    window = contacts.filter(pl.col("partition_date").is_between(start, day)).sort("conversation_id")
+    if not window.filter(pl.col("partition_date") == day).height:
+        return pl.DataFrame()
+    responded = window["csat"].is_not_null().to_numpy()
+    x = conversation_features(window).drop("conversation_id").to_numpy()
+    propensity = response_propensity(x, responded, seed=seed, max_fit_rows=max_propensity_rows)
+    rows = []
+    for period, first in (("day", day), ("window", start)):
+        of_period = (window["partition_date"] >= first).to_numpy()
+        answered, p = responded[of_period], propensity[of_period]
+        y = window["csat"].fill_null(0).to_numpy()[of_period]
+        naive = naive_mean(y[answered])
+        estimated = int(answered.sum()) >= min_surveyed
+        weighted = ipw_mean(y, answered, p, max_weight=max_weight) if estimated else None
+        of_rows = window.filter(pl.Series(of_period))
+        predicted = of_rows["predicted_csat"].drop_nulls()
+        versions = of_rows["csat_model_version"].drop_nulls().unique().sort()
+        rows.append(
+            {
+                "partition_date": day,
+                "period": period,
+                "window_start": first,
+                "contacts": int(of_period.sum()),
+                "surveyed": int(answered.sum()),
+                "response_rate": float(answered.mean()),
+                "naive_mean": naive.mean if naive else None,
+                "naive_low": naive.low if naive else None,
+                "naive_high": naive.high if naive else None,
+                "estimated": estimated,
+                "ipw_mean": weighted.mean if weighted else None,
+                "ipw_low": weighted.low if weighted else None,
+                "ipw_high": weighted.high if weighted else None,
+                "ipw_std_error": weighted.std_error if weighted else None,
+                "ipw_minus_naive": weighted.mean - naive.mean if weighted and naive else None,
+                "effective_sample_size": weighted.effective_sample_size if weighted else None,
+                "max_weight": weighted.max_weight if weighted else None,
+                "trimmed_weights": weighted.trimmed if weighted else None,
+                "propensity_auc": propensity_auc(p, answered),
+                "predicted_mean": float(predicted.mean()) if len(predicted) else None,
+                "predicted_contacts": len(predicted),
+                "csat_model_version": ",".join(versions.to_list()) or None,
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)

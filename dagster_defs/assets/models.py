@@ -1,4 +1,5 @@
-"""Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score."""
+"""Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score, and the
+population CSAT that weights the surveyed contacts by their response propensity."""
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -13,8 +14,10 @@ from cx_signals.config import Parameters
 from cx_signals.db import bind, ensure_schema, sql_text
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.contact_models import (
+    POPULATION_COLUMNS,
     CsatModel,
     RiskModel,
+    csat_population_table,
     csat_predictions_table,
     repeat_risk_table,
     train_csat_model,
@@ -29,6 +32,7 @@ from cx_signals.ml.features import (
 )
 from dagster_defs.assets.raw import asset_key
 from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_frame
+from dagster_defs.assets.sql_tables import upstream_tables
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.database_resources import CxSettings
@@ -42,6 +46,7 @@ def _frame(con, sql_name: str, first: date, last: date, columns: Sequence[str]) 
 
 # What each model reads, in this column order: the population and its joins are in sql/models.
 _CSAT_COLUMNS = ("partition_date", "csat", *SIGNAL_COLUMNS)
+_POPULATION_COLUMNS = (*POPULATION_COLUMNS, *(c for c in SIGNAL_COLUMNS if c not in POPULATION_COLUMNS))
 _RISK_COLUMNS = (
     "repeat_contact",
     "customer_key",
@@ -88,7 +93,7 @@ def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[pl.Da
 
 def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
     """Predicted-CSAT and repeat-risk models with the tables they score, and those tables' checks."""
-    models, outcomes = config.models, config.outcomes
+    models, outcomes, csat = config.models, config.outcomes, config.csat
     model_common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
     signals_common = common_settings(partitions, "signals")
     metrics_common = common_settings(partitions, "metrics")
@@ -106,13 +111,15 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     )
     def csat_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         def fit(con, days: list[date]) -> tuple[CsatModel, Path]:
-            signals = _frame(con, "models/csat_contacts", *training_window(days), _CSAT_COLUMNS)
+            window = training_window(days)
+            signals = _frame(con, "models/csat_contacts", *window, _CSAT_COLUMNS)
             model = train_csat_model(
                 conversation_features(signals),
                 signals["csat"],
                 seed=models.seed,
                 held_out_share=models.held_out_share,
                 min_labels=models.min_labels,
+                trained_days=window,
             )
             return model, save_model(model, settings.files.models, created_at=datetime.now(UTC))
 
@@ -136,7 +143,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
 
             def score(day: date) -> pl.DataFrame | None:
                 of_day = signals.filter(pl.col("partition_date") == day)
-                return csat_predictions_table(model, of_day) if len(of_day) else None
+                return csat_predictions_table(model, of_day, csat.top_factors) if len(of_day) else None
 
             rows, notes = _score_by_day(days, model, "CSAT", score)
             return write_frame(
@@ -198,5 +205,42 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
                 context, con, "metrics.repeat_risk", days, rows, notes, model_version=model.version if model else "none"
             )
 
-    assets = [csat_model, csat_predictions, repeat_risk_model, repeat_risk]
-    return assets, contract_checks(["signals.csat_predictions", "metrics.repeat_risk"])
+    population_window = dg.TimeWindowPartitionMapping(
+        start_offset=-(csat.population_window_days - 1), end_offset=0, allow_nonexistent_upstream_partitions=True
+    )
+
+    @dg.asset(
+        key=asset_key("metrics.csat_population"),
+        deps=[
+            dg.AssetDep(asset_key(t), partition_mapping=population_window)
+            for t in upstream_tables("models/csat_population")
+        ],
+        description="Population CSAT per day and trailing window: surveyed CSAT weighted by inverse response "
+        "propensity (who answers surveys), with its 95% interval, beside the plain surveyed mean and the mean "
+        "predicted CSAT (sql/models/csat_population.sql, cx_signals/ml/survey_weights.py).",
+        **metrics_common,
+    )
+    def csat_population(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        days = partition_days(context)
+        with duckdb.get_connection() as con:
+            ensure_schema(con)
+            first = min(days) - timedelta(days=csat.population_window_days - 1)
+            contacts = _frame(con, "models/csat_population", first, max(days), _POPULATION_COLUMNS)
+            tables = (
+                csat_population_table(
+                    contacts,
+                    day,
+                    csat.population_window_days,
+                    max_weight=csat.max_weight,
+                    min_surveyed=csat.min_surveyed,
+                    max_propensity_rows=csat.max_propensity_rows,
+                    seed=models.seed,
+                )
+                for day in days
+            )
+            frames = [t for t in tables if not t.is_empty()]
+            rows = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+            return write_frame(context, con, "metrics.csat_population", days, rows)
+
+    assets = [csat_model, csat_predictions, repeat_risk_model, repeat_risk, csat_population]
+    return assets, contract_checks(["signals.csat_predictions", "metrics.repeat_risk", "metrics.csat_population"])

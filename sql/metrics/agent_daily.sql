@@ -9,6 +9,8 @@
 -- with costs.written_reply_minutes (the cost_model view: email, messaging, social) it is the agent's replies x
 -- minutes per reply, as the cost model counts agent time there (elapsed time on those channels spans hours).
 -- Conversation-level outcomes (sentiment shift, repeat contact, FCR, CSAT) count for every agent who spoke.
+-- Sentiment lift and CSAT of an agent-day rest on few conversations: below $fairness_agent_min_sentiment_conversations
+-- reliable shifts or $fairness_agent_min_surveyed surveys they are not judged, and `caution` says why in words.
 WITH conversations AS (
     SELECT
         o.partition_date, o.conversation_id, o.ended_at, o.repeat_contact, o.fcr, o.csat,
@@ -93,7 +95,20 @@ SELECT
     count(*) FILTER (WHERE c.repeat_contact) / count(*) AS repeat_rate,
     count(*) FILTER (WHERE c.fcr) / count(*) AS fcr_rate,
     avg(c.csat) AS csat_mean,
-    count(c.csat) AS surveyed
+    count(c.csat) AS surveyed,
+    count(c.sentiment_lift) >= $fairness_agent_min_sentiment_conversations AS sentiment_lift_judged,
+    count(c.csat) >= $fairness_agent_min_surveyed AS csat_judged,
+    nullif(concat_ws(
+        '; ',
+        CASE WHEN count(c.sentiment_lift) < $fairness_agent_min_sentiment_conversations THEN format(
+            'sentiment lift from {} conversations (fewer than {}): not a basis for judging the agent',
+            count(c.sentiment_lift), $fairness_agent_min_sentiment_conversations
+        ) END,
+        CASE WHEN count(c.csat) < $fairness_agent_min_surveyed THEN format(
+            'CSAT from {} surveys (fewer than {}): not a basis for judging the agent',
+            count(c.csat), $fairness_agent_min_surveyed
+        ) END
+    ), '') AS caution
 FROM agent_conversations AS a
 JOIN conversations AS c USING (conversation_id)
 LEFT JOIN last_agents AS l USING (conversation_id, agent_key)

@@ -327,11 +327,51 @@ def test_csat_predictions_table_covers_every_conversation():
     signals = signals.with_columns(planted_csat(signals))
     model = train_csat_model(conversation_features(signals), signals["csat"])
     table = csat_predictions_table(model, signals)
-    assert table.columns == ["partition_date", "conversation_id", "predicted_csat", "surveyed_csat", "model_version"]
+    assert table.columns == [
+        "partition_date", "conversation_id", "predicted_csat", "surveyed_csat", "model_version", "top_factors",
+        "in_training",
+    ]  # fmt: skip
     assert table.height == 300
     assert table["predicted_csat"].null_count() == 0
     assert table["surveyed_csat"].to_list() == signals["csat"].to_list()
     assert set(SIGNAL_COLUMNS) <= set(signals.columns)
+
+
+def test_predictions_say_which_contacts_the_model_trained_on():
+    signals = make_signals(300).with_columns(
+        partition_date=pl.Series([date(2024, 3, 1) + timedelta(days=i % 3) for i in range(300)])
+    )
+    signals = signals.with_columns(planted_csat(signals, surveyed=0.5))
+    first_two_days = signals.filter(pl.col("partition_date") <= date(2024, 3, 2))
+    model = train_csat_model(
+        conversation_features(first_two_days),
+        first_two_days["csat"],
+        trained_days=(date(2024, 3, 1), date(2024, 3, 2)),
+    )
+    assert (model.metrics["trained_from"], model.metrics["trained_through"]) == ("2024-03-01", "2024-03-02")
+    table = csat_predictions_table(model, signals)
+    expected = signals["csat"].is_not_null() & (signals["partition_date"] <= date(2024, 3, 2))
+    assert table["in_training"].to_list() == expected.to_list()
+    unknown = csat_predictions_table(train_csat_model(conversation_features(signals), signals["csat"]), signals)
+    assert unknown["in_training"].null_count() == 300
+
+
+def test_csat_factors_explain_low_and_high_predictions_with_signed_points():
+    signals = make_signals(600)
+    signals = signals.with_columns(planted_csat(signals, surveyed=0.6))
+    model = train_csat_model(conversation_features(signals), signals["csat"])
+    table = csat_predictions_table(model, signals, top_factors=2)
+    assert table["top_factors"].null_count() == 0
+    assert all(len(f.split(", ")) <= 2 for f in table["top_factors"] if f)
+    low = table.sort("predicted_csat").head(20)["top_factors"]
+    high = table.sort("predicted_csat").tail(20)["top_factors"]
+    # the planted drivers lower the worst predictions and raise the best ones, each named with its sign
+    assert low.str.contains(r"\(-\d").all()
+    assert high.str.contains(r"\(\+\d").all()
+    assert low.str.contains("disposition=unresolved|disposition=abandoned|high transfers|low sentiment_end").all()
+    # absent categories are never named: a resolved contact is not explained by "disposition=unresolved"
+    resolved = table.filter(signals["disposition"] == "resolved")["top_factors"]
+    assert not resolved.str.contains("disposition=unresolved").any()
 
 
 def test_save_and_load_the_latest_model_of_each_kind(tmp_path):

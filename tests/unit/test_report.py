@@ -668,8 +668,10 @@ def test_agents_minimum_sample_and_caution(report) -> None:
     # agent A: 30 conversations, mean handle time 12000 s / 30 = 400 s; FCR (10 x 0.8 + 20 x 0.5) / 30 = 60%
     row = agents[agents.index("Agent agentAAAAA") :]
     assert "<td>30</td><td>7 min</td><td>60.0%</td>" in row
-    # only 10 conversations carry a sentiment lift: below agent_min_sentiment_conversations (20)
-    assert "too few" in row[: row.index("</tr>")]
+    # 10 conversations carry a sentiment lift (fairness.agent_min_sentiment_conversations 10): (4x0.2 + 6x0.5) / 10;
+    # 4 surveyed, under fairness.agent_min_surveyed (10): no CSAT
+    row = row[: row.index("</tr>")]
+    assert "<td>+0.38<span" in row and '<td>too few<span class="ci">4 surveyed' in row
 
 
 def test_report_period(tmp_path: Path) -> None:
