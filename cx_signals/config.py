@@ -430,6 +430,30 @@ class FairnessParameters(Section):
     agent_min_surveyed: AtLeastOne
 
 
+class TimeToValueParameters(Section):
+    """metrics.time_to_value: the events that start a customer's clock and the ones that count as value."""
+
+    start_events: list[str]
+    value_events: list[str]
+    window_days: AtLeastOne
+    reached_within_days: AtLeastOne
+
+
+class FailureDemandParameters(Section):
+    """Failure demand: intents that are failure demand in themselves, and the window of metrics.failure_demand."""
+
+    intents: list[str]
+    window_days: AtLeastOne
+
+
+class DefectsParameters(Section):
+    """metrics.defects: the trend's baseline and thresholds."""
+
+    baseline_days: AtLeastOne
+    min_contacts: AtLeastOne
+    trend_ratio: Annotated[float, Field(gt=1)]
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -489,6 +513,9 @@ class Parameters(Section):
     playbook: PlaybookParameters
     csat: CsatParameters
     fairness: FairnessParameters
+    time_to_value: TimeToValueParameters
+    failure_demand: FailureDemandParameters
+    defects: DefectsParameters
     targets: TargetsParameters
     report: ReportParameters
 
@@ -588,6 +615,15 @@ def sql_parameters(config: Parameters) -> dict[str, Any]:
     """Every config value SQL files may reference, named for its config path (sql/README.md): flat scalars, each list of
     patterns as one combined regex, each score weight and the friction element lists (lower case)."""
     parameters = flat_parameters(config)
+    # lists of names (event types, intents) are bound as lists: CAST($x AS VARCHAR[]) reads an empty one too
+    parameters.update(
+        {
+            f"{section_name}_{name}": list(value)
+            for section_name, section in config
+            for name, value in section
+            if isinstance(value, list) and all(isinstance(v, str) for v in value)
+        }
+    )
     for name in ("escalation_patterns", "effort_patterns"):
         parameters[f"conversation_{name}"] = _any_of(getattr(config.conversation, name))
     for name in ("fallback_patterns", "confirmation_patterns"):

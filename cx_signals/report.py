@@ -126,6 +126,7 @@ CONTACT_LISTS = {
     "abandoned": ("Contacts the customer abandoned", "costliest first"),
     "resolved": ("Issues resolved in the period, by cost to resolve", "costliest issue first"),
     "low_csat": ("Contacts scored 2 or less (surveyed, else predicted)", "lowest score first"),
+    "failure_demand": ("Failure demand: contacts caused by a failure", "costliest first"),
 }
 JOURNEY_LISTS = {
     "all": ("All journeys", "most contacts first"),
@@ -629,7 +630,7 @@ def _anomalies_block(ctx: Context) -> dict[str, Any] | None:
         words, kind, up_is_worse = ANOMALY_METRICS.get(row["metric"], (row["metric"].replace("_", " "), "count", True))
         show = {"rate": _pct, "money": _money}.get(kind, lambda v: f"{v:,.1f}")
         channel = "all channels" if row["channel"] == "all" else row["channel"]
-        subject = f"{words[0].upper() + words[1:]}" + (f" {row['defect']}" if row.get("defect") else "")
+        subject = f"{words[0].upper() + words[1:]}" + (f" {row['defect']}" if row["defect"] else "")
         items.append(
             {
                 "day": row["partition_date"].strftime("%a %d %b"),

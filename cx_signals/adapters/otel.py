@@ -5,7 +5,8 @@ encoding and the collector's file exporter write them) or one request per line.
 Timestamps are unix nanoseconds (text or number), read exactly. Attributes of the record, its scope and its resource
 are merged (the record's win): `user.id` or `enduser.id` is the customer, `session.id` the session, `device.id` (else
 `service.instance.id`, `host.id`, `host.name`, else `service:<service.name>`, so that a record without a device still
-loads, joined to no customer) the anonymous id, `os.type`/`os.name` the app (ios, android, else web).
+loads, joined to no customer) the anonymous id, `os.type`/`os.name` the app (ios, android, else web), `service.version`
+the app version (the release that sent the record).
 
 - A log record's kind follows its severity number: crash from FATAL (21), error from ERROR (17) or with an
   `exception.type`, else event when it has an event name, else log; its name is the event name, the exception type,
@@ -91,12 +92,14 @@ def _common(attrs: dict[str, Any]) -> dict[str, Any]:
     os_name = f"{attrs.get('os.type') or ''} {attrs.get('os.name') or ''}".lower()
     app = "ios" if "ios" in os_name else "android" if "android" in os_name else "web"
     status = next((attrs[k] for k in _STATUS_KEYS if isinstance(attrs.get(k), int)), None)
+    version = attrs.get("service.version")
     record = {
         "customer_id": attrs.get("user.id") or attrs.get("enduser.id"),
         "anonymous_id": str(device) if device is not None else f"service:{service}" if service else None,
         "session_id": attrs.get("session.id"),
         "app": app,
         "status_code": status,
+        "app_version": str(version) if version not in (None, "") else None,
     }
     return {k: (str(v) if k.endswith("_id") and v is not None else v) for k, v in record.items() if v is not None}
 

@@ -30,6 +30,7 @@ from cx_signals.generate.industries import Industry
 from cx_signals.generate.intents import INTENTS, Intent
 from cx_signals.generate.params import CHANNELS, DAY, DEFAULT_START
 from cx_signals.generate.phrases import ESCALATION_REQUESTS
+from cx_signals.generate.releases import RELEASES_README
 from cx_signals.generate.sessions import FRICTION_COUNTS
 from cx_signals.generate.truth import TRUTH_README, TRUTH_SCHEMAS
 from cx_signals.generate.values import iso
@@ -105,5 +106,6 @@ def generate_landing(
         finally:
             for writer in truth.values():
                 writer.close()
-    (out / "_truth" / "README.md").write_text(TRUTH_README, encoding="utf-8")
+    world.releases.write_truth(out / "_truth")
+    (out / "_truth" / "README.md").write_text(TRUTH_README + RELEASES_README, encoding="utf-8")
     return counts

@@ -38,6 +38,7 @@ from cx_signals.generate.params import (
     TEAMS,
     VISITORS_PER_CUSTOMER,
 )
+from cx_signals.generate.releases import BAD_RELEASE_ERROR, Releases
 from cx_signals.generate.sessions import (
     FLOWS,
     PRODUCTS,
@@ -79,6 +80,7 @@ class World:
         self.repeat_ms = repeat_window_days * DAY
         self.t0 = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) * SECOND
         self.t1 = self.t0 + days * DAY
+        self.releases = Releases(self.t0, days)
         self.used_anonymous_ids: set[str] = set()
         self.id_key = self.rnd.getrandbits(64)
         self.ids_issued = 0
@@ -109,9 +111,9 @@ class World:
         self.chains: list[list[Conv]] = []
         self.sessions: list[PlacedSession] = []
         self.event_rows: list[tuple[int, str, str | None, str, str | None, str, str | None, str | None,
-                                    int | None, int | None, str | None, *Element]] = []  # fmt: skip
+                                    int | None, int | None, str | None, *Element, str]] = []  # fmt: skip
         self.telemetry_rows: list[tuple[int, str | None, str | None, str | None, str, str, str,
-                                        int | None, float | None, str | None]] = []  # fmt: skip
+                                        int | None, float | None, str | None, str]] = []  # fmt: skip
         self.friction_at: dict[int, list[int]] = {}
 
     def _anonymous_id(self) -> str:
@@ -362,15 +364,21 @@ class World:
         session_id = None if device.sessionless else serial("s-")
         customer_id = None if device.customer is None else self.customer_ids[device.customer]
         device.busy.append((start, start + s.span))
+        version, bad = self.releases.release(device.app, start + s.events[0][0])
+        # a planted friction case stays exactly its case; telemetry joins sessions by their id
+        if bad and case is None and not device.sessionless and had_friction(s.counts):
+            name, status, message = BAD_RELEASE_ERROR
+            s.telemetry.insert(0, (s.events[0][0], "error", name, status, None, message))
+            s.counts["errors"] += 1
         for t, event_type, page, target, x, y, props, *element in s.events:
             self.event_rows.append(
                 (start + t, serial("e-"), customer_id, device.anonymous_id, session_id, event_type,
-                 page, target, x, y, props, *element)
+                 page, target, x, y, props, *element, version)
             )  # fmt: skip
         for t, kind, name, status, duration, message in s.telemetry:
             self.telemetry_rows.append(
                 (start + t, customer_id, device.anonymous_id, session_id, device.app, kind, name, status,
-                 duration, message)
+                 duration, message, version)
             )  # fmt: skip
         # a friction item precedes or follows a contact only in a session that had friction
         if device.customer is not None and had_friction(s.counts):
@@ -388,9 +396,10 @@ class World:
             for _ in range(self.rnd.choice((0, 0, 1, 2)) * self.days // 7):
                 duration = float(self.rnd.randint(80, 1_200))
                 kind, name = self.rnd.choice((("api_call", "/api/v2/sync"), ("latency", "background_refresh")))
+                at = self._random_time()
                 self.telemetry_rows.append(
-                    (self._random_time(), self.customer_ids[device.customer], device.anonymous_id, None,
-                     device.app, kind, name, 200, duration, None)
+                    (at, self.customer_ids[device.customer], device.anonymous_id, None,
+                     device.app, kind, name, 200, duration, None, self.releases.release(device.app, at)[0])
                 )  # fmt: skip
 
     # ----------------------------------------------------------------- output

@@ -21,13 +21,13 @@ from cx_signals.generate.truth import (
 from cx_signals.generate.values import iso
 
 TELEMETRY_FIELDS = ("ts", "customer_id", "anonymous_id", "session_id", "app", "kind", "name", "status_code",
-                    "duration_ms", "message", "severity")  # fmt: skip
+                    "duration_ms", "message", "severity", "app_version")  # fmt: skip
 _SEVERITY = {"error": "error", "crash": "fatal"}  # the log severity an app's error and crash reports carry
 
 
 def telemetry_line(row: tuple[Any, ...]) -> str:
     """One telemetry record as a JSON line; `row` holds every field but the severity, which follows from the kind."""
-    record = dict(zip(TELEMETRY_FIELDS, (iso(row[0]), *row[1:], _SEVERITY.get(row[5])), strict=True))
+    record = dict(zip(TELEMETRY_FIELDS, (iso(row[0]), *row[1:10], _SEVERITY.get(row[5]), *row[10:]), strict=True))
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -48,6 +48,7 @@ EVENTS_SCHEMA = pa.schema(
         ("element_type", pa.string()),
         ("element_role", pa.string()),
         ("element_text", pa.string()),
+        ("app_version", pa.string()),
     ]
 )
 

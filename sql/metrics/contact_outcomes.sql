@@ -7,6 +7,9 @@
 -- surveyed CSAT <= $outcomes_cwq_max_bad_csat, no session with friction within $outcomes_cwq_friction_window_hours
 -- hours after the end. Repeat chains (same customer and intent, each within R days of the previous end) are
 -- followed $outcomes_chain_lookback_days days back and forward.
+-- Failure demand (Seddon): a contact chasing an open journey (a repeat: not the first contact of its chain), preceded
+-- within $journeys_pre_contact_window_minutes by a session with an error or crash, or with friction, or of an intent
+-- listed in $failure_demand_intents; every other contact is value demand. Its cause is the first of these that holds.
 WITH contacts AS (
     SELECT *
     FROM repeat_chains($start_date - to_days(CAST($outcomes_chain_lookback_days AS INTEGER)),
@@ -79,6 +82,11 @@ preceding_frictions AS (
     SELECT DISTINCT conversation_id
     FROM preceding_friction($start_date, $end_date, $journeys_pre_contact_window_minutes)
 ),
+preceding_errors AS (
+    SELECT DISTINCT conversation_id
+    FROM preceding_sessions($start_date, $end_date, $journeys_pre_contact_window_minutes)
+    WHERE errors > 0 OR crashes > 0
+),
 outcomes AS (
     SELECT
         n.*,
@@ -86,6 +94,7 @@ outcomes AS (
         nc.next_contact_at,
         coalesce(fr.friction_sessions_after, 0) AS friction_sessions_after,
         pf.conversation_id IS NOT NULL AS pre_contact_friction,
+        pe.conversation_id IS NOT NULL AS pre_contact_error,
         cp.predicted_csat,
         ch.chain_id,
         row_number() OVER chain_order AS chain_position,
@@ -100,6 +109,7 @@ outcomes AS (
     LEFT JOIN next_contacts AS nc USING (conversation_id)
     LEFT JOIN frictions AS fr USING (conversation_id)
     LEFT JOIN preceding_frictions AS pf USING (conversation_id)
+    LEFT JOIN preceding_errors AS pe USING (conversation_id)
     LEFT JOIN signals.csat_predictions AS cp USING (conversation_id)
     JOIN chains AS ch USING (customer_key, intent, chain_number)
     WINDOW chain_order AS (
@@ -150,6 +160,21 @@ SELECT
     conversation_id = last_conversation_id AS resolves_chain,
     CASE WHEN chain_resolved THEN chain_cost END AS cost_to_resolve,
     chain_cost_so_far,
-    CASE WHEN chain_resolved THEN epoch(last_ended_at - chain_started_at) END AS time_to_resolve_seconds
-FROM outcomes
+    CASE WHEN chain_resolved THEN epoch(last_ended_at - chain_started_at) END AS time_to_resolve_seconds,
+    chasing_open_journey,
+    pre_contact_error,
+    failure_intent,
+    CASE WHEN chasing_open_journey OR pre_contact_error OR pre_contact_friction OR failure_intent
+         THEN 'failure' ELSE 'value' END AS demand_class,
+    CASE WHEN chasing_open_journey THEN 'chasing_open_journey'
+         WHEN pre_contact_error THEN 'pre_contact_error'
+         WHEN pre_contact_friction THEN 'pre_contact_friction'
+         WHEN failure_intent THEN 'failure_intent' END AS failure_demand_cause
+FROM (
+    SELECT
+        *,
+        chain_position > 1 AS chasing_open_journey,
+        list_contains(CAST($failure_demand_intents AS VARCHAR[]), intent) AS failure_intent
+    FROM outcomes
+)
 WHERE partition_date BETWEEN $start_date AND $end_date

@@ -11,6 +11,12 @@
 -- robust_z = (value - baseline) / spread; bounds = baseline -/+ $anomalies_z_threshold x spread (clamped to >= 0,
 -- rates to <= 1). A day is judged with at least $anomalies_min_days baseline days and $anomalies_min_contacts
 -- contacts (resolved chains for cost) on the day; is_anomaly = judged and outside the bounds.
+-- Defects (metrics.defects) but app versions are judged too, as metric defect_contacts of channel 'all', one row
+-- per defect ('<defect_type>:<defect>') that preceded a contact that day: the contacts it preceded, against the
+-- days with data of its baseline (a day without the defect counts 0); the spread is floored at the Poisson
+-- standard deviation sqrt(max(baseline, 1)) and $anomalies_min_relative_spread x baseline, and a day is judged
+-- with $anomalies_min_days baseline days and at least $defects_min_contacts contacts preceded. Outcome metrics
+-- have defect 'none'.
 WITH rate_days AS (
     SELECT
         partition_date,
@@ -34,39 +40,60 @@ cost_days AS (
       AND consented(customer_key)
     GROUP BY GROUPING SETS ((partition_date, channel), (partition_date))
 ),
+defect_days AS (
+    SELECT partition_date, defect_type || ':' || defect AS defect, contacts_preceded
+    FROM metrics.defects
+    WHERE partition_date BETWEEN CAST($start_date AS DATE) - CAST($anomalies_baseline_days AS INTEGER) AND $end_date
+),
+judged_defects AS (
+    -- app versions are left out: their contacts follow their adoption (a new release takes over its predecessor's
+    -- sessions), which a count baseline would flag at every release; compare their contacts per 1,000 sessions
+    SELECT DISTINCT defect FROM defect_days
+    WHERE partition_date BETWEEN $start_date AND $end_date AND contacts_preceded > 0
+      AND NOT starts_with(defect, 'app_version:')
+),
 series AS (
-    SELECT partition_date, channel, 'containment_rate' AS metric, contained / contacts AS value,
+    SELECT partition_date, channel, 'containment_rate' AS metric, 'none' AS defect, contained / contacts AS value,
            contacts AS sample_size, contacts
     FROM rate_days
     WHERE contacts > 0
     UNION ALL
-    SELECT partition_date, channel, 'cwq_rate' AS metric, contained_with_quality / contacts AS value,
-           contacts AS sample_size, contacts
+    SELECT partition_date, channel, 'cwq_rate' AS metric, 'none' AS defect,
+           contained_with_quality / contacts AS value, contacts AS sample_size, contacts
     FROM rate_days
     WHERE contacts > 0
     UNION ALL
-    SELECT c.partition_date, c.channel, 'cost_to_resolve_median' AS metric, c.cost_to_resolve_median AS value,
-           c.chains_resolved AS sample_size, coalesce(r.contacts, 0) AS contacts
+    SELECT c.partition_date, c.channel, 'cost_to_resolve_median' AS metric, 'none' AS defect,
+           c.cost_to_resolve_median AS value, c.chains_resolved AS sample_size, coalesce(r.contacts, 0) AS contacts
     FROM cost_days AS c
     LEFT JOIN rate_days AS r USING (partition_date, channel)
     WHERE c.cost_to_resolve_median IS NOT NULL
+    UNION ALL
+    -- every day with contacts, 0 where the defect preceded none
+    SELECT r.partition_date, 'all' AS channel, 'defect_contacts' AS metric, l.defect,
+           coalesce(d.contacts_preceded, 0) AS value, coalesce(d.contacts_preceded, 0) AS sample_size, r.contacts
+    FROM rate_days AS r
+    CROSS JOIN judged_defects AS l
+    LEFT JOIN defect_days AS d ON d.partition_date = r.partition_date AND d.defect = l.defect
+    WHERE r.channel = 'all' AND r.contacts > 0
 ),
 targets AS (
-    SELECT * FROM series WHERE partition_date BETWEEN $start_date AND $end_date
+    SELECT * FROM series
+    WHERE partition_date BETWEEN $start_date AND $end_date AND (metric <> 'defect_contacts' OR value > 0)
 ),
 baselines AS (
-    SELECT t.partition_date, t.channel, t.metric, median(b.value) AS baseline, count(*) AS baseline_days
+    SELECT t.partition_date, t.channel, t.metric, t.defect, median(b.value) AS baseline, count(*) AS baseline_days
     FROM targets AS t
     JOIN series AS b
-      ON b.channel = t.channel AND b.metric = t.metric
+      ON b.channel = t.channel AND b.metric = t.metric AND b.defect = t.defect
      AND b.partition_date BETWEEN t.partition_date - CAST($anomalies_baseline_days AS INTEGER) AND t.partition_date - 1
     GROUP BY ALL
 ),
 deviations AS (
-    SELECT s.partition_date, s.channel, s.metric, median(abs(b.value - s.baseline)) AS mad
+    SELECT s.partition_date, s.channel, s.metric, s.defect, median(abs(b.value - s.baseline)) AS mad
     FROM baselines AS s
     JOIN series AS b
-      ON b.channel = s.channel AND b.metric = s.metric
+      ON b.channel = s.channel AND b.metric = s.metric AND b.defect = s.defect
      AND b.partition_date BETWEEN s.partition_date - CAST($anomalies_baseline_days AS INTEGER) AND s.partition_date - 1
     GROUP BY ALL
 ),
@@ -80,26 +107,33 @@ spreads AS (
             WHEN s.baseline IS NULL THEN NULL
             WHEN t.metric = 'cost_to_resolve_median'
                 THEN greatest(1.4826 * d.mad, $anomalies_min_relative_spread * abs(s.baseline))
+            WHEN t.metric = 'defect_contacts'
+                THEN greatest(
+                    1.4826 * d.mad, sqrt(greatest(s.baseline, 1)), $anomalies_min_relative_spread * s.baseline
+                )
             ELSE greatest(
                 1.4826 * d.mad, sqrt(s.baseline * (1 - s.baseline) / t.sample_size), $anomalies_min_rate_spread
             )
         END AS spread
     FROM targets AS t
-    LEFT JOIN baselines AS s USING (partition_date, channel, metric)
-    LEFT JOIN deviations AS d USING (partition_date, channel, metric)
+    LEFT JOIN baselines AS s USING (partition_date, channel, metric, defect)
+    LEFT JOIN deviations AS d USING (partition_date, channel, metric, defect)
 ),
 judged AS (
     SELECT
         *,
         baseline - $anomalies_z_threshold * spread AS raw_lower,
         baseline + $anomalies_z_threshold * spread AS raw_upper,
-        baseline_days >= $anomalies_min_days AND sample_size >= $anomalies_min_contacts AS judged
+        baseline_days >= $anomalies_min_days
+        AND sample_size
+        >= CASE WHEN metric = 'defect_contacts' THEN $defects_min_contacts ELSE $anomalies_min_contacts END AS judged
     FROM spreads
 )
 SELECT
     partition_date,
     channel,
     metric,
+    defect,
     value,
     sample_size,
     contacts,
@@ -108,7 +142,7 @@ SELECT
     spread AS baseline_spread,
     (value - baseline) / nullif(spread, 0) AS robust_z,
     greatest(raw_lower, 0) AS lower_bound,
-    CASE WHEN metric = 'cost_to_resolve_median' THEN raw_upper ELSE least(raw_upper, 1) END AS upper_bound,
+    CASE WHEN metric IN ('containment_rate', 'cwq_rate') THEN least(raw_upper, 1) ELSE raw_upper END AS upper_bound,
     value - baseline AS move,
     100 * (value - baseline) / nullif(baseline, 0) AS move_pct,
     CASE WHEN value > baseline THEN 'up' WHEN value < baseline THEN 'down' WHEN value = baseline THEN 'flat' END

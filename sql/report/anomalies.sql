@@ -16,6 +16,7 @@ found AS (
         partition_date,
         channel,
         metric,
+        nullif(defect, 'none') AS defect,
         value,
         baseline,
         lower_bound,

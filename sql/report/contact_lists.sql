@@ -11,7 +11,8 @@ WITH listed AS (
             if(escalated, 'escalated', NULL),
             if(abandoned, 'abandoned', NULL),
             if(resolves_chain AND chain_status = 'resolved', 'resolved', NULL),
-            if(coalesce(csat, predicted_csat) <= 2, 'low_csat', NULL)
+            if(coalesce(csat, predicted_csat) <= 2, 'low_csat', NULL),
+            if(demand_class = 'failure', 'failure_demand', NULL)
         ], x -> x IS NOT NULL)) AS list,
         conversation_id,
         started_at,
@@ -23,6 +24,12 @@ WITH listed AS (
         csat,
         predicted_csat,
         concat_ws(', ',
+            CASE failure_demand_cause
+                WHEN 'chasing_open_journey' THEN 'chasing an open issue'
+                WHEN 'pre_contact_error' THEN 'error just before'
+                WHEN 'pre_contact_friction' THEN 'struggled online just before'
+                WHEN 'failure_intent' THEN 'reason exists only because something failed'
+            END,
             if(cwq_failed_repeat, 'came back', NULL),
             if(cwq_failed_sentiment, 'ended unhappy', NULL),
             if(cwq_failed_csat, 'low survey score', NULL),

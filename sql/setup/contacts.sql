@@ -39,22 +39,28 @@ SELECT *,
 FROM repeat_chains(first_day, last_day, window_days)
 WINDOW chain AS (PARTITION BY customer_key, intent, chain_number ORDER BY started_at, conversation_id);
 
--- Pre-contact friction ("failure demand"): one row per consented contact started on a day in [first_day, last_day]
--- and session with friction (signals.session_friction, had_friction) of its customer that started by the contact's
--- start and was active within window_minutes minutes before it. The session's customer is the stitched one, so a
--- session browsed logged out on a device that logged in as the customer counts (sql/setup/identity.sql). Sessions
--- are read from the day before the window (a session spans midnight).
-CREATE OR REPLACE MACRO preceding_friction(first_day, last_day, window_minutes) AS TABLE
+-- Pre-contact sessions: one row per consented contact started on a day in [first_day, last_day] and session of its
+-- customer (signals.session_friction, with or without friction) that started by the contact's start and was active
+-- within window_minutes minutes before it. The session's customer is the stitched one, so a session browsed logged
+-- out on a device that logged in as the customer counts (sql/setup/identity.sql). Sessions are read from the day
+-- before the window (a session spans midnight).
+CREATE OR REPLACE MACRO preceding_sessions(first_day, last_day, window_minutes) AS TABLE
 SELECT
     c.conversation_id, c.started_at,
-    f.session_key, f.session_start, f.session_end, f.friction_score
+    f.session_key, f.session_start, f.session_end, f.friction_score, f.had_friction, f.errors, f.crashes
 FROM signals.conversation_signals AS c
 JOIN signals.session_friction AS f
   ON f.customer_key = c.customer_key
- AND f.had_friction
  AND f.session_start <= c.started_at
  AND f.session_end >= c.started_at - to_minutes(CAST(window_minutes AS INTEGER))
 WHERE c.partition_date BETWEEN first_day AND last_day
   AND consented(c.customer_key)
   AND f.partition_date BETWEEN CAST(first_day - to_minutes(CAST(window_minutes AS INTEGER)) - INTERVAL 1 DAY AS DATE)
                            AND last_day;
+
+-- Pre-contact friction ("failure demand"): the pre-contact sessions (preceding_sessions) with friction
+-- (signals.session_friction, had_friction).
+CREATE OR REPLACE MACRO preceding_friction(first_day, last_day, window_minutes) AS TABLE
+SELECT conversation_id, started_at, session_key, session_start, session_end, friction_score
+FROM preceding_sessions(first_day, last_day, window_minutes)
+WHERE had_friction;

@@ -127,3 +127,13 @@ def test_a_jsonl_of_requests_loads_through_ingest_and_reconciles(tmp_path):
     assert (counts.read, counts.loaded, counts.quarantined) == (4, 3, 1) and counts.reconciles
     [listed] = result.inputs[date(2026, 10, 5)].values()
     assert (listed["format"], listed["read_as"]) == ("otel", "jsonl")
+
+
+def test_service_version_is_the_app_version_of_logs_and_spans():
+    log = {"timeUnixNano": "1791201600000000000", "severityNumber": 17, "attributes": kv(exception_type="E")}
+    span = {"name": "GET /cart", "kind": 2, "startTimeUnixNano": "1791201600000000000",
+            "endTimeUnixNano": "1791201600001000000"}  # fmt: skip
+    out = [r.value for r in convert(logs_request(log, **{"service.version": "5.4.0"}))]
+    out += [r.value for r in convert(spans_request(span, **{"service.version": "5.4.1"}))]
+    out += [r.value for r in convert(spans_request(span, service_name="api"))]
+    assert [v.get("app_version") for v in out] == ["5.4.0", "5.4.1", None]

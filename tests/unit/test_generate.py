@@ -91,7 +91,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     generate_landing(c, days=3, customers=60, seed=4)
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert len(files_a) == 3 * 3 + 4
+    assert len(files_a) == 3 * 3 + 5
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     assert counts_a == counts_b

@@ -74,6 +74,8 @@ def _resolving_contacts() -> list[dict]:
                     "fcr": True,
                     "contained_with_quality": False,
                     "predicted_csat": 1.5 + i,
+                    "demand_class": "failure" if channel == "voice" else "value",
+                    "failure_demand_cause": "chasing_open_journey" if channel == "voice" else None,
                     "chain_length": 1,
                     "resolves_chain": True,
                     "chain_status": "resolved",
@@ -177,6 +179,14 @@ def _journeys() -> list[dict]:
     ]
 
 
+def _defect_anomaly() -> dict:
+    return {
+        **_anomaly(), "channel": "all", "metric": "defect_contacts", "defect": "error:PaymentSheetTimeout",
+        "value": 12.0, "sample_size": 12, "baseline": 2.0, "robust_z": 7.0, "lower_bound": 0.0, "upper_bound": 6.9,
+        "move": 10.0, "direction": "up",
+    }  # fmt: skip
+
+
 def _anomaly() -> dict:
     return {
         "partition_date": DAY_2, "channel": "chat", "metric": "cwq_rate", "value": 0.2, "sample_size": 30,
@@ -196,7 +206,7 @@ def make_report_db(path: Path) -> Path:
         insert(con, "signals.session_friction", _sessions())
         insert(con, "signals.friction_alerts", _alerts())
         insert(con, "metrics.agent_daily", _agents())
-        insert(con, "metrics.outcome_anomalies", [_anomaly()])
+        insert(con, "metrics.outcome_anomalies", [_anomaly(), _defect_anomaly()])
         insert(con, "signals.journeys", _journeys())
         insert_by_name(con, "metrics.failure_demand", _failure_demand())
         insert_by_name(con, "metrics.defects", _defects())
@@ -655,6 +665,10 @@ def test_anomalies_in_words(report) -> None:
         anomalies
     )
     assert "−15.0 pts" in anomalies and "worse" in anomalies
+    assert (
+        "Contacts after the defect error:PaymentSheetTimeout on all channels rose to 12.0, against a usual 2.0 "
+        "(normal range 0.0 – 6.9)." in anomalies
+    )
     assert "robust z -5.0" in anomalies  # the technical detail, in the tooltip
 
 
@@ -798,7 +812,7 @@ def test_summary_lists_what_needs_attention(report) -> None:
     html, _ = report
     attention = _section(html, "summary")
     attention = " ".join(attention[attention.index('id="attention"') :].split())
-    assert '<a href="#anomalies">1 unusual channel-day: a figure left its usual range.</a>' in attention
+    assert '<a href="#anomalies">2 unusual channel-days: a figure left its usual range.</a>' in attention
     assert "New or rising defects behind contacts: PaymentSheetTimeout." in attention
     assert "1 new topic customers contact us about." in attention
     assert "A model serves 1 segment markedly worse than the rest." in attention
@@ -816,3 +830,14 @@ def test_journey_tiles_open_their_lists(report) -> None:
         assert f"All {size}, most contacts first." in listed and "<code>j0</code>" in listed
     every = lists[lists.index('id="list-journeys-all"') :]
     assert "All 3, most contacts first." in every[: every.index("</details>")]
+
+
+def test_failure_demand_tile_opens_its_contacts(report) -> None:
+    html, _ = report
+    tile = _section(html, "failure_demand")
+    assert 'href="#list-contacts-failure-demand">See the 2 contacts' in tile
+    lists = _section(html, "lists")
+    failure = lists[lists.index('id="list-contacts-failure-demand"') :]
+    failure = failure[: failure.index("</details>")]
+    assert "All 2, costliest first." in failure and failure.count("chasing an open issue") == 2
+    assert ">voice-1<" in failure and ">chat-0<" not in failure
