@@ -1046,9 +1046,6 @@ def _population_chart(days: list[dict[str, Any]]) -> dict[str, Any]:
         base.mark_line(point=True, strokeWidth=2).encode(
             y=alt.Y("csat:Q", title="CSAT (1–5)", scale=alt.Scale(zero=False)),
             color=alt.Color("measure:N", title=None, scale=colours),
-            strokeDash=alt.StrokeDash(
-                "measure:N", title=None, scale=alt.Scale(domain=order, range=[[1, 0], [5, 3], [2, 2]])
-            ),
         ),
     )
     return {

@@ -474,6 +474,12 @@ def _defects() -> list[dict]:
          "top_app_version_share": 0.9},
         {**common, "partition_date": DAY_2, "defect_type": "page", "defect": "/checkout", "contacts_preceded": 5,
          "sessions_touched": 1000, "trend": "steady", "top_app_version": None, "top_app_version_share": None},
+        *(
+            {**common, "partition_date": DAY_2, "defect_type": "page", "defect": f"/orders/{n}/return",
+             "contacts_preceded": 1, "sessions_touched": 2, "trend": "too_few", "top_app_version": None,
+             "top_app_version_share": None}
+            for n in (123, 456)
+        ),
         {**common, "partition_date": DAY_2, "defect_type": "app_version", "defect": "5.4.0", "contacts_preceded": 40,
          "sessions_touched": 500, "trend": "new", "top_app_version": None, "top_app_version_share": None},
         {**common, "partition_date": DAY_2, "defect_type": "app_version", "defect": "5.3.0", "contacts_preceded": 10,
@@ -841,3 +847,11 @@ def test_failure_demand_tile_opens_its_contacts(report) -> None:
     failure = failure[: failure.index("</details>")]
     assert "All 2, costliest first." in failure and failure.count("chasing an open issue") == 2
     assert ">voice-1<" in failure and ">chat-0<" not in failure
+
+
+def test_defect_pages_merge_ids_in_the_path(report) -> None:
+    html, _ = report
+    section = " ".join(_section(html, "defects").split())
+    # one page template: 2 contacts after 4 sessions
+    assert "<code>/orders/{id}/return</code></td><td>2</td><td>0</td><td>500.0" in section
+    assert "/orders/123/return" not in section
