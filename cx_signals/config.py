@@ -291,14 +291,14 @@ class ModelsParameters(Section):
 class FreshnessParameters(Section):
     """Freshness policies of each source, in hours."""
 
-    warn_hours: dict[str, FreshnessHours]
-    fail_hours: dict[str, FreshnessHours]
+    warn_hours: dict[str, FreshnessHours | None]
+    fail_hours: dict[str, FreshnessHours | None]
 
     @model_validator(mode="after")
     def _warn_before_failing(self) -> Self:
         for source, warn in self.warn_hours.items():
             fail = self.fail_hours.get(source)
-            if fail is not None and warn >= fail:
+            if warn is not None and fail is not None and warn >= fail:
                 raise ValueError(
                     f"parameter 'freshness.warn_hours.{source}' ({warn}) must be less than "
                     f"'freshness.fail_hours.{source}' ({fail})"
@@ -454,6 +454,14 @@ class DefectsParameters(Section):
     trend_ratio: Annotated[float, Field(gt=1)]
 
 
+class InterventionsParameters(Section):
+    """The hold-out of alerted journeys and the window the intervention tables read."""
+
+    holdout_share: Share
+    holdout_salt: Annotated[str, Field(min_length=1)]
+    window_days: AtLeastOne
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -516,6 +524,7 @@ class Parameters(Section):
     time_to_value: TimeToValueParameters
     failure_demand: FailureDemandParameters
     defects: DefectsParameters
+    interventions: InterventionsParameters
     targets: TargetsParameters
     report: ReportParameters
 

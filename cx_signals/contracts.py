@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from cx_signals.bundled import project_dir
-from cx_signals.landing import parse_json
+from cx_signals.landing import SOURCES, parse_json
 
 if TYPE_CHECKING:
     from cx_signals.config import Parameters
@@ -126,6 +126,7 @@ class Contract:
     primary_key: tuple[str, ...] = ()
     sql: str | None = None
     window: Window | None = None
+    raw_tables: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         """The field called `name`."""
@@ -191,6 +192,7 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         primary_key=tuple(raw.get("primary_key") or ()),
         sql=raw.get("sql"),
         window=Window(**raw["window"]) if raw.get("window") else None,
+        raw_tables=tuple(raw.get("raw_tables") or ()),
     )
 
 
@@ -207,8 +209,9 @@ def _load_dir(kind: str) -> dict[str, Contract]:
 
 @cache
 def input_contracts() -> dict[str, Contract]:
-    """Input source contracts by source name (transcripts, telemetry, events)."""
-    return _load_dir("inputs")
+    """Input source contracts by source name, in the sources' order (`cx_signals.landing.SOURCES`)."""
+    contracts = _load_dir("inputs")
+    return {source: contracts[source] for source in SOURCES}
 
 
 @cache

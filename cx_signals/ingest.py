@@ -58,11 +58,8 @@ ID_PII_PREFIX = "pii-"
 # Longer than any single value the detector finds (an e-mail address is at most about 730 characters).
 _CUT_MARGIN_CHARS = 2_000
 _MAX_REASON_CHARS = 2_000
-SOURCE_TABLES = {
-    "transcripts": ("raw.conversations", "raw.turns", "raw.conversation_events"),
-    "telemetry": ("raw.telemetry",),
-    "events": ("raw.events",),
-}
+# Each source's raw tables (its contract's `raw_tables`), the first holding one row per record.
+SOURCE_TABLES = {source: contract.raw_tables for source, contract in input_contracts().items()}
 _ITEM_TABLES = {"turns": ("raw.turns", "turn_index"), "events": ("raw.conversation_events", "event_index")}
 _ARROW = {
     "string": pa.string(),

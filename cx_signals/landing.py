@@ -28,8 +28,22 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
-SOURCES = ("transcripts", "telemetry", "events")
+from cx_signals.bundled import project_dir
+
+
+def _source_names() -> tuple[str, ...]:
+    """The landing sources, one per input contract (`data_contracts/inputs/*.yml`), in their contracts' `order`."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    specs = [
+        yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        for path in (project_dir("data_contracts") / "inputs").glob("*.yml")
+    ]
+    return tuple(spec["name"] for spec in sorted(specs, key=lambda spec: (spec.get("order", len(specs)), spec["name"])))
+
+
+SOURCES = _source_names()
 CONTRACT_FORMAT = "contract"  # FileRead.adapter of a file in its contract's own shape (see cx_signals.adapters)
 MAX_LINE_BYTES = 16 * 2**20
 # Reasons of IgnoredPath

@@ -54,6 +54,7 @@ REPORT_TABLES = (
     "metrics.time_to_value",
     "metrics.qa_scores",
     "metrics.intervention_effects",
+    "metrics.alert_rule_precision",
     "signals.emerging_topics",
     "signals.conversation_signals",
     "signals.session_friction",
@@ -704,6 +705,10 @@ def _agents_block(ctx: Context) -> dict[str, Any] | None:
 
 def _alerts_block(ctx: Context) -> dict[str, Any] | None:
     rows = ctx.query("alerts")
+    precision = {
+        row["rule"]: row
+        for row in (ctx.query("alert_precision") if ctx.has_rows("metrics.alert_rule_precision") else [])
+    }
     rules: dict[str, dict[str, Any]] = {}
     for row in rows:
         rule = rules.get(row["rule"])
@@ -718,12 +723,15 @@ def _alerts_block(ctx: Context) -> dict[str, Any] | None:
                 "alerts": int(row["rule_alerts"]),
                 "high": int(row["rule_high"]),
                 "customers": int(row["rule_customers"]),
+                "held_out": int(row["rule_held_out"]),
+                "precision": _precision(precision.get(row["rule"])),
                 "cases": [],
             }
         rule["cases"].append(
             {
                 "when": row["alert_at"].strftime("%a %d %b %H:%M"),
                 "severity": row["severity"],
+                "held_out": bool(row["held_out"]),
                 "customer": (row["customer_key"] or "anonymous visitor")[:10],
                 "subject": f"{row['subject_type']} {row['subject_id']}",
                 "reason": _cell("reason", row["reason"]),
@@ -735,6 +743,23 @@ def _alerts_block(ctx: Context) -> dict[str, Any] | None:
     for rule in rules.values():
         rule["rest"] = rule["alerts"] - len(rule["cases"])
     return {"rules": list(rules.values()), "total": sum(r["alerts"] for r in rules.values())}
+
+
+def _precision(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """How often a rule's judged alerts pointed at a customer who needed help, in words; None when none was judged."""
+    if row is None or not row["judged_alerts"] or row["precision"] is None:
+        return None
+    held_out = (
+        f"; {row['held_out_precision']:.0%} of the {row['held_out_judged']:,} held out"
+        if row["held_out_precision"] is not None
+        else ""
+    )
+    return {
+        "value": _pct(row["precision"]),
+        "range": f"{_pct(row['precision_low'])} – {_pct(row['precision_high'])}",
+        "judged": _count(row["judged_alerts"]),
+        "detail": f"metrics.alert_rule_precision, {row['window_start']} to {row['partition_date']}{held_out}",
+    }
 
 
 def _contact_lists(ctx: Context) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def _raw_tables(contracts: dict[str, Contract]) -> dict[str, Table]:
     def checks(fields: tuple[Field, ...]) -> tuple[Field, ...]:
         return tuple(f for f in fields if f.type != "list")
 
-    return {
+    tables = {
         "raw.conversations": Table(
             "raw.conversations",
             transcripts.description,
@@ -138,6 +138,14 @@ def _raw_tables(contracts: dict[str, Contract]) -> dict[str, Table]:
             ("event_id",),
         ),
     }
+    # any other source is one table of its records, keyed by its record id (e.g. raw.actions)
+    for contract in contracts.values():
+        for name in contract.raw_tables:
+            if name not in tables:
+                columns = (_PARTITION, *_field_columns(contract.fields), *_LINEAGE)
+                key = (contract.record_id,) if contract.record_id else ()
+                tables[name] = Table(name, contract.description, columns, checks(contract.fields), key)
+    return tables
 
 
 def _public_table(contract: Contract) -> Table:

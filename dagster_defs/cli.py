@@ -19,6 +19,7 @@ from rich.table import Table as RichTable
 import cx_signals
 from cx_signals.config import ConfigError, Parameters, load_config
 from cx_signals.db import sql_text
+from cx_signals.landing import SOURCES
 from cx_signals.paths import database_files
 from dagster_defs.cli_output import QUERY_FORMATS, print_dry_run, print_query, step_progress
 
@@ -62,6 +63,7 @@ SUMMARY_TABLES = (
     "raw.conversation_events",
     "raw.telemetry",
     "raw.events",
+    "raw.actions",
     "signals.turn_sentiment",
     "signals.intent_predictions",
     "signals.conversation_signals",
@@ -115,8 +117,8 @@ def generate(
     start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC).")] = "2026-10-01",
     playbook: Annotated[str | None, _PLAYBOOK_OPTION] = None,
 ) -> None:
-    """Write a realistic synthetic landing folder (transcripts, telemetry, events) plus its planted truth; with
-    --playbook, of that industry (its intents, PII kinds and disclosures, some of them missed)."""
+    """Write a realistic synthetic landing folder (transcripts, telemetry, events, actions) plus its planted truth;
+    with --playbook, of that industry (its intents, PII kinds and disclosures, some of them missed)."""
     from cx_signals.generate import generate_landing
 
     started = time.perf_counter()
@@ -181,7 +183,7 @@ def _prepare(
     if len(found.ignored) > MAX_IGNORED_SHOWN:
         console.print(f"... and {len(found.ignored) - MAX_IGNORED_SHOWN} more ignored paths (see audit.runs)")
     if not found.files:
-        raise usage_error(f"no landing files under {landing}/{{transcripts,telemetry,events}}/")
+        raise usage_error(f"no landing files under {landing}/{{{','.join(SOURCES)}}}/")
     # files whose days the database's manifests know are not read again
     return config, sorted(landing_days(found.files, config, manifests=manifests(database_files(db))))
 
@@ -224,7 +226,7 @@ def _run(landing: Path, db: Path, config_file: Path | None, verbose: bool, playb
 
 
 _VERBOSE = Annotated[bool, typer.Option("--verbose", help="Show Dagster's own log on the console.")]
-_LANDING = Annotated[Path, typer.Option(help="Landing folder with transcripts/, telemetry/, events/.")]
+_LANDING = Annotated[Path, typer.Option(help=f"Landing folder with {', '.join(f'{s}/' for s in SOURCES)}.")]
 _CONFIG = Annotated[Path | None, typer.Option(help="YAML overriding config/defaults.yml.")]
 _PLAYBOOK = Annotated[str | None, _PLAYBOOK_OPTION]
 
@@ -758,7 +760,7 @@ def validate(
     except LandingPathError as exc:
         raise usage_error(str(exc)) from None
     if not verdict.files:
-        raise usage_error(f"no landing files under {landing}/{{transcripts,telemetry,events}}/")
+        raise usage_error(f"no landing files under {landing}/{{{','.join(SOURCES)}}}/")
     print_dry_run(verdict, console)
     limit = config_values.ingest.max_quarantine_share
     over = sorted({f.source for f in verdict.files if verdict.share_quarantined(f.source) > limit})

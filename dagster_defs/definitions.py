@@ -44,10 +44,19 @@ def first_partition_day(config: Parameters, data_days: set[date]) -> date:
     return min(candidates, default=datetime.now(UTC).date())
 
 
-def freshness_policy(config: Parameters, source: str) -> dg.FreshnessPolicy:
+def freshness_policy(config: Parameters, source: str) -> dg.FreshnessPolicy | None:
     """The freshness policy of `source`: warn and fail after `freshness.warn_hours` and `freshness.fail_hours`
-    without new files (its landing asset) or without a load (its raw assets)."""
-    warn, fail = (config.freshness[kind][source] for kind in ("warn_hours", "fail_hours"))
+    without new files (its landing asset) or without a load (its raw assets). None when the source has no hours
+    (null, the default of `actions`: operators' actions come when there is something to act on, so days without
+    any are normal and must not warn)."""
+    warn, fail = (config.freshness[kind].get(source) for kind in ("warn_hours", "fail_hours"))
+    if warn is None and fail is None:
+        return None
+    if warn is None or fail is None:
+        raise ConfigError(
+            f"parameters 'freshness.warn_hours.{source}' and 'freshness.fail_hours.{source}' must both be set or "
+            "both be null"
+        )
     if not 1 / 60 <= warn < fail:  # Dagster's own limits: windows of a minute at least, warning before failing
         raise ConfigError(
             f"parameter 'freshness.warn_hours.{source}' ({warn}) must be at least 1/60 and less than "
@@ -90,7 +99,8 @@ def with_sources(assets: list, config: Parameters) -> list:
             return spec
         source = sources[spec.key]
         with_dep = spec.merge_attributes(deps=[landing_asset_key(source)])
-        return dg.apply_freshness_policy(with_dep, policies[source])
+        policy = policies[source]
+        return with_dep if policy is None else dg.apply_freshness_policy(with_dep, policy)
 
     return dg.map_asset_specs(attach, assets)
 

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from cx_signals.adapters.base import Adapter
+from cx_signals.contracts import input_contracts
 from cx_signals.landing import CONTRACT_FORMAT
 
 CONTRACT = CONTRACT_FORMAT  # a file in the contract's own shape (data_contracts/inputs/<source>.yml): the fast path
@@ -67,7 +68,7 @@ def check_landing(landing: dict[str, Any]) -> None:
 
 
 # The first raw table of each source: its audit rows list the source's files once.
-_AUDITED = {"raw.conversations": "transcripts", "raw.telemetry": "telemetry", "raw.events": "events"}
+_AUDITED = {contract.raw_tables[0]: source for source, contract in input_contracts().items()}
 _MAX_FILES_LISTED = 30
 
 

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from cx_signals.config import PlaybookParameters
+from cx_signals.config import PlaybookParameters, load_config
+from cx_signals.generate.actions import TRUTH_README as ACTIONS_README
+from cx_signals.generate.actions import plan_actions
 from cx_signals.generate.industries import Industry
 from cx_signals.generate.intents import INTENTS, Intent
 from cx_signals.generate.params import CHANNELS, DAY, DEFAULT_START
@@ -61,6 +63,7 @@ def generate_landing(
     repeat_window_days: int = 7,
     progress: Callable[[str], None] | None = None,
     playbook: PlaybookParameters | None = None,
+    holdout: tuple[float, str] | None = None,
 ) -> dict[str, int]:
     """Write `days` UTC days of synthetic landing data for `customers` customers under `out`; `progress`, if
     given, is told what is being done (the customers being planned, then the day being written).
@@ -73,11 +76,18 @@ def generate_landing(
 
     Customers are planned in shards of about SHARD_CUSTOMER_DAYS customer-days, spooled to scratch files
     under `out` by day, then written one day at a time, so memory does not grow with customers x days.
+
+    Operators' actions on alerted journeys go to actions/actions-YYYY-MM-DD.jsonl, respecting the hold-out
+    `holdout` (share, salt; default: config's interventions.holdout_share and holdout_salt), with a planted effect
+    (`cx_signals.generate.actions`).
     """
+    if holdout is None:
+        defaults = load_config().interventions
+        holdout = (defaults.holdout_share, defaults.holdout_salt)
     if days < 1 or customers < 1:
         raise ValueError("days and customers must be at least 1")
     out = Path(out)
-    for folder in ("transcripts", "telemetry", "events", "_truth"):
+    for folder in ("transcripts", "telemetry", "events", "actions", "_truth"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     industry = Industry.for_playbook(playbook) if playbook is not None and playbook.name else None
     world = World(days, customers, seed, start, repeat_window_days, industry)
@@ -94,6 +104,7 @@ def generate_landing(
                 counts[key] += value
         spool.close()
         numbers = world.conversation_numbers()
+        plan = plan_actions(world.alertable, numbers, seed, world.t0, world.t1, holdout)
         truth = {
             name: pq.ParquetWriter(out / "_truth" / f"{name}.parquet", schema) for name, schema in TRUTH_SCHEMAS.items()
         }
@@ -102,10 +113,15 @@ def generate_landing(
                 name = iso(world.t0 + day * DAY)[:10]
                 if progress:
                     progress(f"writing {name} (day {day + 1} of {days})")
-                write_day(out, spool, day, name, numbers, truth)
+                write_day(out, spool, day, name, numbers, truth, plan.edit)
+                plan.write_day(out, day, name)
         finally:
             for writer in truth.values():
                 writer.close()
     world.releases.write_truth(out / "_truth")
-    (out / "_truth" / "README.md").write_text(TRUTH_README + RELEASES_README, encoding="utf-8")
+    plan.write_truth(out / "_truth")
+    (out / "_truth" / "README.md").write_text(TRUTH_README + RELEASES_README + ACTIONS_README, encoding="utf-8")
+    for key, value in plan.averted.items():
+        counts[key] -= value
+    counts["actions"] = sum(len(rows) for rows in plan.actions.values())
     return counts

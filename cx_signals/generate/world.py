@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cx_signals.generate.actions import Alertable, alertable
 from cx_signals.generate.conversations import Conv, Dialogues, transcript_tail
 from cx_signals.generate.friction_cases import plant_friction_case
 from cx_signals.generate.industries import Industry
@@ -104,6 +105,7 @@ class World:
         # Per conversation, in planning order: its start (ms) and customer; they decide its number.
         self.conv_starts: list[int] = []
         self.conv_customers: list[int] = []
+        self.alertable: list[Alertable] = []  # journeys that raise a friction alert (cx_signals.generate.actions)
         self._clear_shard()
 
     def _clear_shard(self) -> None:
@@ -421,6 +423,11 @@ class World:
             times = self.friction_at.get(conv.customer, [])
             conv.pre_friction = any(conv.start - PRE_CONTACT_MS <= t < conv.start for t in times)
             conv.post_friction = any(conv.end < t <= conv.end + POST_CONTACT_MS for t in times)
+        for chain in self.chains:
+            customer = chain[0].customer
+            journey = alertable(chain, self.customer_ids[customer], self.consent[customer], self.day_of, self.repeat_ms)
+            if journey is not None:
+                self.alertable.append(journey)
         spool.add_rows("transcripts", [
             (self.day_of(conv.start), {"conversation_id": conv.serial, "tail": transcript_tail(
                 conv, self.customer_ids[conv.customer], self.consent[conv.customer])})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from cx_signals.generate.values import iso
 
 TELEMETRY_FIELDS = ("ts", "customer_id", "anonymous_id", "session_id", "app", "kind", "name", "status_code",
                     "duration_ms", "message", "severity", "app_version")  # fmt: skip
+Edit = Callable[[str, int, pa.Table], pa.Table]
 _SEVERITY = {"error": "error", "crash": "fatal"}  # the log severity an app's error and crash reports carry
 
 
@@ -130,9 +132,11 @@ def _by_conversation(table: pa.Table, numbers: np.ndarray, schema: pa.Schema) ->
 
 
 def write_day(out: Path, spool: Spool, day: int, name: str, numbers: np.ndarray,
-               truth: dict[str, pq.ParquetWriter]) -> None:  # fmt: skip
-    """Write UTC day `day` (0-based; `name` is YYYY-MM-DD) of every source, and its truth rows."""
-    transcripts = spool.read("transcripts", day)
+               truth: dict[str, pq.ParquetWriter], edit: Edit | None = None) -> None:  # fmt: skip
+    """Write UTC day `day` (0-based; `name` is YYYY-MM-DD) of every source, and its truth rows; `edit`, if given,
+    changes each spooled table (kind, day, table) before it is written."""
+    edit = edit or (lambda _kind, _day, table: table)
+    transcripts = edit("transcripts", day, spool.read("transcripts", day))
     serials = transcripts["conversation_id"].to_numpy()
     tails = transcripts["tail"].to_pylist()
     lines = [f'{{"conversation_id":"CV{numbers[serials[i]]:07d}",{tails[i]}\n'
@@ -157,9 +161,9 @@ def write_day(out: Path, spool: Spool, day: int, name: str, numbers: np.ndarray,
     pq.write_table(events.combine_chunks(), out / "events" / f"events-{name}.parquet")
     del events
 
-    conversations = spool.read("truth_conversations", day)
+    conversations = edit("truth_conversations", day, spool.read("truth_conversations", day))
     truth["conversations"].write_table(_by_conversation(conversations, numbers, TRUTH_CONVERSATIONS_SCHEMA))
-    pii = spool.read("truth_pii", day)
+    pii = edit("truth_pii", day, spool.read("truth_pii", day))
     truth["pii"].write_table(_by_conversation(pii, numbers, TRUTH_PII_SCHEMA))
     sessions = spool.read("truth_sessions", day)
     truth["sessions"].write_table(sessions.sort_by([("session_start", "ascending"), ("anonymous_id", "ascending")]))

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.contracts import TimeBounds
+from cx_signals.contracts import TimeBounds, input_contracts
 from cx_signals.db import ensure_schema, record_audit, replace_rows
 from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
 from cx_signals.ingest import SOURCE_TABLES, ingest_source, write_rows
@@ -139,16 +139,13 @@ def _ingest_asset(
     return ingest
 
 
-_DESCRIPTIONS = {
-    "transcripts": "Conversations, turns and in-conversation events from landing/transcripts.",
-    "telemetry": "Product telemetry from landing/telemetry.",
-    "events": "Behavioural events from landing/events.",
-}
-
-
 def build_raw(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
-    """The three ingest assets and their contract and reconciliation checks."""
-    assets = [_ingest_asset(source, _DESCRIPTIONS[source], config, partitions) for source in SOURCE_TABLES]
+    """One ingest asset per source (input contract) and their contract and reconciliation checks."""
+    contracts = input_contracts()
+    assets = [
+        _ingest_asset(source, f"{contracts[source].description} From landing/{source}.", config, partitions)
+        for source in SOURCE_TABLES
+    ]
     checks = [
         *contract_checks([t for tables in SOURCE_TABLES.values() for t in tables]),
         *(reconciliation_check(source, tables) for source, tables in SOURCE_TABLES.items()),

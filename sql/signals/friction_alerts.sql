@@ -16,6 +16,9 @@
 --     within $journeys_pre_contact_window_minutes minutes before it started (failure demand). alert_at = the
 --     contact's start. High when that session's friction score is >= $alerts_high_friction_score.
 -- Conversations and chains are read $outcomes_chain_lookback_days days back (long conversations, chain starts).
+-- held_out: the alert's journey (a session alert: the alert itself) is in the hold-out that gets no action, when
+--   the first 32 bits of md5($interventions_holdout_salt || ':' || journey_id, else alert_id), read as a number,
+--   are below $interventions_holdout_share of 2^32: stable across runs and machines (cx_signals.interventions).
 WITH chained AS (
     SELECT *,
         coalesce(disposition <> 'resolved', TRUE) AS is_open,
@@ -220,6 +223,8 @@ SELECT
     alert_at,
     value,
     threshold,
-    reason
+    reason,
+    CAST('0x' || substr(md5($interventions_holdout_salt || ':' || coalesce(journey_id, md5(rule || ':' || subject_id))),
+                        1, 8) AS UBIGINT) < $interventions_holdout_share * 4294967296 AS held_out
 FROM alerts
 WHERE CAST(alert_at AS DATE) BETWEEN $start_date AND $end_date

@@ -123,7 +123,7 @@ def test_assets_carry_the_contract_description_column_schema_and_sql_hash(graph)
 
 def test_publishing_follows_every_step_that_nothing_else_reads(graph):
     retention = graph.get(dg.AssetKey(["published", "retention"])).parent_keys
-    assert {key("signals.journeys"), key("signals.friction_alerts"), key("metrics.model_fairness")} <= retention
+    assert {key("signals.journeys"), key("metrics.intervention_effects"), key("metrics.model_fairness")} <= retention
     assert key("metrics.contact_outcomes") not in retention  # read by later steps, so done before them
     table_assets = {k for k in graph.get_all_asset_keys() if ".".join(k.path) in all_tables()}
     for asset in table_assets:

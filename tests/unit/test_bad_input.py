@@ -23,7 +23,7 @@ import pytest
 from cx_signals.config import load_config
 from cx_signals.contracts import TimeBounds
 from cx_signals.db import replace_rows
-from cx_signals.ingest import IngestResult, ingest_source, landing_days
+from cx_signals.ingest import SOURCE_TABLES, IngestResult, ingest_source, landing_days
 from cx_signals.landing import SOURCES, discover
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad_input"
@@ -32,7 +32,7 @@ CONFIG = load_config()
 BOUNDS = TimeBounds.from_config(CONFIG, datetime(2026, 11, 1))
 LIMITS = {k: CONFIG["ingest"][k] for k in ("max_text_chars", "placeholder_ids")}
 KEY = b"test-key"
-PRIMARY = {"transcripts": "raw.conversations", "telemetry": "raw.telemetry", "events": "raw.events"}
+PRIMARY = {source: tables[0] for source, tables in SOURCE_TABLES.items()}
 MARKER = re.compile(rb"_expect\W{1,4}(\w+)")
 # Files rejected as a whole: the reason must say why.
 FILE_LEVEL = {

@@ -79,7 +79,7 @@ def test_clear_identifiers_never_reach_the_published_file() -> None:
                 assert not column.published, f"{table.name}.{column.name}"
             assert ("working file only" in column.pii) == (not column.published), f"{table.name}.{column.name}"
     identifiers = [c for t in dictionary() for c in t.columns if c.pii.startswith("clear id")]
-    assert {c.name for c in identifiers} == {"customer_id", "anonymous_id", "agent_id"}
+    assert {c.name for c in identifiers} == {"customer_id", "anonymous_id", "agent_id", "actor_id"}
 
 
 def test_every_pii_class_has_its_handling_and_every_key_names_its_source() -> None:

@@ -215,7 +215,7 @@ def test_dot_and_underscore_paths_and_paths_outside_the_source_folders_are_ignor
         IgnoredPath("_truth/", NOT_UNDER_A_SOURCE),
         IgnoredPath("archive/", NOT_UNDER_A_SOURCE),
     ]
-    assert NOT_UNDER_A_SOURCE == "not under a source folder (transcripts, telemetry, events)"
+    assert NOT_UNDER_A_SOURCE == "not under a source folder (transcripts, telemetry, events, actions)"
     assert discover(tmp_path) == found.files
 
 

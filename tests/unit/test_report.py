@@ -123,6 +123,7 @@ def _alerts() -> list[dict]:
             "value": float(i),
             "threshold": 15.0,
             "reason": f"alert number {i:02d} <b>bold</b>",
+            "held_out": i % 5 == 0,
         }
         for i in range(ALERTS)
     ]
@@ -142,6 +143,16 @@ def _agents() -> list[dict]:
         {**common, "partition_date": DAY_2, "agent_key": "agentBBBBBBBBBBBB", "conversations": 5,
          "handle_time_total_seconds": 500.0, "sentiment_lift_mean": -0.9, "sentiment_lift_conversations": 5,
          "repeat_rate": 0.0, "fcr_rate": 1.0, "csat_mean": None, "surveyed": 0},
+    ]  # fmt: skip
+
+
+def _precision() -> list[dict]:
+    common = {"partition_date": DAY_2, "window_start": DAY_1, "unresolved": 0}
+    return [
+        {**common, "rule": rule, "alerts": 30, "judged_alerts": 20, "needed_help": 15, "precision": 0.75,
+         "precision_low": 0.53, "precision_high": 0.89, "held_out_judged": 4, "held_out_needed_help": 3,
+         "held_out_precision": 0.75, "held_out_precision_low": 0.3, "held_out_precision_high": 0.95}
+        for rule in ("rage_then_help", "all")
     ]  # fmt: skip
 
 
@@ -208,6 +219,7 @@ def make_report_db(path: Path) -> Path:
         insert(con, "metrics.agent_daily", _agents())
         insert(con, "metrics.outcome_anomalies", [_anomaly(), _defect_anomaly()])
         insert(con, "signals.journeys", _journeys())
+        insert_by_name(con, "metrics.alert_rule_precision", _precision())
         insert_by_name(con, "metrics.failure_demand", _failure_demand())
         insert_by_name(con, "metrics.defects", _defects())
         insert_by_name(con, "metrics.csat_population", _population())
@@ -344,11 +356,15 @@ def test_alerts_in_business_words_latest_first_escaped(report) -> None:
     # what happened to the customer and what to do; seven customers behind the 30 alerts
     assert "7 customers struggled on a checkout or payment page" in text
     assert "<strong>What to do:</strong> Reach out before they give up" in text
-    assert f"{ALERTS} alerts, {ALERTS // 2} urgent." in text
+    assert f"{ALERTS} alerts, {ALERTS // 2} urgent; 6 held out" in text
     # the technical rule stays in the tooltip and the detail, never in a heading
     assert not re.search(r"<h3>[^<]*rage_then_help", alerts)
     assert 'title="Rule rage_then_help"' in alerts and "threshold 15" in alerts
     assert "<b>bold</b>" not in alerts and "&lt;b&gt;bold&lt;/b&gt;" in alerts
+    # the hold-out: counted, and each held-out case marked so that nobody acts on it
+    assert "6 held out: leave those as they are" in text
+    assert text.count("held out: no action") == len([i for i in range(ALERTS - 25, ALERTS) if i % 5 == 0])
+    assert "the customer really needed help 75.0% of the time (53.0% – 89.0%, 20 alerts judged)" in text
 
 
 def test_journey_priorities_ranked(report) -> None:
