@@ -462,6 +462,27 @@ class InterventionsParameters(Section):
     window_days: AtLeastOne
 
 
+class NextIssuesParameters(Section):
+    """Next-issue avoidance: next issues and intent transitions, in days."""
+
+    window_days: AtLeastOne
+    transitions_window_days: AtLeastOne
+
+
+class TopicsParameters(Section):
+    """Emerging topics: clustering of the contacts the intent model cannot name."""
+
+    window_days: AtLeastOne
+    candidate_quantile: Annotated[float, Field(ge=0, lt=1)]
+    max_texts: Annotated[int, Field(ge=2)]
+    distance_threshold: Annotated[float, Field(gt=0, le=2)]
+    min_topic_size: Annotated[int, Field(ge=2)]
+    match_similarity: Share
+    match_lookback_days: AtLeastOne
+    top_terms: AtLeastOne
+    representatives: AtLeastOne
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -525,6 +546,8 @@ class Parameters(Section):
     failure_demand: FailureDemandParameters
     defects: DefectsParameters
     interventions: InterventionsParameters
+    next_issues: NextIssuesParameters
+    topics: TopicsParameters
     targets: TargetsParameters
     report: ReportParameters
 

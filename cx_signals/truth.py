@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from cx_signals.config import FrictionParameters
 from cx_signals.privacy import pseudonym
 
 
@@ -117,56 +119,137 @@ def detector_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, Detector
     return scores
 
 
-# Friction cases (cx_signals.generate.friction_cases): the rule each tests, by the prefix of its name, as
-# (what the pipeline found, what was planted) over the planted sessions joined to signals.session_friction.
+# Friction cases (cx_signals.generate.friction_cases): the rule each tests, by the prefix of its name, as what the
+# pipeline found, what the rule as specified finds (the planted counts) and what happened in the scenario.
 CASE_RULES = {
-    "rage": (pl.col("rage_click_bursts_ours") > 0, pl.col("rage_click_bursts") > 0),
-    "dead": (pl.col("dead_clicks_ours") > 0, pl.col("dead_clicks") > 0),
-    "session": (pl.col("had_friction_ours"), pl.col("had_friction")),
+    "rage": (pl.col("rage_click_bursts_ours") > 0, pl.col("rage_click_bursts") > 0, pl.col("case_frustrated")),
+    "dead": (pl.col("dead_clicks_ours") > 0, pl.col("dead_clicks") > 0, ~pl.col("case_page_answered")),
+    "session": (pl.col("had_friction_ours"), pl.col("had_friction"), pl.col("case_frustrated")),
 }
+# What the naive rules (timing and position only, before PostHog's and Datadog's fixes) find, per case rule.
+NAIVE_RULES = {
+    "rage": pl.col("naive_rage_click_bursts") > 0,
+    "dead": pl.col("naive_dead_clicks") > 0,
+    "session": pl.col("naive_had_friction"),
+}
+NAIVE_ANSWERS = ("page_view", "page_leave", "dom_change", "scroll", "input")
+
+
+def naive_friction(events: pl.DataFrame, friction: FrictionParameters) -> tuple[int, int]:
+    """Rage bursts and dead clicks of one session's events (ts, event_type, x, y; in time order) by the naive rules:
+    any run of >= rage_click_min_clicks clicks, each < rage_click_max_gap_ms and < rage_click_max_distance_px
+    (|dx| + |dy|) from the previous, whatever was clicked; any click outside such a run with no page view, page
+    leave, DOM change, scroll or input within dead_click_window_ms, whatever was clicked."""
+    clicks = events.filter(pl.col("event_type") == "click").select("ts", "x", "y").rows()
+    runs: list[list[tuple[datetime, int | None, int | None]]] = []
+    for click in clicks:
+        prev = runs[-1][-1] if runs else None
+        close = prev is not None and (click[0] - prev[0]) < timedelta(milliseconds=friction.rage_click_max_gap_ms)
+        near = (
+            prev is not None
+            and None not in (click[1], click[2], prev[1], prev[2])
+            and abs(click[1] - prev[1]) + abs(click[2] - prev[2]) < friction.rage_click_max_distance_px
+        )
+        if close and near:
+            runs[-1].append(click)
+        else:
+            runs.append([click])
+    bursts = [run for run in runs if len(run) >= friction.rage_click_min_clicks]
+    in_burst = {id(click) for run in bursts for click in run}
+    answers = events.filter(pl.col("event_type").is_in(NAIVE_ANSWERS))["ts"].to_list()
+    window = timedelta(milliseconds=friction.dead_click_window_ms)
+    dead = sum(
+        1
+        for click in clicks
+        if id(click) not in in_burst and not any(click[0] < answer <= click[0] + window for answer in answers)
+    )
+    return len(bursts), dead
+
+
+def case_comparison(db: Path, truth_dir: Path, key: bytes, friction: FrictionParameters) -> pl.DataFrame:
+    """The friction-case sessions joined to signals.session_friction (those of customers who refuse analytics
+    consent are not there), with what the naive rules find in their raw.events: naive_rage_click_bursts,
+    naive_dead_clicks and naive_had_friction (the session's friction score with those two parts replaced)."""
+    sessions = session_comparison(db, truth_dir, key).filter(pl.col("friction_case").is_not_null())
+    bounds = sessions.select("friction_case", "anon_key", "session_start", "session_end").with_row_index("case_row")
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.register("case_bounds", bounds.to_arrow())
+        events = con.execute(
+            """
+            SELECT b.case_row, e.ts, e.event_type, e.x, e.y
+            FROM case_bounds AS b JOIN raw.events AS e
+              ON e.anonymous_key = b.anon_key AND e.ts BETWEEN b.session_start AND b.session_end
+            ORDER BY b.case_row, e.ts, e.event_type
+            """
+        ).pl()
+    naive = {row: naive_friction(group, friction) for (row,), group in events.group_by("case_row")}
+    weights = friction.score_weights
+    rage, dead = (pl.Series([naive.get(row, (0, 0))[i] for row in range(bounds.height)]) for i in (0, 1))
+    return sessions.with_columns(naive_rage_click_bursts=rage, naive_dead_clicks=dead).with_columns(
+        naive_had_friction=pl.col("friction_score")
+        + weights["rage_clicks"] * (pl.col("naive_rage_click_bursts") - pl.col("rage_click_bursts_ours"))
+        + weights["dead_clicks"] * (pl.col("naive_dead_clicks") - pl.col("dead_clicks_ours"))
+        >= friction.session_friction_threshold
+    )
 
 
 @dataclass(frozen=True)
 class CaseScore:
-    """One friction case: its rule, its sessions and how many of them should fire the rule, the sessions the
-    pipeline got right, and the rule's precision and recall on them."""
+    """One friction case (or all of a rule's cases): its rule, its sessions, how many of them are positive in the
+    scenario (a frustrated user; a click the page ignored), how many the pipeline scored as the rule specifies, and
+    the precision and recall against the scenario of the pipeline's rule and of the naive rule."""
 
     rule: str
     sessions: int
-    should_fire: int
-    correct: int
+    positive: int
+    as_specified: int
     score: DetectorScore
+    naive: DetectorScore
 
 
-def case_scores(db: Path, truth_dir: Path, key: bytes) -> dict[str, CaseScore]:
-    """Per friction case planted in `truth_dir`, the score of the rule it tests over its sessions in
-    signals.session_friction (those of customers who refuse analytics consent are not there)."""
-    sessions = session_comparison(db, truth_dir, key).filter(pl.col("friction_case").is_not_null())
+def case_scores(db: Path, truth_dir: Path, key: bytes, friction: FrictionParameters) -> dict[str, CaseScore]:
+    """Per friction case planted in `truth_dir`, the rule it tests scored over its sessions against the scenario's
+    truth, for the pipeline (signals.session_friction) and for the naive rule."""
+    sessions = case_comparison(db, truth_dir, key, friction)
     results: dict[str, CaseScore] = {}
     for case in sorted(sessions["friction_case"].unique()):
         rule = case.split("_", 1)[0]
-        found, actual = CASE_RULES[rule]
-        rows = sessions.filter(pl.col("friction_case") == case).with_columns(found.alias("d"), actual.alias("p"))
-        correct = int((rows["d"] == rows["p"]).sum())
-        results[case] = CaseScore(rule, rows.height, int(rows["p"].sum()), correct, score(rows, "d", "p"))
+        found, specified, actual = CASE_RULES[rule]
+        rows = sessions.filter(pl.col("friction_case") == case).with_columns(
+            found.alias("d"), specified.alias("s"), actual.alias("p"), NAIVE_RULES[rule].alias("n")
+        )
+        results[case] = CaseScore(
+            rule,
+            rows.height,
+            int(rows["p"].sum()),
+            int((rows["d"] == rows["s"]).sum()),
+            score(rows, "d", "p"),
+            score(rows, "n", "p"),
+        )
     return results
+
+
+def _add(a: DetectorScore, b: DetectorScore) -> DetectorScore:
+    return DetectorScore(
+        a.true_positives + b.true_positives,
+        a.false_positives + b.false_positives,
+        a.false_negatives + b.false_negatives,
+    )
 
 
 def rule_totals(cases: dict[str, CaseScore]) -> dict[str, CaseScore]:
     """Per rule (rage, dead, session), its friction cases summed: the rule's precision and recall over all of them."""
     totals: dict[str, CaseScore] = {}
     for case in cases.values():
-        was = totals.get(case.rule, CaseScore(case.rule, 0, 0, 0, DetectorScore(0, 0, 0)))
+        empty = DetectorScore(0, 0, 0)
+        was = totals.get(case.rule, CaseScore(case.rule, 0, 0, 0, empty, empty))
         totals[case.rule] = CaseScore(
             case.rule,
             was.sessions + case.sessions,
-            was.should_fire + case.should_fire,
-            was.correct + case.correct,
-            DetectorScore(
-                was.score.true_positives + case.score.true_positives,
-                was.score.false_positives + case.score.false_positives,
-                was.score.false_negatives + case.score.false_negatives,
-            ),
+            was.positive + case.positive,
+            was.as_specified + case.as_specified,
+            _add(was.score, case.score),
+            _add(was.naive, case.naive),
         )
     return totals
 

@@ -14,6 +14,7 @@ import duckdb
 import typer
 from rich import box
 from rich.console import Console
+from rich.table import Column
 from rich.table import Table as RichTable
 
 import cx_signals
@@ -526,7 +527,8 @@ def evaluate(
     db: Annotated[Path, typer.Option(help="Database the pipeline published from that folder.")] = DEFAULT_DB,
 ) -> None:
     """Score the output against the planted truth of a generated landing folder: every detector's precision and
-    recall, and the outcomes that must match exactly."""
+    recall against the rules as specified, the friction rules' (and the naive rules') precision and recall against
+    what happened in each planted friction case, and the outcomes that must match exactly."""
     from cx_signals.privacy import pseudonym_key
     from cx_signals.truth import case_scores, detector_scores, outcome_mismatches, rule_totals
 
@@ -534,7 +536,10 @@ def evaluate(
     if not truth.is_dir() or not db.exists():
         raise fail(f"need {truth} (from `cx-signals generate`) and {db} (from `cx-signals run`)")
     key = pseudonym_key(database_files(db).key_file)
-    detectors = RichTable("detector", "planted", "found", "false alarms", "precision", "recall", title="detectors")
+    detectors = RichTable(
+        "detector", "planted", "found", "false alarms", "precision", "recall",
+        title="detectors (against the rules as specified)",
+    )  # fmt: skip
     for name, result in detector_scores(db, truth, key).items():
         detectors.add_row(
             name,
@@ -545,21 +550,40 @@ def evaluate(
             f"{result.recall:.3f}",
         )
     console.print(detectors)
-    # the case's name starts with the rule it tests (rage, dead, session)
-    cases = RichTable("case", "sessions", "to find", "correct", "precision", "recall", title="friction cases")
-    per_case = case_scores(db, truth, key)
-    totals = {f"all {rule} cases": total for rule, total in rule_totals(per_case).items()}
-    for name, case in {**per_case, **totals}.items():
-        found, planted = case.score.true_positives + case.score.false_positives, case.should_fire
+    # the case's name starts with the rule it tests (rage, dead, session); scored against what happened in the
+    # scenario, for the pipeline's rule and for the naive rule (timing and position only)
+    from cx_signals.generate.friction_cases import CASES, POSITIVE_WORD
+
+    per_case = case_scores(db, truth, key, load_config().friction)
+    # a case is all frustrated (ignored) or all calm (answered): the sessions a rule fired on are all hits or all
+    # false alarms; "to spec": sessions where the pipeline found what the rule as specified finds (the planted counts)
+    cases = RichTable(
+        Column("case", no_wrap=True), "scenario", "sessions", "fired", "naive fired", "to spec",
+        title="friction cases (sessions)",
+    )  # fmt: skip
+    for name, case in per_case.items():
         cases.add_row(
             name,
+            POSITIVE_WORD[case.rule][CASES[name].positive],
             str(case.sessions),
-            str(planted),
-            str(case.correct),
-            f"{case.score.precision:.3f}" if found else "-",  # nothing found: no precision
-            f"{case.score.recall:.3f}" if planted else "-",  # a case the rule must not fire on: no recall
+            str(case.score.true_positives + case.score.false_positives),
+            str(case.naive.true_positives + case.naive.false_positives),
+            str(case.as_specified),
         )
     console.print(cases)
+    rules = RichTable(
+        "rule", "sessions", "positive", "precision", "recall", "naive precision", "naive recall",
+        title="friction rules on the cases (against the scenarios)",
+    )  # fmt: skip
+    for rule, total in rule_totals(per_case).items():
+        rules.add_row(
+            rule,
+            str(total.sessions),
+            str(total.positive),
+            *(f"{value:.3f}" for value in (total.score.precision, total.score.recall)),
+            *(f"{value:.3f}" for value in (total.naive.precision, total.naive.recall)),
+        )
+    console.print(rules)
     exact = RichTable("outcome", "contacts that differ from the truth", title="exact outcomes")
     for name, mismatched in outcome_mismatches(db, truth).items():
         exact.add_row(name, str(mismatched))

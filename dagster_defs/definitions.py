@@ -27,6 +27,7 @@ from dagster_defs.assets.publish import build_publish
 from dagster_defs.assets.raw import SOURCE_TABLES, asset_key, build_raw
 from dagster_defs.assets.signals import build_signals
 from dagster_defs.assets.sql_tables import build_sql_assets
+from dagster_defs.assets.topics import build_topics
 from dagster_defs.assets.triage import build_triage
 from dagster_defs.database_resources import build_resources, environment_locations
 from dagster_defs.jobs import build_jobs
@@ -134,7 +135,8 @@ def build_assets(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     """Every asset and asset check of the pipeline, built from `config`."""
     assets: list = []
     checks: list = []
-    for build in (build_raw, build_triage, build_signals, build_sql_assets, build_models, build_categories):
+    builds = (build_raw, build_triage, build_topics, build_signals, build_sql_assets, build_models, build_categories)
+    for build in builds:
         built_assets, built_checks = build(config, partitions)
         assets.extend(built_assets)
         checks.extend(built_checks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from cx_signals.generate.conversations import Conv
-from cx_signals.generate.friction_cases import CASES_README
+from cx_signals.generate.friction_cases import CASES, CASES_README
 from cx_signals.generate.params import SECOND
 from cx_signals.generate.sessions import FRICTION_COUNTS, PlacedSession, had_friction
 
@@ -23,7 +23,8 @@ TRUTH_CONVERSATIONS_SCHEMA = pa.schema(
 TRUTH_SESSIONS_SCHEMA = pa.schema(
     [("session_id", pa.string()), ("anonymous_id", pa.string()), ("customer_id", pa.string()),
      ("session_start", TIMESTAMP), ("session_end", TIMESTAMP), *((name, pa.int32()) for name in FRICTION_COUNTS),
-     ("has_rage_click", pa.bool_()), ("had_friction", pa.bool_()), ("friction_case", pa.string())]
+     ("has_rage_click", pa.bool_()), ("had_friction", pa.bool_()), ("friction_case", pa.string()),
+     ("case_frustrated", pa.bool_()), ("case_page_answered", pa.bool_())]
 )  # fmt: skip
 TRUTH_PII_SCHEMA = pa.schema(
     [("conversation_id", pa.string()), ("turn_id", pa.string()), ("pii_type", pa.string()), ("value", pa.string())]
@@ -81,7 +82,8 @@ such session overlaps a window edge (started_at - 60 min, ended_at + 24 h, or an
 - rage_click_bursts: maximal runs of >= 3 consecutive clicks in the session, each < 1000 ms and < 30 px
   (|dx| + |dy|) from the previous click. rage_clicks: clicks inside those runs.
 - dead_clicks: clicks outside rage bursts followed by no page_view, page_leave, dom_change, scroll or input
-  event of the same session within 2500 ms (here every rage-burst click is also answered within 2500 ms).
+  event of the same session within 2500 ms (outside the friction cases every rage-burst click is also answered
+  within 2500 ms).
 - error_clicks: clicks followed within 1000 ms by a telemetry row of kind 'error' with the same session_id.
 - form_errors: form_error events. help_views: help_view events.
 - quick_backs: a page_view of page B whose next page_view is the page viewed before B, less than 10 s later.
@@ -93,6 +95,8 @@ such session overlaps a window edge (started_at - 60 min, ended_at + 24 h, or an
   is >= 3.0, and the session has no rage burst, two or more, or another part of the score above zero (a single
   rage burst alone is no friction).
 - friction_case: the friction case the session was planted for (below), null for other sessions.
+- case_frustrated: for a rage or session case, whether the user in the scenario was frustrated; null otherwise.
+- case_page_answered: for a dead case, whether the page answered the click in the scenario; null otherwise.
 
 Decoys that count as nothing: double clicks (exactly two quick clicks), quick clicks >= 60 px apart, and
 repeated clicks 1.6-2.4 s apart. Ordinary clicks are >= 1.6 s apart and answered within 800 ms.
@@ -107,7 +111,16 @@ Sessionless sessions carry no error, crash or slow-page telemetry.
 
 About 30% of customers get one session of a single page holding one case; nothing else in it is friction. The
 name's prefix is the rule it tests: rage (rage_click_bursts > 0), dead (dead_clicks > 0), session
-(had_friction); its counts say what the rule must find.
+(had_friction). Two readings of each case session:
+
+- what happened, the scenario's truth, set by the case and never by a rule: case_frustrated (rage and session
+  cases: the user was frustrated) or case_page_answered (dead cases: false when the page ignored the click, the
+  dead click to find). Score a rule against this to see its real trade-offs: near a threshold it misses some
+  frustrated users and flags some calm ones.
+- what the rules as specified find: the session's counts and had_friction (as for every other session). Score
+  the pipeline against these to check that it implements the rules.
+
+Each case below: its name, (rule, scenario truth): scenario.
 
 {cases}
 
@@ -181,4 +194,6 @@ def session_truth(s: PlacedSession) -> dict[str, object]:
         "has_rage_click": s.counts["rage_click_bursts"] > 0,
         "had_friction": had_friction(s.counts),
         "friction_case": s.case,
+        "case_frustrated": CASES[s.case].positive if s.case and CASES[s.case].rule != "dead" else None,
+        "case_page_answered": not CASES[s.case].positive if s.case and CASES[s.case].rule == "dead" else None,
     }

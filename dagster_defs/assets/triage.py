@@ -27,7 +27,7 @@ from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.database_resources import CxSettings
 
 
-def _first_texts(con, first: date, last: date, n_turns: int, labelled_only: bool) -> pl.DataFrame:
+def first_texts(con, first: date, last: date, n_turns: int, labelled_only: bool) -> pl.DataFrame:
     """conversation_id, text (first customer turns), intent and partition_date of the consented conversations started
     on a day in [first, last] (only those with a label when `labelled_only`), computed in DuckDB."""
     turns = sql_text("models/intent_turns")
@@ -84,7 +84,7 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     )
     def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         def fit(con, days: list[date]) -> tuple[TrainedIntentModel, Path]:
-            examples = _first_texts(
+            examples = first_texts(
                 con,
                 max(days) - timedelta(days=triage.training_days - 1),
                 max(days),
@@ -128,7 +128,7 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         scored: list[pl.DataFrame] = []
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            texts = _first_texts(con, min(days), max(days), triage.first_customer_turns, labelled_only=False)
+            texts = first_texts(con, min(days), max(days), triage.first_customer_turns, labelled_only=False)
             for day in days:
                 day_texts = texts.filter(pl.col("partition_date") == day)
                 if model is None:

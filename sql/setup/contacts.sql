@@ -64,3 +64,27 @@ CREATE OR REPLACE MACRO preceding_friction(first_day, last_day, window_minutes) 
 SELECT conversation_id, started_at, session_key, session_start, session_end, friction_score
 FROM preceding_sessions(first_day, last_day, window_minutes)
 WHERE had_friction;
+
+-- Next issues: every contact started on a day in [first_day, last_day] with the first later contact of its customer
+-- (any channel) whose intent is another known one, starting after this contact's end and within window_days days of
+-- it (the repeat window's rule, continues_chain), or nulls when there is none. A contact counted under 'unknown' has
+-- no next issue and is no one's: an unknown intent cannot be said to differ. Contacts are read up to window_days
+-- days after last_day.
+CREATE OR REPLACE MACRO next_issues(first_day, last_day, window_days) AS TABLE
+WITH later AS (
+    SELECT conversation_id, customer_key, intent, started_at
+    FROM contacts(first_day, CAST(last_day + to_days(CAST(window_days AS INTEGER)) AS DATE))
+    WHERE intent <> 'unknown'
+)
+SELECT
+    c.partition_date, c.conversation_id, c.customer_key, c.channel, c.intent, c.started_at, c.ended_at,
+    arg_min(n.conversation_id, (n.started_at, n.conversation_id)) AS next_conversation_id,
+    arg_min(n.intent, (n.started_at, n.conversation_id)) AS next_intent,
+    min(n.started_at) AS next_started_at
+FROM contacts(first_day, last_day) AS c
+LEFT JOIN later AS n
+  ON n.customer_key = c.customer_key
+ AND c.intent <> 'unknown'
+ AND n.intent <> c.intent
+ AND continues_chain(n.started_at, c.ended_at, window_days)
+GROUP BY ALL;

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import cx_signals.generate as generate
+from cx_signals.config import load_config
 from cx_signals.generate import (
     CHANNELS,
     ESCALATION_REQUESTS,
@@ -26,10 +27,13 @@ from cx_signals.generate import (
     generate_landing,
 )
 from cx_signals.generate.friction_cases import CASES
+from cx_signals.truth import naive_friction
+from tests.friction_expectations import NAIVE_FALSE_ALARMS, NAIVE_MISSES, RULE_FALSE_ALARMS, RULE_MISSES
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "config" / "defaults.yml").read_text())
 FRICTION = CONFIG["friction"]
+FRICTION_PARAMETERS = load_config().friction
 ESCALATION = [re.compile(p, re.IGNORECASE) for p in CONFIG["conversation"]["escalation_patterns"]]
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 DAYS, CUSTOMERS, R_DAYS = 7, 400, 7
@@ -385,16 +389,22 @@ def click_runs(clicks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return runs
 
 
-def naive_friction(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Rage bursts and dead clicks by the naive rules (before PostHog's and Datadog's fixes): any run of >= 3 fast,
-    close clicks; any click outside one with no page view, page leave, DOM change, scroll or input within 2500 ms."""
-    clicks = [r for r in rows if r["event_type"] == "click"]
-    bursts = [run for run in click_runs(clicks) if len(run) >= FRICTION["rage_click_min_clicks"]]
-    in_burst = {id(c) for run in bursts for c in run}
-    answers = [r["ts"] for r in rows if r["event_type"] in {"page_view", "page_leave", "dom_change", "scroll", "input"}]
-    window = timedelta(milliseconds=FRICTION["dead_click_window_ms"])
-    dead = [c for c in clicks if id(c) not in in_burst and not any(c["ts"] < a <= c["ts"] + window for a in answers)]
-    return {"rage_click_bursts": len(bursts), "dead_clicks": len(dead)}
+def naive_of(rows: list[dict[str, Any]], counts: dict[str, int], score: float) -> dict[str, int | bool]:
+    """Rage bursts, dead clicks and had_friction of a session by the naive rules (cx_signals.truth.naive_friction;
+    the friction score with those two parts as the naive rules count them, one burst enough)."""
+    frame = pl.DataFrame(
+        [{k: r[k] for k in ("ts", "event_type", "x", "y")} for r in rows],
+        schema={"ts": pl.Datetime("us", "UTC"), "event_type": pl.String, "x": pl.Int64, "y": pl.Int64},
+    )
+    rage, dead = naive_friction(frame, FRICTION_PARAMETERS)
+    weights = FRICTION["score_weights"]
+    score += weights["rage_clicks"] * (rage - counts["rage_click_bursts"])
+    score += weights["dead_clicks"] * (dead - counts["dead_clicks"])
+    return {
+        "rage_click_bursts": rage,
+        "dead_clicks": dead,
+        "had_friction": score >= FRICTION["session_friction_threshold"],
+    }
 
 
 def friction_of(rows: list[dict[str, Any]], errors: list[datetime]) -> tuple[dict[str, int], list[datetime]]:
@@ -475,7 +485,7 @@ def recomputed(
         )
         result[key] = {
             "counts": counts, "items": items, "score": score, "rows": rows, "max_gap": max_gap, "friction": friction,
-            "naive": naive_friction(rows) | {"had_friction": score >= FRICTION["session_friction_threshold"]},
+            "naive": naive_of(rows, counts, score),
         }  # fmt: skip
         if rows[0]["customer_id"] and friction:
             customer_items[rows[0]["customer_id"]].extend(items)
@@ -629,26 +639,29 @@ def test_progress_names_the_customers_planned_and_each_day_written(tmp_path):
     ]
 
 
-# The friction cases a naive rule (before PostHog's and Datadog's fixes) gets wrong on every session.
-NAIVE_WRONG = {
-    "rage_text_input", "rage_stepper", "rage_next_previous", "rage_selection", "dead_selection_within",
-    "dead_scroll_late", "dead_link", "dead_form_field", "session_one_burst",
-}  # fmt: skip
+RULE_COLUMN = {"rage": "rage_click_bursts", "dead": "dead_clicks", "session": "had_friction"}
 
 
-def test_friction_cases_are_planted_and_the_naive_rules_fail_the_false_positives(
+def test_friction_cases_carry_their_scenario_and_the_rules_get_exactly_the_near_misses_wrong(
     recomputed: tuple[dict[tuple[str, str], dict[str, Any]], dict[str, list[datetime]]],
     truth: dict[str, pl.DataFrame],
 ) -> None:
     sessions, _ = recomputed
-    rule_column = {"rage": "rage_click_bursts", "dead": "dead_clicks", "session": "had_friction"}
-    naive_right: dict[str, list[bool]] = defaultdict(list)
+    right: dict[str, dict[str, list[bool]]] = {"rule": defaultdict(list), "naive": defaultdict(list)}
     for r in truth["sessions"].filter(pl.col("friction_case").is_not_null()).iter_rows(named=True):
+        case = CASES[r["friction_case"]]
         anon_key = f"{r['anonymous_id']}@{r['session_start'].isoformat()}"
         got = sessions[("sid", r["session_id"]) if r["session_id"] else ("anon", anon_key)]
-        column = rule_column[r["friction_case"].split("_", 1)[0]]
-        naive_right[r["friction_case"]].append(bool(got["naive"][column]) == bool(r[column]))
-    assert set(naive_right) == set(CASES)
-    wrong = {case for case, right in naive_right.items() if not any(right)}
-    assert wrong == NAIVE_WRONG
-    assert all(all(right) for case, right in naive_right.items() if case not in NAIVE_WRONG)
+        # the scenario's truth is the case's, whatever the rule finds
+        positive = not r["case_page_answered"] if case.rule == "dead" else r["case_frustrated"]
+        assert positive is case.positive and (r["case_frustrated"] is None) == (case.rule == "dead"), r
+        column = RULE_COLUMN[case.rule]
+        fired = got["friction"] if column == "had_friction" else got["counts"][column] > 0
+        right["rule"][r["friction_case"]].append(fired == positive)
+        right["naive"][r["friction_case"]].append(bool(got["naive"][column]) == positive)
+    assert set(right["rule"]) == set(CASES)
+    for rules, wrong in (("rule", RULE_MISSES | RULE_FALSE_ALARMS), ("naive", NAIVE_MISSES | NAIVE_FALSE_ALARMS)):
+        assert {case for case, ok in right[rules].items() if not any(ok)} == wrong, rules
+        assert all(all(ok) for case, ok in right[rules].items() if case not in wrong), rules
+    assert {name for name in RULE_MISSES | NAIVE_MISSES if not CASES[name].positive} == set()
+    assert {name for name in RULE_FALSE_ALARMS | NAIVE_FALSE_ALARMS if CASES[name].positive} == set()
