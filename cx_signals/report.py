@@ -160,7 +160,7 @@ ALERT_WORDING = {
 # Columns whose values are snake_case codes, shown with spaces.
 CODE_COLUMNS = {"rule", "severity", "subject_type", "status"}
 # Free-text columns that may wrap; every other column stays on one line.
-WRAP_COLUMNS = {"reason", "description", "channels", "conversation_ids", "what_happened"}
+WRAP_COLUMNS = {"reason", "description", "channels", "conversation_ids", "what_happened", "utterance"}
 MAX_CELL_CHARS = 300
 PRIORITY_RANK_COLUMNS = ("priority_rank", "rank")
 # The latest day's ranking, with the inputs that explain each rank (metrics.journey_priorities).
@@ -1201,6 +1201,7 @@ def _topics_block(ctx: Context) -> dict[str, Any] | None:
                 "first_seen": row["first_seen"].strftime("%d %b"),
                 "is_new": bool(row["is_new"]),
                 "id": row["topic_id"],
+                "example": _cell("utterance", row["utterance"]) if row["utterance"] else None,
             }
             for row in rows
         ],

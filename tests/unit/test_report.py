@@ -227,6 +227,22 @@ def make_report_db(path: Path) -> Path:
         insert_by_name(con, "metrics.model_fairness", _fairness())
         insert_by_name(con, "metrics.time_to_value", _time_to_value())
         insert_by_name(con, "signals.emerging_topics", _topics())
+        insert(
+            con,
+            "signals.emerging_topic_contacts",
+            [
+                {
+                    "partition_date": DAY_2,
+                    "topic_id": "t2",
+                    "conversation_id": "c9",
+                    "contact_date": DAY_2,
+                    "in_current_week": True,
+                    "similarity": 0.9,
+                    "representative_rank": 1,
+                    "utterance": "my voucher expired <script>",
+                },
+            ],
+        )
         insert_by_name(con, "metrics.qa_scores", _qa())
         insert_by_name(con, "metrics.intervention_effects", _interventions())
         # Two days of priorities: the report shows the latest day's ranking only.
@@ -809,6 +825,7 @@ def test_emerging_topics_new_first(report) -> None:
     section = " ".join(_section(html, "topics").split())
     assert section.index("voucher / expired / refund") < section.index("parcel / locker / code")
     assert "<strong>1</strong> new this time." in section and "+200%" in section
+    assert "“my voucher expired &lt;script&gt;”" in section  # the customer's words, escaped
 
 
 def test_qa_scorecards_minimum_sample(report) -> None:
