@@ -483,6 +483,12 @@ class TopicsParameters(Section):
     representatives: AtLeastOne
 
 
+class QaParameters(Section):
+    """QA scorecards per agent-day."""
+
+    min_conversations: AtLeastOne
+
+
 class Target(Section):
     """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
 
@@ -548,6 +554,7 @@ class Parameters(Section):
     interventions: InterventionsParameters
     next_issues: NextIssuesParameters
     topics: TopicsParameters
+    qa: QaParameters
     targets: TargetsParameters
     report: ReportParameters
 

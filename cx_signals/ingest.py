@@ -271,6 +271,10 @@ class _Staging:
         """Read `files` (in order: the first copy of a record wins), type and check every record (with `typed`;
         else only read them, with the Python-read records validated: see `days`)."""
         known = contract_field_names(self.contract)
+        if typed:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {self._typed_sql('false')}", self._parameters()
+            )
         sql_lines: list[tuple[int, int, str, bool]] = []
         for index, file in enumerate(files):
             entry = _File(index, file, _redact_text(file.relative)[0], file_day(file, self.bounds))
@@ -288,6 +292,7 @@ class _Staging:
             self._insert_records([(index, r.line, _storable(r.payload), True) for r in python_records])
             if typed:
                 self._validate_in_python(entry, python_records)
+                self._insert_python_valid()
             else:
                 self._day_in_python(entry, python_records)
             if len(sql_lines) > 20_000:
@@ -311,12 +316,10 @@ class _Staging:
         batch = pa.table([list(column) for column in zip(*rows, strict=True)], schema=_RECORDS_SCHEMA)  # noqa: F841
         self.con.execute(f"INSERT INTO {self.records} SELECT * FROM batch")
 
-    def _batches(self) -> list[tuple[int, int]]:
-        """Runs of consecutive files holding about `_BATCH_RECORDS` records each, typed one run at a time so that
-        memory follows a batch, not the history read."""
-        sizes = self.con.execute(
-            f"SELECT file_index, count(*) FROM {self.records} WHERE NOT python GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
+    def _batches(self, sizes_sql: str) -> list[tuple[int, int]]:
+        """Runs of consecutive files holding about `_BATCH_RECORDS` records each (`sizes_sql` gives file_index and
+        its count, in order), handled one run at a time so that memory follows a batch, not the history read."""
+        sizes = self.con.execute(sizes_sql).fetchall()
         batches: list[tuple[int, int]] = []
         start, held = None, 0
         for index, n in sizes:
@@ -390,26 +393,33 @@ class _Staging:
             else:
                 self._python_valid.append({"file_index": entry.index, "line": record.line, "plain": True, **typed})
 
-    def _type_in_sql(self) -> None:
+    def _typed_sql(self, where: str) -> str:
+        """The typed form of the SQL-read records that match `where` (see `typed_select`)."""
         placeholders = tuple(p.strip().lower() for p in self.limits["placeholder_ids"])
+        records = f"(SELECT file_index, line, payload FROM {self.records} WHERE NOT python AND {where})"
+        return typed_select(self.contract, records, self.limits["max_text_chars"], placeholders)
 
-        def typed(where: str) -> str:
-            records = f"(SELECT file_index, line, payload FROM {self.records} WHERE NOT python AND {where})"
-            return typed_select(self.contract, records, self.limits["max_text_chars"], placeholders)
-
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.typed} AS {typed('false')}", self._parameters())
-        for first, last in self._batches():
-            self.con.execute(
-                f"INSERT INTO {self.typed} {typed(f'file_index BETWEEN {first} AND {last}')}", self._parameters()
-            )
+    def _type_in_sql(self) -> None:
+        records = f"SELECT file_index, count(*) FROM {self.records} WHERE NOT python GROUP BY ALL ORDER BY ALL"
+        for first, last in self._batches(records):
+            where = f"file_index BETWEEN {first} AND {last}"
+            self.con.execute(f"INSERT INTO {self.typed} {self._typed_sql(where)}", self._parameters())
         for index, native in self.native.items():
             parameters = self._parameters(path=str(self.files[index].file.path), file_index=index)
             self.con.execute(f"INSERT INTO {self.typed} BY NAME {native}", parameters)
+        # the records SQL does not vouch for are validated again in Python, a batch of files at a time
+        doubted = f"SELECT file_index, count(*) FROM {self.typed} WHERE NOT plain GROUP BY ALL ORDER BY ALL"
+        for first, last in self._batches(doubted):
+            self._validate_doubted(first, last)
+        self.con.execute(f"DELETE FROM {self.typed} WHERE NOT plain")
+
+    def _validate_doubted(self, first: int, last: int) -> None:
         doubted = self.con.execute(
             f"""SELECT t.file_index, t.line, r.payload FROM {self.typed} AS t
-            LEFT JOIN {self.records} AS r USING (file_index, line) WHERE NOT t.plain ORDER BY ALL"""
+            LEFT JOIN {self.records} AS r USING (file_index, line)
+            WHERE NOT t.plain AND t.file_index BETWEEN ? AND ? ORDER BY ALL""",
+            [first, last],
         ).fetchall()
-        self.con.execute(f"DELETE FROM {self.typed} WHERE NOT plain")
         by_file: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for index, line, payload in doubted:
             by_file[index].append((line, payload))
@@ -422,6 +432,11 @@ class _Staging:
             else:
                 records = [json_record(line, payload) for line, payload in lines]
             self._validate_in_python(entry, records)
+            self._insert_python_valid()
+
+    def _insert_python_valid(self) -> None:
+        """Move the records Python found valid into the typed table (its SQL-doubted copies are deleted later: those
+        are not plain, these are)."""
         rows = self._python_valid
         if rows:
             schema = _typed_schema(self.contract)

@@ -1210,7 +1210,7 @@ def _topics_block(ctx: Context) -> dict[str, Any] | None:
 
 def _qa_block(ctx: Context) -> dict[str, Any] | None:
     rows = ctx.query("qa_scores")
-    minimum = ctx.parameters.report.agent_min_conversations
+    minimum = ctx.parameters.qa.min_conversations  # the sample metrics.qa_scores judges an agent-day by
     top = ctx.parameters.report.top_rows
     cards: dict[str, dict[str, Any]] = {}
 

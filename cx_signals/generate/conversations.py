@@ -12,10 +12,13 @@ from cx_signals.generate.industries import ALL_EMAIL_SENTENCE, ALL_PII_ANSWER, A
 from cx_signals.generate.intents import Intent
 from cx_signals.generate.params import (
     ABANDON_RATE,
+    ASSUMED_RESOLUTION_SHARE,
     BOT_CHANNELS,
     BRAND,
     ENTRY_QUEUE,
+    FIX_LOOP_SHARE,
     MINUTE,
+    REPHRASE_LOOP_SHARE,
     SECOND,
     SESSION_AFFINITY,
     SURVEY_RATE,
@@ -36,6 +39,7 @@ from cx_signals.generate.phrases import (
     AGENT_TRANSFER,
     AGENT_TRANSFER_GREETING,
     AGENT_UNRESOLVED,
+    BOT_BYE_ASSUMED,
     BOT_BYE_FAIL,
     BOT_BYE_OK,
     BOT_CLARIFY,
@@ -46,6 +50,7 @@ from cx_signals.generate.phrases import (
     CUSTOMER_THANKS,
     CUSTOMER_UNHAPPY,
     CUSTOMER_WAITING,
+    CUSTOMER_WILL_TRY,
     DEVICES,
     EMAIL_ACK,
     ESCALATION_REQUESTS,
@@ -174,15 +179,24 @@ class Conv:
     restated: bool = False
     pre_friction: bool = False
     post_friction: bool = False
+    # What the bot's part came to (signals.bot_outcomes' classes; None without a bot turn) and its planted loops:
+    # bot turns repeating an earlier bot turn word for word.
+    bot_outcome: str | None = None
+    bot_loops: int = 0
 
 
 class Dialogues:
-    """Builds conversations turn by turn from their plan, drawing from one random stream."""
+    """Builds conversations turn by turn from their plan, drawing from one random stream; the bot outcomes planted
+    on top of a bot flow (assumed resolutions, loops) draw from a second one seeded by `seed`, and take the place of
+    turns drawn as before, so the first stream, and every other conversation, is the same with or without them."""
 
-    def __init__(self, rnd: random.Random, agents: dict[str, list[str]], industry: Industry | None = None) -> None:
+    def __init__(
+        self, rnd: random.Random, agents: dict[str, list[str]], industry: Industry | None = None, seed: int = 0
+    ) -> None:
         self.rnd = rnd
         self.agents = agents
         self.industry = industry
+        self.bot_rnd = random.Random(f"bot-outcomes-{seed}")
 
     def conversation(self, c: int, intent: Intent, channel: str, position: int, start: int) -> Conv:
         r = self.rnd
@@ -278,27 +292,48 @@ class Dialogues:
             conv.pii.append((turn_id, kind, value))
 
     def _bot_flow(self, talk: Talk, conv: Conv) -> int:
-        r = self.rnd
+        r, plant = self.rnd, self.bot_rnd
         intent = conv.intent
         talk.say("bot", r.choice(BOT_GREETINGS))
         self._disclose(talk, conv, "bot", None)
         self._opening(talk, conv)
         if conv.repetition:
             self._restate(talk, conv, "bot", None)
-        talk.say("bot", r.choice(BOT_CLARIFY))
+        clarify = r.choice(BOT_CLARIFY)
+        assumed = conv.contained and conv.outcome == "resolved" and plant.random() < ASSUMED_RESOLUTION_SHARE
+        # A second fallback fails a conversation the customer leaves without thanks (bots.failed_min_fallbacks), so
+        # this loop is planted only where it leaves the class as planted: escalated, confirmed or failed anyway.
+        if (
+            conv.restated
+            and not (conv.contained and conv.outcome == "abandoned")
+            and not assumed
+            and plant.random() < REPHRASE_LOOP_SHARE
+        ):
+            talk.say("bot", BOT_REPHRASE)  # the bot did not get the restated request either: it asks again
+            conv.bot_loops += 1
+        else:
+            talk.say("bot", clarify)
         talk.say("customer", self._fill(conv, r.choice(intent.details)))
         if conv.contained:
             self._pii_exchange(talk, conv, "bot", None)
-            talk.say("bot", self._fill(conv, intent.bot_fix))
+            fix = self._fill(conv, intent.bot_fix)
+            talk.say("bot", fix)
             if conv.outcome == "abandoned":
+                conv.bot_outcome = "abandoned"
                 return talk.t + r.randint(3 * MINUTE, 10 * MINUTE)
             if conv.outcome == "resolved":
-                talk.say("customer", r.choice(CUSTOMER_THANKS))
-                talk.say("bot", BOT_BYE_OK)
+                thanks = r.choice(CUSTOMER_THANKS)
+                talk.say("customer", plant.choice(CUSTOMER_WILL_TRY) if assumed else thanks)
+                talk.say("bot", BOT_BYE_ASSUMED if assumed else BOT_BYE_OK)
+                conv.bot_outcome = "assumed_resolution" if assumed else "confirmed_resolution"
             else:
                 talk.say("customer", r.choice(CUSTOMER_UNHAPPY))
-                talk.say("bot", BOT_BYE_FAIL)
+                loop = plant.random() < FIX_LOOP_SHARE
+                talk.say("bot", fix if loop else BOT_BYE_FAIL)  # a loop: the same answer again, then silence
+                conv.bot_loops += loop
+                conv.bot_outcome = "failed"
             return talk.t + r.randint(5 * SECOND, 60 * SECOND)
+        conv.bot_outcome = "escalated"
         if conv.escalate:
             talk.say("customer", r.choice(ESCALATION_REQUESTS))
         talk.say("bot", r.choice(BOT_HANDOFF))
@@ -321,10 +356,13 @@ class Dialogues:
         if conv.contained:
             talk.say("bot", self._fill(conv, intent.bot_fix))
             if conv.outcome == "abandoned":
+                conv.bot_outcome = "abandoned"
                 return talk.t + r.randint(500, 3 * SECOND)  # hung up on the IVR
             talk.say("customer", r.choice(CUSTOMER_THANKS if conv.outcome == "resolved" else CUSTOMER_UNHAPPY))
-            talk.say("bot", IVR_BYE)
+            talk.say("bot", IVR_BYE)  # after a complaint: the IVR could not help
+            conv.bot_outcome = "confirmed_resolution" if conv.outcome == "resolved" else "failed"
             return talk.t + r.randint(500, 3 * SECOND)
+        conv.bot_outcome = "escalated"
         talk.say("bot", IVR_HANDOFF)
         agent = self._agent(intent.team)
         talk.event("handoff_to_agent", agent, intent.team)

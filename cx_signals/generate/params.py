@@ -84,3 +84,8 @@ TEXT_GAPS = {
     "social": {"customer": (5 * MINUTE, 4 * HOUR), "bot": (30 * SECOND, 3 * MINUTE),
                "agent": (15 * MINUTE, 4 * HOUR), "system": (30 * SECOND, 3 * MINUTE)},
 }  # fmt: skip
+# Bot outcomes planted on top of a chat or messaging bot flow, drawn from their own stream (so every other draw, and
+# every other conversation, stays as it was). Shares of the bot conversations they can apply to:
+ASSUMED_RESOLUTION_SHARE = 0.3  # contained and resolved: the customer takes the answer without confirming it
+REPHRASE_LOOP_SHARE = 0.5  # restated requests (not abandoned after the bot's fix): the bot asks to rephrase twice
+FIX_LOOP_SHARE = 0.5  # contained, the customer unhappy with the fix: the bot gives the same fix again

@@ -17,6 +17,7 @@ BOT_REPHRASE = "Sorry, I didn't quite get that. Could you put it another way?"
 BOT_HANDOFF = ("Let me connect you with a member of our team.", "I'll pass you to one of our agents now.")
 BOT_BYE_OK = "Glad I could help. Have a great day!"
 BOT_BYE_FAIL = "Sorry I couldn't sort that out. You can reach us any time."
+BOT_BYE_ASSUMED = "I'll close this chat now. Message us any time if you need more help."
 SYSTEM_QUEUE = "You're in the queue. An agent will be with you shortly."
 SYSTEM_TRANSFER = "You're being transferred to the {team} team."
 IVR_GREETING = f"Welcome to {BRAND}. In a few words, tell me why you're calling."
@@ -88,6 +89,9 @@ CUSTOMER_UNHAPPY = (
     "Useless. I'll have to contact you again.",
 )
 CUSTOMER_WAITING = "Okay, I'll wait for the update then."
+# The customer takes the bot's answer without saying whether it worked (an assumed resolution): neither negative nor
+# a confirmation (bots.confirmation_patterns) nor an escalation request.
+CUSTOMER_WILL_TRY = ("OK, I'll try that.", "Right, I'll give that a go.", "OK, will do.")
 # Every one matches a conversation.escalation_patterns regex; no other customer text does.
 ESCALATION_REQUESTS = (
     "I want to speak to a human.",

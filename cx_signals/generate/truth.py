@@ -18,7 +18,8 @@ TRUTH_CONVERSATIONS_SCHEMA = pa.schema(
      ("resolving_conversation_id", pa.string()), ("time_to_resolve_seconds", pa.float64()),
      ("escalation_requested", pa.bool_()), ("repetition", pa.bool_()), ("transfers", pa.int32()),
      ("handoffs", pa.int32()), ("hold_seconds", pa.float64()), ("consent_analytics", pa.bool_()),
-     ("csat", pa.int32()), ("pre_contact_friction", pa.bool_()), ("post_contact_friction", pa.bool_())]
+     ("csat", pa.int32()), ("pre_contact_friction", pa.bool_()), ("post_contact_friction", pa.bool_()),
+     ("bot_outcome", pa.string()), ("bot_loops", pa.int32())]
 )  # fmt: skip
 TRUTH_SESSIONS_SCHEMA = pa.schema(
     [("session_id", pa.string()), ("anonymous_id", pa.string()), ("customer_id", pa.string()),
@@ -66,6 +67,15 @@ Written by `cx-signals generate`; the pipeline never reads this folder. Times ar
 - pre_contact_friction: the customer has a friction item (below) of a session that had friction
   (had_friction, below) timestamped in [started_at - 60 min, started_at).
 - post_contact_friction: the customer has such a friction item in (ended_at, ended_at + 24 h].
+- bot_outcome (null without a bot or IVR turn: email, social): escalated (handed to an agent);
+  confirmed_resolution (the customer's last turn thanks the bot for a fix that worked); assumed_resolution (chat
+  and messaging: the customer takes the bot's fix without saying whether it worked, "OK, I'll try that.", the bot
+  closes, and the customer does not come back: with a repeat contact the same ending is failed); abandoned (the
+  customer left after the bot's fix); failed (the customer said the fix did not help and the bot gave up, or gave
+  the same fix again).
+- bot_loops: bot turns repeating an earlier bot turn of the conversation word for word: the bot asking a second
+  time to rephrase a restated request, or giving the same fix again after the customer said it did not help.
+  Every other bot turn differs from the conversation's earlier bot turns.
 
 A friction item is a rage click burst (its first click), a form_error event, an error click (the click), a
 crash or a slow page (the latency row). Every session holding one scores >= 3.0 with the default
@@ -169,6 +179,10 @@ def conversation_truth(chain: list[Conv], customer_id: str, consent: bool) -> li
                 "csat": conv.csat,
                 "pre_contact_friction": conv.pre_friction,
                 "post_contact_friction": conv.post_friction,
+                "bot_outcome": "failed"
+                if conv.bot_outcome == "assumed_resolution" and i < len(chain) - 1
+                else conv.bot_outcome,
+                "bot_loops": conv.bot_loops,
             }
         )
     return rows

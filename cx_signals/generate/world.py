@@ -96,7 +96,7 @@ class World:
         self.anonymous_ids = [self._anonymous_id() for _ in range(customers)]
         pool = max(4, customers // 150)
         self.agents = {team: [f"agt-{i * 100 + k + 1:04d}" for k in range(pool)] for i, team in enumerate(TEAMS)}
-        self.dialogues = Dialogues(self.rnd, self.agents, industry)
+        self.dialogues = Dialogues(self.rnd, self.agents, industry, seed)
         self.intents = industry.intents if industry is not None else INTENTS
         self.issue_counts = self.nprng.poisson(self.activity * ISSUES_PER_CUSTOMER_DAY * days)
         self.session_counts = self.nprng.poisson(self.activity * SESSIONS_PER_CUSTOMER_DAY * days)

@@ -1,7 +1,9 @@
 -- metrics.qa_scores: one row per day in [$start_date, $end_date] x pseudonymous agent (raw.turns.agent_key of agent
 -- turns; never agent_id) x scorecard, over the conversations of signals.qa_conversation_scores (consented only).
 -- A conversation counts for EVERY agent who spoke in it, as in metrics.agent_daily. A conversation without a score
--- (no weighted question applied) counts in conversations, not in the score figures.
+-- (no weighted question applied) counts in conversations, not in the score figures. An agent-day is judged only
+-- with at least $qa_min_conversations scored conversations: below it the figures are kept (they add up over days)
+-- but are too few to rate the agent on, and `caution` says so in words (as in metrics.agent_daily).
 WITH agents AS (
     SELECT DISTINCT t.conversation_id, t.agent_key
     FROM raw.turns AS t
@@ -21,7 +23,12 @@ SELECT
     sum(s.questions_applicable) AS questions_applicable,
     sum(s.questions_met) AS questions_met,
     min(s.rules_version) AS rules_version,
-    min(s.rules_hash) AS rules_hash
+    min(s.rules_hash) AS rules_hash,
+    count(s.score) >= $qa_min_conversations AS judged,
+    CASE WHEN count(s.score) < $qa_min_conversations THEN format(
+        'QA score from {} scored conversations (fewer than {}): not a basis for judging the agent',
+        count(s.score), $qa_min_conversations
+    ) END AS caution
 FROM signals.qa_conversation_scores AS s
 JOIN agents AS a USING (conversation_id)
 WHERE s.partition_date BETWEEN $start_date AND $end_date

@@ -1,15 +1,17 @@
 -- signals.bot_outcomes: one row per conversation with a bot turn started on a day in [$start_date, $end_date]
--- (consented conversations only, through signals.conversation_signals), classed by the first rule that holds:
+-- (consented conversations only, through signals.conversation_signals), classed into the five bot outcomes by the
+-- first rule that holds:
 --   escalated             a handoff_to_agent event or an agent turn (metrics.contact_outcomes.escalated);
 --   confirmed_resolution  the customer's last turn comes after a bot turn, matches $bots_confirmation_patterns and is
 --                         not negative (compound >= $sentiment_negative_threshold or unscored);
 --   failed                the bot's last turn is a fallback ($bots_fallback_patterns: it could not answer), or the
---                         bot fell back at least $bots_failed_min_fallbacks times;
+--                         bot fell back at least $bots_failed_min_fallbacks times (failure_reason 'fallback');
 --   abandoned             the last turn is the bot's and the customer left: the disposition is abandoned or that turn
 --                         is a question (ends with ?) nobody answered;
 --   assumed_resolution    no complaint (the customer's last turn is neither negative nor an escalation request) and
 --                         no repeat contact (metrics.contact_outcomes.repeat_contact);
---   unresolved            the rest: a complaint or a repeat contact without any of the above.
+--   failed                the rest: the bot ended without a fallback, but the customer complained (failure_reason
+--                         'complaint') or came back (metrics.contact_outcomes.repeat_contact: 'repeat_contact').
 -- A bot loop is a bot turn repeating an earlier bot turn of the conversation word for word (case and spacing aside).
 WITH bot_conversations AS (
     SELECT s.partition_date, s.conversation_id, s.channel, s.disposition, s.bot_turns, s.agent_turns, s.handoffs
@@ -71,12 +73,26 @@ facts AS (
         coalesce(s.last_customer_compound < $sentiment_negative_threshold, FALSE)
         OR coalesce(regexp_matches(s.last_customer_text, $conversation_escalation_patterns), FALSE)
             AS customer_complained,
-        coalesce(regexp_matches(s.last_bot_text, $bots_fallback_patterns), FALSE) AS ended_on_fallback
+        coalesce(regexp_matches(s.last_bot_text, $bots_fallback_patterns), FALSE) AS ended_on_fallback,
+        coalesce(s.last_speaker = 'bot' AND (b.disposition = 'abandoned' OR rtrim(s.last_bot_text) LIKE '%?'), FALSE)
+            AS left_after_bot
     FROM bot_conversations AS b
     LEFT JOIN summary AS s USING (conversation_id)
     LEFT JOIN loops AS l USING (conversation_id)
     LEFT JOIN metrics.contact_outcomes AS o
       ON o.conversation_id = b.conversation_id AND o.partition_date BETWEEN $start_date AND $end_date
+),
+classed AS (
+    SELECT
+        *,
+        CASE
+            WHEN escalated OR confirmed THEN NULL
+            WHEN ended_on_fallback OR bot_fallbacks >= $bots_failed_min_fallbacks THEN 'fallback'
+            WHEN left_after_bot THEN NULL
+            WHEN customer_complained THEN 'complaint'
+            WHEN repeat_contact THEN 'repeat_contact'
+        END AS failure_reason
+    FROM facts
 )
 SELECT
     partition_date,
@@ -85,12 +101,11 @@ SELECT
     CASE
         WHEN escalated THEN 'escalated'
         WHEN confirmed THEN 'confirmed_resolution'
-        WHEN ended_on_fallback OR bot_fallbacks >= $bots_failed_min_fallbacks THEN 'failed'
-        WHEN last_speaker = 'bot' AND (coalesce(disposition = 'abandoned', FALSE) OR rtrim(last_bot_text) LIKE '%?')
-            THEN 'abandoned'
-        WHEN NOT customer_complained AND NOT repeat_contact THEN 'assumed_resolution'
-        ELSE 'unresolved'
+        WHEN failure_reason IS NOT NULL THEN 'failed'
+        WHEN left_after_bot THEN 'abandoned'
+        ELSE 'assumed_resolution'
     END AS outcome,
+    failure_reason,
     bot_turns,
     last_speaker,
     bot_fallbacks,
@@ -98,4 +113,4 @@ SELECT
     max_bot_repeats,
     customer_complained,
     repeat_contact
-FROM facts
+FROM classed

@@ -202,6 +202,17 @@ def test_scorecard_answers_scores_and_agent_days(con):
     agents = {r["agent_key"]: r for r in run_query(con, "metrics.qa_scores", "metrics/qa_scores", [DAY])}
     assert agents["ag1"]["score_mean"] == pytest.approx(4 / 6) and agents["ag1"]["conversations"] == 1
     assert agents["ag2"]["score_mean"] == 1.0 and agents["ag2"]["rules_version"] == "t1"
+    # one scored conversation each: listed, but below qa.min_conversations (10) nobody is judged on it
+    assert not agents["ag1"]["judged"] and not agents["ag2"]["judged"]
+    assert agents["ag1"]["caution"] == (
+        "QA score from 1 scored conversations (fewer than 10): not a basis for judging the agent"
+    )
+    lenient = load_config().merged({"qa": {"min_conversations": 1}})
+    judged = {
+        r["agent_key"]: (r["judged"], r["caution"])
+        for r in run_query(con, "metrics.qa_scores", "metrics/qa_scores", [DAY], lenient)
+    }
+    assert judged == {"ag1": (True, None), "ag2": (True, None)}
 
 
 def test_no_applicable_question_gives_no_score(con):

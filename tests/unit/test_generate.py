@@ -665,3 +665,50 @@ def test_friction_cases_carry_their_scenario_and_the_rules_get_exactly_the_near_
         assert all(all(ok) for case, ok in right[rules].items() if case not in wrong), rules
     assert {name for name in RULE_MISSES | NAIVE_MISSES if not CASES[name].positive} == set()
     assert {name for name in RULE_FALSE_ALARMS | NAIVE_FALSE_ALARMS if CASES[name].positive} == set()
+
+
+def _transcripts(root: Path) -> dict[str, dict[str, Any]]:
+    records = {}
+    for path in sorted((root / "transcripts").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                records[record["conversation_id"]] = record
+    return records
+
+
+def test_planted_bot_outcomes_change_only_turn_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Assumed resolutions and bot loops draw from their own stream and replace turns drawn as before: without them
+    every file is the same but for the turn texts of the conversations they were planted in; the truth's loop counts
+    are the bot texts repeated, and only conversations with a bot or IVR turn have a bot outcome."""
+    generate_landing(tmp_path / "planted", days=3, customers=300, seed=2)
+    for share in ("ASSUMED_RESOLUTION_SHARE", "REPHRASE_LOOP_SHARE", "FIX_LOOP_SHARE"):
+        monkeypatch.setattr(f"cx_signals.generate.conversations.{share}", 0.0)
+    generate_landing(tmp_path / "plain", days=3, customers=300, seed=2)
+    planted, plain = tmp_path / "planted", tmp_path / "plain"
+    for folder in ("events", "telemetry"):
+        for path in (plain / folder).iterdir():
+            assert path.read_bytes() == (planted / folder / path.name).read_bytes(), path.name
+    truth = pl.read_parquet(planted / "_truth" / "conversations.parquet")
+    plain_truth = pl.read_parquet(plain / "_truth" / "conversations.parquet")
+    assert truth.drop("bot_outcome", "bot_loops").equals(plain_truth.drop("bot_outcome", "bot_loops"))
+    assert plain_truth["bot_loops"].sum() == 0 and "assumed_resolution" not in plain_truth["bot_outcome"].to_list()
+    outcomes = set(truth["bot_outcome"].drop_nulls())
+    assert outcomes == {"escalated", "confirmed_resolution", "assumed_resolution", "abandoned", "failed"}
+    assert truth.filter(pl.col("bot_outcome").is_null())["channel"].unique().sort().to_list() == ["email", "social"]
+
+    records, plain_records = _transcripts(planted), _transcripts(plain)
+    assert records.keys() == plain_records.keys()
+    row = {r["conversation_id"]: r for r in truth.iter_rows(named=True)}
+    for cid, record in records.items():
+        turns = [{k: v for k, v in t.items() if k != "text"} for t in record["turns"]]
+        assert turns == [{k: v for k, v in t.items() if k != "text"} for t in plain_records[cid]["turns"]]
+        bot_texts = [t["text"] for t in record["turns"] if t["speaker"] == "bot"]
+        assert row[cid]["bot_loops"] == len(bot_texts) - len(set(bot_texts))
+        if record != plain_records[cid]:
+            truth_row = row[cid]
+            assert (
+                truth_row["bot_loops"] > 0
+                or truth_row["bot_outcome"] == "assumed_resolution"
+                or (truth_row["bot_outcome"] == "failed" and truth_row["repeat_contact"])
+            )

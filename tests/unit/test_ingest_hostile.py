@@ -218,8 +218,21 @@ def test_the_contracts_mark_every_identifier_field_as_an_id():
         if f.id
     }
     names = {name for _, name in ids}
-    assert names == {"conversation_id", "customer_id", "agent_id", "anonymous_id", "session_id", "event_id", "turn_id"}
+    assert names == {
+        "conversation_id",
+        "customer_id",
+        "agent_id",
+        "anonymous_id",
+        "session_id",
+        "event_id",
+        "turn_id",
+        "action_id",
+        "alert_id",
+        "actor_id",
+        "journey_id",
+    }
     assert ("transcripts", "agent_id") in ids and ("telemetry", "session_id") in ids
+    assert ("actions", "actor_id") in ids and ("actions", "journey_id") in ids
 
 
 def test_padded_ids_are_trimmed_so_that_they_share_a_pseudonym_and_deduplicate(tmp_path):

@@ -85,13 +85,31 @@ CASES = {
         "resolved",
         False,
     ),
-    "unresolved_repeat": (
+    "failed_fix_loop": (
+        [
+            ("bot", "How can I help?", 0.0),
+            ("customer", "refund", 0.0),
+            ("bot", "Refunds take 5 days.", 0.0),
+            ("customer", "That doesn't help at all.", -0.3),
+            ("bot", "Refunds take 5 days.", 0.0),
+        ],
+        {},
+        "unresolved",
+        False,
+    ),
+    "abandoned_then_repeat": (
+        [("bot", "How can I help?", 0.0), ("customer", "order", 0.0), ("bot", "It ships tomorrow.", 0.0)],
+        {},
+        "abandoned",
+        True,
+    ),
+    "failed_repeat": (
         [("bot", "How can I help?", 0.0), ("customer", "opening hours", 0.0), ("bot", "We are open 9 to 5.", 0.0)],
         {},
         "resolved",
         True,
     ),
-    "unresolved_complaint": (
+    "failed_complaint": (
         [("bot", "We are open 9 to 5.", 0.0), ("customer", "that is useless, terrible", -0.7)],
         {},
         "resolved",
@@ -137,15 +155,27 @@ def test_each_bot_conversation_gets_the_first_outcome_that_holds(outcomes):
     assert {cid: r["outcome"] for cid, r in outcomes.items()} == {
         "escalated": "escalated",
         "confirmed": "confirmed_resolution",
-        "confirmed_but_negative": "unresolved",
+        "confirmed_but_negative": "failed",
         "failed_last": "failed",
         "failed_loop": "failed",
         "abandoned": "abandoned",
         "abandoned_question": "abandoned",
         "assumed": "assumed_resolution",
-        "unresolved_repeat": "unresolved",
-        "unresolved_complaint": "unresolved",
+        "failed_fix_loop": "failed",
+        "abandoned_then_repeat": "abandoned",
+        "failed_repeat": "failed",
+        "failed_complaint": "failed",
     }
+    # a complaint or a repeat contact after the bot's last word is a failure too, told apart by its reason
+    assert {cid: r["failure_reason"] for cid, r in outcomes.items() if r["outcome"] == "failed"} == {
+        "confirmed_but_negative": "complaint",
+        "failed_last": "fallback",
+        "failed_loop": "fallback",
+        "failed_fix_loop": "complaint",
+        "failed_repeat": "repeat_contact",
+        "failed_complaint": "complaint",
+    }
+    assert all(r["failure_reason"] is None for r in outcomes.values() if r["outcome"] != "failed")
 
 
 def test_loops_and_fallbacks_are_counted(outcomes):
@@ -154,6 +184,9 @@ def test_loops_and_fallbacks_are_counted(outcomes):
     assert (loop["bot_loops"], loop["max_bot_repeats"], loop["bot_fallbacks"]) == (1, 2, 2)
     assert (outcomes["confirmed"]["bot_loops"], outcomes["confirmed"]["max_bot_repeats"]) == (0, 1)
     assert outcomes["failed_last"]["bot_fallbacks"] == 1
+    # the same answer after the customer said it did not help: a loop without a fallback
+    fix_loop = outcomes["failed_fix_loop"]
+    assert (fix_loop["bot_loops"], fix_loop["max_bot_repeats"], fix_loop["bot_fallbacks"]) == (1, 2, 0)
     assert outcomes["assumed"]["last_speaker"] == "system"
-    assert outcomes["unresolved_complaint"]["customer_complained"]
-    assert outcomes["unresolved_repeat"]["repeat_contact"] and not outcomes["assumed"]["repeat_contact"]
+    assert outcomes["failed_complaint"]["customer_complained"]
+    assert outcomes["failed_repeat"]["repeat_contact"] and not outcomes["assumed"]["repeat_contact"]
