@@ -489,6 +489,38 @@ class QaParameters(Section):
     min_conversations: AtLeastOne
 
 
+class Target(Section):
+    """A goal for one headline figure: the value and whether the figure should be at least or at most it."""
+
+    target: Amount
+    direction: Literal["at_least", "at_most"]
+
+
+class TargetsParameters(Section):
+    """Goals for the report's headline figures (cx_signals.report.METRICS defines each); None sets no goal."""
+
+    containment_rate: Target | None
+    cwq_rate: Target | None
+    fcr_rate: Target | None
+    repeat_rate: Target | None
+    escalation_rate: Target | None
+    abandonment_rate: Target | None
+    cost_per_contact: Target | None
+    cost_to_resolve_median: Target | None
+    csat_mean: Target | None
+    predicted_csat_mean: Target | None
+
+
+class ReportParameters(Section):
+    """What the HTML report compares and lists."""
+
+    period_days: AtLeastOne
+    top_rows: AtLeastOne
+    min_change_points: Amount
+    min_relative_change: Share
+    agent_min_conversations: AtLeastOne
+
+
 class Parameters(Section):
     """Every parameter of the pipeline, by section (see config/defaults.yml for what each one means)."""
 
@@ -523,6 +555,8 @@ class Parameters(Section):
     next_issues: NextIssuesParameters
     topics: TopicsParameters
     qa: QaParameters
+    targets: TargetsParameters
+    report: ReportParameters
 
     def merged(self, overrides: Mapping[str, Any]) -> Parameters:
         """These parameters with `overrides` (nested by section, like an override file) deep-merged over them,

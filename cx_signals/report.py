@@ -2,8 +2,13 @@
 
 Everything is inline - CSS, and charts rendered to SVG by Vega-Lite (altair + vl-convert) at build time - and the
 page has no scripts and a Content-Security-Policy that forbids fetching anything, so it opens offline and can be
-mailed or archived as it is. Sections whose table is missing or empty say so instead of failing, because the
-journey, alert and priority tables arrive with later pipeline stages.
+mailed or archived as it is. Sections whose table is missing or empty say so instead of failing, because tables
+arrive with later pipeline stages.
+
+The report covers the last `report.period_days` days with data and compares every headline figure with the same
+number of days before them. Each section is a `Block`: a SQL file in `sql/report/`, a template in
+`templates/sections/` and a function turning the rows into what the template shows; adding a section is one of each
+and an entry in BLOCKS. Every tile links to the contacts or journeys behind it, listed in the same file.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import duckdb
@@ -24,11 +29,11 @@ import jinja2
 import pandas as pd
 import vl_convert
 
+from cx_signals.config import CONFIG_ENV_VAR, Parameters, Target, TargetsParameters, load_config, sql_parameters
 from cx_signals.db import sql_text
 
 DEFAULT_TITLE = "Customer experience signals"
 Z_95 = 1.96
-TOP_ALERTS = 20
 TOP_PRIORITIES = 15
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -39,6 +44,18 @@ REPORT_TABLES = (
     "metrics.daily_outcomes",
     "metrics.contact_outcomes",
     "metrics.journey_priorities",
+    "metrics.outcome_anomalies",
+    "metrics.agent_daily",
+    "metrics.failure_demand",
+    "metrics.defects",
+    "metrics.csat_population",
+    "metrics.csat_calibration",
+    "metrics.model_fairness",
+    "metrics.time_to_value",
+    "metrics.qa_scores",
+    "metrics.intervention_effects",
+    "metrics.alert_rule_precision",
+    "signals.emerging_topics",
     "signals.conversation_signals",
     "signals.session_friction",
     "signals.journeys",
@@ -46,20 +63,51 @@ REPORT_TABLES = (
     "quarantine.rejects",
 )
 
-# (key, label, numerator column, what it means)
-RATES = (
-    ("containment", "Containment", "contained", "Handled by the bot alone: no agent turn, no handoff."),
-    (
-        "cwq",
-        "Containment with quality",
-        "contained_with_quality",
-        "Contained, no repeat contact, end sentiment not negative, no low CSAT, no digital friction after.",
-    ),
-    ("fcr", "First-contact resolution", "fcr", "Not abandoned and no repeat contact."),
-    ("repeat", "Repeat contact rate", "repeat_contacts", "Same customer and issue contacts again."),
-    ("escalation", "Escalation rate", "escalated", "Handed off from the bot to an agent."),
-    ("abandonment", "Abandonment rate", "abandoned", "The customer left before an answer."),
-)
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline figure: how it is computed from a period's counts, which way is better, and the list behind it.
+
+    A ratio is sum(numerator) / sum(denominator) over the period (so its change splits into each channel's or
+    intent's part); a median (numerator None) is read from the `key` column of the headline row."""
+
+    key: str
+    tile: str
+    label: str
+    kind: Literal["rate", "money", "score"]
+    numerator: str | None
+    denominator: str
+    higher_is_better: bool
+    contact_list: str
+    help: str
+
+
+METRICS = (
+    Metric("containment_rate", "containment", "Containment", "rate", "contained", "contacts", True,
+           "not_contained", "Handled by the bot alone: no agent turn, no handoff."),
+    Metric("cwq_rate", "cwq", "Containment with quality", "rate", "contained_with_quality", "contacts", True,
+           "cwq_failed",
+           "Contained, no repeat contact, end sentiment not negative, no low CSAT, no digital friction after."),
+    Metric("fcr_rate", "fcr", "First-contact resolution", "rate", "fcr", "contacts", True, "fcr_missed",
+           "Not abandoned and no repeat contact."),
+    Metric("repeat_rate", "repeat", "Repeat contact rate", "rate", "repeat_contacts", "contacts", False, "repeat",
+           "Same customer and issue contacts again."),
+    Metric("escalation_rate", "escalation", "Escalation rate", "rate", "escalated", "contacts", False, "escalated",
+           "Handed off from the bot to an agent."),
+    Metric("abandonment_rate", "abandonment", "Abandonment rate", "rate", "abandoned", "contacts", False,
+           "abandoned", "The customer left before an answer."),
+    Metric("cost_per_contact", "cost", "Cost per contact", "money", "cost_total", "contacts", False, "all",
+           "Bot, agent time, wrap-up and transfers."),
+    Metric("cost_to_resolve_median", "ctr", "Cost to resolve (median)", "money", None, "chains_resolved", False,
+           "resolved", "All contacts of an issue until resolved."),
+    Metric("csat_mean", "csat", "CSAT (surveyed)", "score", "csat_total", "surveyed", True, "low_csat",
+           "Mean survey score, 1 to 5, of the customers who answered."),
+    Metric("predicted_csat_mean", "predicted-csat", "Predicted CSAT", "score", "predicted_csat_total", "predicted",
+           True, "low_csat", "Mean CSAT the model predicts for every contact, surveyed or not (1 to 5)."),
+)  # fmt: skip
+METRIC = {m.key: m for m in METRICS}
+# (tile, label, numerator column, what it means) of the rates, as the channel table shows them.
+RATES = tuple((m.tile, m.label, m.numerator, m.help) for m in METRICS if m.kind == "rate")
 
 CWQ_PARTS = (
     ("cwq_failed_repeat", "Repeat contact", "The customer came back about the same issue."),
@@ -68,12 +116,51 @@ CWQ_PARTS = (
     ("cwq_failed_friction", "Digital friction after", "The customer struggled on the website or app afterwards."),
 )
 
-# Alert columns a reader acts on (signals.friction_alerts); the rest (ids, value, threshold) are in the reason.
-ALERT_COLUMNS = ("alert_at", "severity", "rule", "subject_type", "subject_id", "reason")
+# The lists behind the tiles (sql/report/contact_lists.sql, journey_lists.sql): list -> (title, order).
+CONTACT_LISTS = {
+    "all": ("All contacts", "costliest first"),
+    "not_contained": ("Contacts the bot did not handle alone", "costliest first"),
+    "cwq_failed": ("Contained contacts that missed “with quality”", "costliest first"),
+    "fcr_missed": ("Contacts not resolved at first contact", "costliest first"),
+    "repeat": ("Contacts followed by a repeat contact", "costliest first"),
+    "escalated": ("Contacts handed from the bot to an agent", "costliest first"),
+    "abandoned": ("Contacts the customer abandoned", "costliest first"),
+    "resolved": ("Issues resolved in the period, by cost to resolve", "costliest issue first"),
+    "low_csat": ("Contacts scored 2 or less (surveyed, else predicted)", "lowest score first"),
+    "failure_demand": ("Failure demand: contacts caused by a failure", "costliest first"),
+}
+JOURNEY_LISTS = {
+    "all": ("All journeys", "most contacts first"),
+    "open": ("Journeys still open", "most contacts first"),
+    "pre_contact_friction": ("Journeys that began with digital friction", "most contacts first"),
+    "switching": ("Journeys that switched channel", "most contacts first"),
+}
+
+# Alerts in business words: rule -> (what happened to the customer, what to do). The rule and its threshold stay
+# in the alert's detail.
+ALERT_WORDING = {
+    "sentiment_drop_with_escalation": (
+        "became upset during a conversation and asked for a manager or to complain",
+        "Have a senior agent call the customer back today, before the issue is closed.",
+    ),
+    "rage_then_help": (
+        "struggled on a checkout or payment page, clicking repeatedly, and then looked for help",
+        "Reach out before they give up on the purchase; have the page's owner check it for a fault.",
+    ),
+    "repeat_contact_open_journey": (
+        "contacted us again about an issue that is still not resolved",
+        "Give the issue one owner who resolves it end to end and tells the customer.",
+    ),
+    "friction_before_contact": (
+        "contacted us right after struggling on the website or app",
+        "Acknowledge the online problem in the reply; send the failing step to the digital team.",
+    ),
+}
+
 # Columns whose values are snake_case codes, shown with spaces.
 CODE_COLUMNS = {"rule", "severity", "subject_type", "status"}
 # Free-text columns that may wrap; every other column stays on one line.
-WRAP_COLUMNS = {"reason", "description", "channels", "conversation_ids"}
+WRAP_COLUMNS = {"reason", "description", "channels", "conversation_ids", "what_happened", "utterance"}
 MAX_CELL_CHARS = 300
 PRIORITY_RANK_COLUMNS = ("priority_rank", "rank")
 # The latest day's ranking, with the inputs that explain each rank (metrics.journey_priorities).
@@ -95,11 +182,18 @@ PRIORITY_SCORE_COLUMNS = ("priority_score", "score")
 HIDDEN_COLUMNS = {"partition_date"}
 ACRONYMS = {"cwq": "CwQ", "csat": "CSAT", "fcr": "FCR", "id": "ID", "ttr": "TTR"}
 NUMERIC_TYPE = re.compile(r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL|NUMERIC)\b")
+# metrics.outcome_anomalies metrics: (words, kind, whether a rise is worse for customers).
+ANOMALY_METRICS = {
+    "containment_rate": ("containment", "rate", False),
+    "cwq_rate": ("containment with quality", "rate", False),
+    "cost_to_resolve_median": ("the median cost to resolve", "money", True),
+    "defect_contacts": ("contacts after the defect", "count", True),
+}
 
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """What `build_report` wrote: the file, the data period, contacts covered and which sections had data."""
+    """What `build_report` wrote: the file, the period reported, contacts covered and which sections had data."""
 
     out: Path
     period_start: date | None
@@ -107,6 +201,64 @@ class ReportSummary:
     contacts: int
     sections: dict[str, bool]
     size_bytes: int
+
+
+@dataclass(frozen=True)
+class Period:
+    """The reported days and the same number of days before them (UTC, inclusive)."""
+
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    days: int
+
+    def label(self, previous: bool = False) -> str:
+        """E.g. '24 Sep – 30 Sep 2026'."""
+        start, end = (self.previous_start, self.previous_end) if previous else (self.start, self.end)
+        return f"{start.strftime('%d %b')} – {end.strftime('%d %b %Y')}"
+
+
+@dataclass
+class Context:
+    """What every block's build function reads: the connection, the tables present, the config and the period."""
+
+    con: duckdb.DuckDBPyConnection
+    tables: dict[str, dict[str, Any]]
+    parameters: Parameters
+    period: Period | None
+    views: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def has_rows(self, table: str) -> bool:
+        """The table exists and holds rows."""
+        return _has_rows(self.tables, table)
+
+    def query(self, name: str, previous: bool = False) -> list[dict[str, Any]]:
+        """Rows of sql/report/<name>.sql over the period (or the previous one), config values bound."""
+        assert self.period is not None
+        start, end = (
+            (self.period.previous_start, self.period.previous_end) if previous else (self.period.start, self.period.end)
+        )
+        return _query(self.con, name, {**self._bound(name), "start_date": start, "end_date": end})
+
+    def _bound(self, name: str) -> dict[str, Any]:
+        text = re.sub(r"--[^\n]*", "", sql_text(f"report/{name}"))
+        wanted = set(re.findall(r"\$([A-Za-z_]\w*)", text))
+        return {k: v for k, v in sql_parameters(self.parameters).items() if k in wanted}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One section of the report: its anchor and nav label, the table it needs, and `build` turning the data into
+    what `templates/sections/<key>.html.j2` shows (None when there is nothing to show)."""
+
+    key: str
+    nav: str
+    table: str
+    build: Callable[[Context], Any]
+    empty: str = "Nothing has been computed yet."
+    summarises: bool = False
 
 
 def wilson(k: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -120,79 +272,86 @@ def wilson(k: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
     return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
 
 
-def build_report(db_path: Path, out: Path, title: str = DEFAULT_TITLE) -> ReportSummary:
-    """Write the HTML report for the DuckDB file `db_path` (opened read-only) to `out`."""
+def two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> float | None:
+    """z statistic of the difference k2/n2 - k1/n1 under a pooled proportion; None without contacts or variance."""
+    if n1 <= 0 or n2 <= 0:
+        return None
+    pooled = (k1 + k2) / (n1 + n2)
+    variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    return None if variance <= 0 else (k2 / n2 - k1 / n1) / math.sqrt(variance)
+
+
+def report_period(last_day: date, first_day: date, days: int) -> Period:
+    """The `days` days ending on `last_day` (not before `first_day`) and the same number of days before them."""
+    start = max(first_day, last_day - timedelta(days=days - 1))
+    previous_end = last_day - timedelta(days=days)
+    return Period(start, last_day, previous_end - timedelta(days=days - 1), previous_end, days)
+
+
+def target_status(
+    target: Target, value: float | None, change: float | None, interval: tuple[float, float] | None
+) -> tuple[str, str]:
+    """(status, why) of a figure against its target: 'missed' when it does not meet it; 'at risk' when it meets it
+    but its 95% interval reaches the target or the same change again would miss it; else 'met'."""
+    if value is None:
+        return "no data", "No value in the period."
+    at_least = target.direction == "at_least"
+
+    def meets(x: float) -> bool:
+        return x >= target.target if at_least else x <= target.target
+
+    if not meets(value):
+        return "missed", "The period's value does not meet the target."
+    if interval is not None and not (meets(interval[0]) and meets(interval[1])):
+        return "at risk", "Met, but the 95% interval reaches the target: it may be luck of the sample."
+    if change is not None and not meets(value + change):
+        return "at risk", "Met, but the same change again next period would miss it."
+    return "met", "Meets the target with room to spare."
+
+
+def build_report(
+    db_path: Path, out: Path, title: str = DEFAULT_TITLE, parameters: Parameters | None = None
+) -> ReportSummary:
+    """Write the HTML report for the DuckDB file `db_path` (opened read-only) to `out`; `parameters` default to the
+    config named by $CX_SIGNALS_CONFIG, else the defaults."""
     if not db_path.is_file():
         raise FileNotFoundError(f"no DuckDB file at {db_path}")
+    parameters = parameters or load_config(os.environ.get(CONFIG_ENV_VAR) or None)
     with duckdb.connect(str(db_path), read_only=True) as con:
-        return write_report(con, out, title=title, source=str(db_path))
+        return write_report(con, out, title=title, source=str(db_path), parameters=parameters)
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection, out: Path, title: str = DEFAULT_TITLE, source: str = "(connection)"
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    title: str = DEFAULT_TITLE,
+    source: str = "(connection)",
+    parameters: Parameters | None = None,
 ) -> ReportSummary:
     """Write the report from an open connection (for callers that already hold one); `source` names it."""
+    parameters = parameters or load_config()
     tables = _table_stats(con)
-    contacts_ready = _has_rows(tables, "metrics.daily_outcomes") and "metrics.contact_outcomes" in tables
-    friction_ready = _has_rows(tables, "signals.session_friction")
+    period = None
+    if _has_rows(tables, "metrics.daily_outcomes"):
+        daily = tables["metrics.daily_outcomes"]
+        period = report_period(daily["last_day"], daily["first_day"], parameters.report.period_days)
+    context = Context(con, tables, parameters, period)
+    # A block that summarises others (the executive summary) is built after them.
+    for block in sorted(BLOCKS, key=lambda b: b.summarises):
+        context.views[block.key] = block.build(context) if period and context.has_rows(block.table) else None
 
-    headline = _query(con, "headline") if contacts_ready else []
-    overall = next((row for row in headline if row["channel"] is None), None)
-    daily = _query(con, "daily") if contacts_ready else []
-    charts = _trend_charts(daily, _query(con, "daily_channel") if daily else [])
-    friction = (
-        {
-            "summary": _query(con, "friction_summary")[0],
-            "rage_pages": _query(con, "rage_pages"),
-            "entry_pages": _query(con, "friction_entry_pages"),
-        }
-        if friction_ready
-        else None
-    )
-    journeys = _query(con, "journeys_summary")[0] if _has_rows(tables, "signals.journeys") else None
-    priorities = _generic_section(
-        con,
-        tables,
-        "metrics.journey_priorities",
-        _priority_order,
-        TOP_PRIORITIES,
-        PRIORITY_COLUMNS,
-        where="partition_date = (SELECT max(partition_date) FROM metrics.journey_priorities)",
-    )
-    alerts = _generic_section(con, tables, "signals.friction_alerts", _alert_order, TOP_ALERTS, ALERT_COLUMNS)
-    if alerts and "severity" in tables["signals.friction_alerts"]["columns"]:
-        alerts["by_severity"] = con.execute(
-            "SELECT severity, count(*) FROM signals.friction_alerts GROUP BY ALL ORDER BY 2 DESC, 1"
-        ).fetchall()
-
-    # Rejects can carry any day a broken record claimed, so they do not define the period.
-    measured = [t for name, t in tables.items() if not name.startswith("quarantine.") and t["first_day"]]
-    starts = [t["first_day"] for t in measured]
-    ends = [t["last_day"] for t in measured]
-    period = (min(starts), max(ends)) if starts else (None, None)
-    sections = {
-        "headline": overall is not None,
-        "cwq_parts": overall is not None,
-        "trends": bool(charts),
-        "friction": friction is not None,
-        "journey_priorities": priorities is not None,
-        "alerts": alerts is not None,
-    }
+    headline = context.views.get("headline")
+    sections = {block.key: context.views[block.key] is not None for block in BLOCKS}
     template = _environment().get_template("report.html.j2")
     html = template.render(
         title=title,
         source=source,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         period=period,
-        overall=_headline_row(overall) if overall else None,
-        channels=[_headline_row(row) for row in headline if row["channel"] is not None],
+        blocks=BLOCKS,
+        views=context.views,
         rates=RATES,
-        cwq_parts=_cwq_parts(overall) if overall else None,
-        charts=charts,
-        friction=_friction_view(friction) if friction else None,
-        journeys=_journeys_view(journeys) if journeys else None,
-        priorities=priorities,
-        alerts=alerts,
+        top_rows=parameters.report.top_rows,
         tables=[{"name": name, **stats} for name, stats in tables.items()],
         table_rows={name: stats["rows"] for name, stats in tables.items()},
         missing_tables=[name for name in REPORT_TABLES if name not in tables],
@@ -203,19 +362,985 @@ def write_report(
     os.replace(staging, out)  # a reader never sees half a report
     return ReportSummary(
         out=out,
-        period_start=period[0],
-        period_end=period[1],
-        contacts=int(overall["contacts"]) if overall else 0,
+        period_start=period.start if period else None,
+        period_end=period.end if period else None,
+        contacts=headline["contacts_n"] if headline else 0,
         sections=sections,
         size_bytes=out.stat().st_size,
     )
 
 
+# --- blocks -----------------------------------------------------------------------------------------------------
+
+
+def _figures(ctx: Context) -> dict[str, Any]:
+    """The headline rows of the period and the previous one, and every metric's value, change and driver."""
+    if "figures" in ctx.cache:
+        return ctx.cache["figures"]
+    current = ctx.query("headline")
+    previous = ctx.query("headline", previous=True)
+    overall = next((row for row in current if row["channel"] is None), None)
+    before = next((row for row in previous if row["channel"] is None), None)
+    segments = {"current": ctx.query("segments"), "previous": ctx.query("segments", previous=True) if before else []}
+    changes = {m.key: _change(m, overall, before, segments, ctx.parameters) for m in METRICS}
+    figures = {"current": current, "overall": overall, "previous": before, "changes": changes}
+    ctx.cache["figures"] = figures
+    return figures
+
+
+def _value(metric: Metric, row: dict[str, Any] | None) -> float | None:
+    if row is None:
+        return None
+    if metric.numerator is None:
+        value = row[metric.key]
+        return None if value is None else float(value)
+    denominator = row[metric.denominator] or 0
+    return float(row[metric.numerator]) / float(denominator) if denominator else None
+
+
+def _format(metric: Metric, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if metric.kind == "rate":
+        return _pct(value)
+    if metric.kind == "money":
+        return _money(value)
+    return f"{value:.2f}"
+
+
+def _change(
+    metric: Metric,
+    now: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+    segments: dict[str, list[dict[str, Any]]],
+    parameters: Parameters,
+) -> dict[str, Any]:
+    """A metric's value now and before, the change in words, whether it is better, material and what drove it."""
+    value, old = _value(metric, now), _value(metric, before)
+    result: dict[str, Any] = {"value": value, "previous": old, "delta": None, "text": "no earlier period"}
+    if value is None or old is None:
+        if value is not None and before is not None:
+            result["text"] = "no value in the previous period"
+        return result
+    delta = value - old
+    z = None
+    if metric.kind == "rate":
+        n1, n2 = int(before["contacts"]), int(now["contacts"])
+        z = two_proportion_z(int(before[metric.numerator]), n1, int(now[metric.numerator]), n2)
+        text = f"{100 * delta:+.1f} pts"
+        material = abs(100 * delta) >= parameters.report.min_change_points and z is not None and abs(z) >= Z_95
+        size = abs(z) if z is not None else 0.0
+    else:
+        relative = delta / abs(old) if old else None
+        text = f"{delta:+,.2f}" + (f", {relative:+.0%}" if relative is not None else "")
+        material = relative is not None and abs(relative) >= parameters.report.min_relative_change
+        size = abs(relative or 0.0) * 10  # ranks a 10% move of a cost or score like a rate change with z = 1
+    better = None if delta == 0 else (delta > 0) == metric.higher_is_better
+    result.update(
+        delta=delta,
+        text=text.replace("-", "−"),
+        better=better,
+        material=material,
+        size=size,
+        z=z,
+        verb=("rose" if delta > 0 else "fell") if delta else "held",
+        driver=_driver(metric, delta, now, before, segments) if material else None,
+    )
+    return result
+
+
+def _driver(
+    metric: Metric,
+    delta: float,
+    now: dict[str, Any],
+    before: dict[str, Any],
+    segments: dict[str, list[dict[str, Any]]],
+) -> str | None:
+    """The channel or intent that explains most of a change, in words; None when the data shows no single one.
+
+    A ratio's change splits exactly into each segment's part, num_now(s)/den_now - num_before(s)/den_before; a median
+    cannot be split, so the segment whose own median moved most (weighted by its resolved issues) is named."""
+    old_rows = {(r["dimension"], r["segment"]): r for r in segments["previous"]}
+    new_rows = {(r["dimension"], r["segment"]): r for r in segments["current"]}
+    keys = sorted(set(old_rows) | set(new_rows))
+    # A dimension with one segment (a single channel) says nothing about where the change came from.
+    informative = {d for d in {k[0] for k in keys} if sum(1 for k in keys if k[0] == d) > 1}
+    best: tuple[float, tuple[str, str]] | None = None
+    for key in (k for k in keys if k[0] in informative):
+        new, old = new_rows.get(key), old_rows.get(key)
+        if metric.numerator is None:
+            if not (new and old) or new[metric.key] is None or old[metric.key] is None:
+                continue
+            weight = float(new[metric.key] - old[metric.key]) * int(new["chains_resolved"])
+        else:
+            den_now, den_before = float(now[metric.denominator] or 0), float(before[metric.denominator] or 0)
+            part_now = float(new[metric.numerator]) / den_now if new and den_now else 0.0
+            part_before = float(old[metric.numerator]) / den_before if old and den_before else 0.0
+            weight = part_now - part_before
+        if weight * delta > 0 and (best is None or abs(weight) > best[0]):
+            best = (abs(weight), key)
+    if best is None:
+        return None
+    dimension, segment = best[1]
+    new, old = new_rows.get(best[1]), old_rows.get(best[1])
+    own = f"its own {metric.label[0].lower() + metric.label[1:]}"
+    if metric.numerator is None:
+        return (
+            f"Most of it comes from {segment} ({dimension}): {own} went from {_format(metric, _value(metric, old))} "
+            f"to {_format(metric, _value(metric, new))}."
+        )
+    share = best[0] / abs(delta)
+    volume = f"{_count(old['contacts'] if old else 0)} → {_count(new['contacts'] if new else 0)} contacts"
+    rates = f"{_format(metric, _seg_value(metric, old))} → {_format(metric, _seg_value(metric, new))}"
+    lead = "Most of it" if share >= 0.5 else f"The largest part ({share:.0%})"
+    return f"{lead} comes from {segment} ({dimension}): {own} {rates}, on {volume}."
+
+
+def _seg_value(metric: Metric, row: dict[str, Any] | None) -> float | None:
+    return _value(metric, row) if row else None
+
+
+def _summary_block(ctx: Context) -> dict[str, Any] | None:
+    figures = _figures(ctx)
+    if figures["overall"] is None:
+        return None
+    changes = figures["changes"]
+    movements = sorted(
+        (dict(changes[m.key], metric=m) for m in METRICS if changes[m.key].get("material")),
+        key=lambda c: -c["size"],
+    )
+    for movement in movements:
+        m = movement["metric"]
+        movement["sentence"] = (
+            f"{m.label} {movement['verb']} from {_format(m, movement['previous'])} "
+            f"to {_format(m, movement['value'])} ({movement['text']})"
+        )
+    targets = _targets(ctx.parameters.targets, figures)
+    counts = {s: sum(1 for t in targets if t["status"] == s) for s in ("met", "at risk", "missed")}
+    return {
+        "attention": _attention(ctx.views),
+        "movements": movements[:5],
+        "more_movements": max(0, len(movements) - 5),
+        "has_previous": figures["previous"] is not None,
+        "targets": targets,
+        "target_counts": counts,
+    }
+
+
+def _attention(views: dict[str, Any]) -> list[tuple[str, str]]:
+    """(anchor, sentence) of what the other sections found that needs a reader's attention."""
+    items = []
+    if (anomalies := views.get("anomalies")) and anomalies["anomalies"]:
+        n = anomalies["anomalies"]
+        items.append(("anomalies", f"{n} unusual channel-day{'s' if n != 1 else ''}: a figure left its usual range."))
+    if (
+        (failure := views.get("failure_demand"))
+        and failure["change"].get("material")
+        and not failure["change"]["better"]
+    ):
+        items.append(
+            ("failure_demand", f"Failure demand rose to {failure['share']['value']} ({failure['change']['text']}).")
+        )
+    if defects := views.get("defects"):
+        rising = [d["defect"] for d in defects["defects"] if d["worse"]]
+        if rising:
+            shown = ", ".join(rising[:3]) + (f" and {len(rising) - 3} more" if len(rising) > 3 else "")
+            items.append(("defects", f"New or rising defects behind contacts: {shown}."))
+    if (topics := views.get("topics")) and topics["new"]:
+        n = topics["new"]
+        items.append(("topics", f"{n} new topic{'s' if n != 1 else ''} customers contact us about."))
+    if (fairness := views.get("fairness")) and fairness["flagged"]:
+        n = fairness["flagged"]
+        items.append(("fairness", f"A model serves {n} segment{'s' if n != 1 else ''} markedly worse than the rest."))
+    if (alerts := views.get("alerts")) and alerts["total"]:
+        urgent = sum(r["high"] for r in alerts["rules"])
+        items.append(("alerts", f"{alerts['total']:,} alerts need a follow-up, {urgent:,} of them urgent."))
+    return items
+
+
+def _targets(targets: TargetsParameters, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    overall = figures["overall"]
+    for key, target in targets:
+        if target is None:
+            continue
+        metric, change = METRIC[key], figures["changes"][key]
+        interval = None
+        if metric.kind == "rate":
+            interval = wilson(int(overall[metric.numerator]), int(overall["contacts"]))
+        status, why = target_status(target, change["value"], change["delta"], interval)
+        rows.append(
+            {
+                "metric": metric,
+                "target": ("at least " if target.direction == "at_least" else "at most ")
+                + _format(metric, target.target),
+                "value": _format(metric, change["value"]),
+                "change": change,
+                "status": status,
+                "why": why,
+            }
+        )
+    return rows
+
+
+def _headline_block(ctx: Context) -> dict[str, Any] | None:
+    figures = _figures(ctx)
+    overall = figures["overall"]
+    if overall is None:
+        return None
+    lists = _contact_lists(ctx)
+    tiles = []
+    for m in METRICS:
+        change = figures["changes"][m.key]
+        tile = {
+            "metric": m,
+            "value": _format(m, change["value"]),
+            "change": change,
+            "list": m.contact_list,
+            "listed": lists["sizes"].get(m.contact_list, 0),
+            "rate": None,
+        }
+        if m.kind == "rate":
+            tile["rate"] = _rate(int(overall[m.numerator]), int(overall["contacts"]))
+        tiles.append(tile)
+    targets = {t["metric"].key: t for t in _targets(ctx.parameters.targets, figures)}
+    return {
+        "contacts_n": int(overall["contacts"]),
+        "overall": _headline_row(overall),
+        "channels": [_headline_row(row) for row in figures["current"] if row["channel"] is not None],
+        "tiles": tiles,
+        "targets": targets,
+        "all_listed": lists["sizes"].get("all", 0),
+    }
+
+
+def _cwq_block(ctx: Context) -> dict[str, Any] | None:
+    overall = _figures(ctx)["overall"]
+    return _cwq_parts(overall) if overall else None
+
+
+def _trends_block(ctx: Context) -> list[dict[str, Any]] | None:
+    daily = _query(ctx.con, "daily")
+    return _trend_charts(daily, _query(ctx.con, "daily_channel"), ctx.period) or None
+
+
+def _anomalies_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("anomalies")
+    items = []
+    for row in (r for r in rows if r["metric"] is not None):
+        words, kind, up_is_worse = ANOMALY_METRICS.get(row["metric"], (row["metric"].replace("_", " "), "count", True))
+        show = {"rate": _pct, "money": _money}.get(kind, lambda v: f"{v:,.1f}")
+        channel = "all channels" if row["channel"] == "all" else row["channel"]
+        subject = f"{words[0].upper() + words[1:]}" + (f" {row['defect']}" if row["defect"] else "")
+        items.append(
+            {
+                "day": row["partition_date"].strftime("%a %d %b"),
+                "channel": channel,
+                "sentence": (
+                    f"{subject} on {channel} {'rose' if row['direction'] == 'up' else 'fell'} "
+                    f"to {show(row['value'])}, against a usual {show(row['baseline'])} "
+                    f"(normal range {show(row['lower_bound'])} – {show(row['upper_bound'])})."
+                ),
+                "worse": (row["direction"] == "up") == up_is_worse,
+                "size": (f"{100 * row['move']:+.1f} pts" if kind == "rate" else f"{row['move']:+,.2f}").replace(
+                    "-", "−"
+                ),
+                "detail": (
+                    f"metrics.outcome_anomalies: {row['metric']} = {row['value']:.4g}, baseline {row['baseline']:.4g}, "
+                    f"robust z {row['robust_z']:+.1f}, bounds [{row['lower_bound']:.4g}, {row['upper_bound']:.4g}], "
+                    f"sample {row['sample_size']:,}"
+                ),
+            }
+        )
+    counts = rows[0]
+    return {
+        "found": items,
+        "anomalies": int(counts["anomalies"]),
+        "judged": int(counts["judged"]),
+        "rows": int(counts["channel_days"]),
+    }
+
+
+def _agents_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("agents")
+    team = next((row for row in rows if row["agent_key"] is None), None)
+    agents = [row for row in rows if row["agent_key"] is not None]
+    if team is None or not agents:
+        return None
+    report, fairness = ctx.parameters.report, ctx.parameters.fairness
+    shown = [row for row in agents if row["conversations"] >= report.agent_min_conversations]
+    top = shown[: report.top_rows]
+
+    def view(row: dict[str, Any], name: str) -> dict[str, Any]:
+        conversations = int(row["conversations"])
+        reliable = (row["sentiment_lift_conversations"] or 0) >= fairness.agent_min_sentiment_conversations
+        surveyed = (row["surveyed"] or 0) >= fairness.agent_min_surveyed
+        lift = row["sentiment_lift"]
+        return {
+            "name": name,
+            "conversations": _count(conversations),
+            "handle_time": _duration(row["handle_time_mean_seconds"]),
+            "fcr": _pct(row["fcr_rate"]),
+            "repeat": _pct(row["repeat_rate"]),
+            "escalations": f"{100 * row['escalation_requests'] / conversations:.1f}" if conversations else "–",
+            "transfers": _count(row["transfers"]),
+            "csat": ("–" if row["csat_mean"] is None else f"{row['csat_mean']:.2f}") if surveyed else "too few",
+            "surveyed": _count(row["surveyed"]),
+            "sentiment": (f"{lift:+.2f}" if lift is not None else "–") if reliable else "too few",
+            "sentiment_n": _count(row["sentiment_lift_conversations"]),
+        }
+
+    return {
+        "agents": [view(row, f"Agent {row['agent_key'][:10]}") for row in top],
+        "team": view(team, f"All {len(agents)} agents"),
+        "total": len(agents),
+        "shown": len(shown),
+        "below_minimum": len(agents) - len(shown),
+        "rest": len(shown) - len(top),
+        "min_conversations": report.agent_min_conversations,
+        "min_sentiment": fairness.agent_min_sentiment_conversations,
+        "min_surveyed": fairness.agent_min_surveyed,
+    }
+
+
+def _alerts_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("alerts")
+    precision = {
+        row["rule"]: row
+        for row in (ctx.query("alert_precision") if ctx.has_rows("metrics.alert_rule_precision") else [])
+    }
+    rules: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        rule = rules.get(row["rule"])
+        if rule is None:
+            happened, action = ALERT_WORDING.get(
+                row["rule"], ("needs attention (" + row["rule"].replace("_", " ") + ")", "Review the cases below.")
+            )
+            rule = rules[row["rule"]] = {
+                "rule": row["rule"],
+                "happened": happened,
+                "action": action,
+                "alerts": int(row["rule_alerts"]),
+                "high": int(row["rule_high"]),
+                "customers": int(row["rule_customers"]),
+                "held_out": int(row["rule_held_out"]),
+                "precision": _precision(precision.get(row["rule"])),
+                "cases": [],
+            }
+        rule["cases"].append(
+            {
+                "when": row["alert_at"].strftime("%a %d %b %H:%M"),
+                "severity": row["severity"],
+                "held_out": bool(row["held_out"]),
+                "customer": (row["customer_key"] or "anonymous visitor")[:10],
+                "subject": f"{row['subject_type']} {row['subject_id']}",
+                "reason": _cell("reason", row["reason"]),
+                "rule_detail": f"rule {row['rule']}: value {row['value']:g}, threshold {row['threshold']:g}",
+            }
+        )
+    if not rules:
+        return {"rules": [], "total": 0}
+    for rule in rules.values():
+        rule["rest"] = rule["alerts"] - len(rule["cases"])
+    return {"rules": list(rules.values()), "total": sum(r["alerts"] for r in rules.values())}
+
+
+def _precision(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """How often a rule's judged alerts pointed at a customer who needed help, in words; None when none was judged."""
+    if row is None or not row["judged_alerts"] or row["precision"] is None:
+        return None
+    held_out = (
+        f"; {row['held_out_precision']:.0%} of the {row['held_out_judged']:,} held out"
+        if row["held_out_precision"] is not None
+        else ""
+    )
+    return {
+        "value": _pct(row["precision"]),
+        "range": f"{_pct(row['precision_low'])} – {_pct(row['precision_high'])}",
+        "judged": _count(row["judged_alerts"]),
+        "detail": f"metrics.alert_rule_precision, {row['window_start']} to {row['partition_date']}{held_out}",
+    }
+
+
+def _contact_lists(ctx: Context) -> dict[str, Any]:
+    if "contact_lists" in ctx.cache:
+        return ctx.cache["contact_lists"]
+    lists: dict[str, dict[str, Any]] = {}
+    if ctx.has_rows("metrics.contact_outcomes"):
+        for row in ctx.query("contact_lists"):
+            entry = lists.setdefault(row["list"], {"listed": int(row["listed"]), "rows": []})
+            csat = (
+                str(row["csat"])
+                if row["csat"] is not None
+                else ("–" if row["predicted_csat"] is None else f"{row['predicted_csat']:.1f} predicted")
+            )
+            entry["rows"].append(
+                [
+                    row["conversation_id"],
+                    row["started_at"].strftime("%Y-%m-%d %H:%M"),
+                    row["channel"],
+                    row["intent"],
+                    _money(row["cost_to_resolve"] if row["list"] == "resolved" else row["cost"]),
+                    csat,
+                    row["what_happened"] or "–",
+                ]
+            )
+    result = {"lists": lists, "sizes": {name: entry["listed"] for name, entry in lists.items()}}
+    ctx.cache["contact_lists"] = result
+    return result
+
+
+def _journey_lists(ctx: Context) -> dict[str, Any]:
+    lists: dict[str, dict[str, Any]] = {}
+    if ctx.has_rows("signals.journeys"):
+        for row in ctx.query("journey_lists"):
+            entry = lists.setdefault(row["list"], {"listed": int(row["listed"]), "rows": []})
+            entry["rows"].append(
+                [
+                    row["journey_id"],
+                    row["started_at"].strftime("%Y-%m-%d %H:%M"),
+                    row["intent"],
+                    _count(row["contacts"]),
+                    row["channels"],
+                    _count(row["friction_sessions"]),
+                    row["status"],
+                    _duration(row["time_to_resolve_seconds"]),
+                ]
+            )
+    return lists
+
+
+def _lists_block(ctx: Context) -> dict[str, Any] | None:
+    contacts = _contact_lists(ctx)["lists"]
+    journeys = _journey_lists(ctx)
+    if not contacts and not journeys:
+        return None
+
+    def entries(lists: dict[str, dict[str, Any]], titles: dict[str, tuple[str, str]], kind: str) -> list[dict]:
+        return [
+            {
+                "id": f"list-{kind}-{name.replace('_', '-')}",
+                "title": titles[name][0],
+                "order": titles[name][1],
+                "listed": lists[name]["listed"],
+                "rows": lists[name]["rows"],
+            }
+            for name in titles
+            if name in lists
+        ]
+
+    return {
+        "contacts": entries(contacts, CONTACT_LISTS, "contacts"),
+        "journeys": entries(journeys, JOURNEY_LISTS, "journeys"),
+        "contact_headers": ["Conversation", "Started (UTC)", "Channel", "Intent", "Cost", "CSAT", "What happened"],
+        "journey_headers": [
+            "Journey",
+            "Started (UTC)",
+            "Intent",
+            "Contacts",
+            "Channels",
+            "Friction sessions",
+            "Status",
+            "Time to resolve",
+        ],
+    }
+
+
+def _friction_block(ctx: Context) -> dict[str, Any] | None:
+    summary = ctx.query("friction_summary")[0]
+    if not summary["sessions"]:
+        return None
+    view = _friction_view(
+        {"summary": summary, "rage_pages": ctx.query("rage_pages"), "entry_pages": ctx.query("friction_entry_pages")}
+    )
+    journeys = ctx.query("journeys_summary")[0] if ctx.has_rows("signals.journeys") else None
+    view["journeys"] = _journeys_view(journeys) if journeys and journeys["journeys"] else None
+    return view
+
+
+def _priorities_block(ctx: Context) -> dict[str, Any] | None:
+    return _generic_section(
+        ctx.con,
+        ctx.tables,
+        "metrics.journey_priorities",
+        _priority_order,
+        TOP_PRIORITIES,
+        PRIORITY_COLUMNS,
+        where="partition_date = (SELECT max(partition_date) FROM metrics.journey_priorities)",
+    )
+
+
+# Failure demand causes (metrics.failure_demand columns) in words.
+FAILURE_CAUSES = {
+    "chasing_open_journey": "Chasing an issue still open",
+    "pre_contact_error": "An error or crash just before",
+    "pre_contact_friction": "Struggled online just before",
+    "failure_intent": "A reason that exists only because something failed",
+}
+DEFECT_TYPES = {"error": "Error", "page": "Page", "intent": "Failure reason", "app_version": "App version"}
+DEFECT_TRENDS = {
+    "new": "new",
+    "rising": "rising",
+    "falling": "falling",
+    "steady": "steady",
+    "too_few": "too few to tell",
+    "no_baseline": "no history yet",
+}
+
+
+def _failure_demand_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("failure_demand")
+    overall = next((row for row in rows if row["dimension"] == "all"), None)
+    if overall is None or not overall["contacts"]:
+        return None
+    before = next((row for row in ctx.query("failure_demand", previous=True) if row["dimension"] == "all"), None)
+    n, k = int(overall["contacts"]), int(overall["failure_demand"])
+    change: dict[str, Any] = {"delta": None, "text": "no earlier period", "material": False, "z": None}
+    if before and before["contacts"]:
+        n0, k0 = int(before["contacts"]), int(before["failure_demand"])
+        delta, z = k / n - k0 / n0, two_proportion_z(k0, n0, k, n)
+        material = abs(100 * delta) >= ctx.parameters.report.min_change_points and z is not None and abs(z) >= Z_95
+        change = {
+            "delta": delta,
+            "text": f"{100 * delta:+.1f} pts".replace("-", "−"),
+            "material": material,
+            "better": delta < 0,
+            "z": z,
+            "previous": _pct(k0 / n0),
+        }
+
+    def segment(row: dict[str, Any]) -> dict[str, Any]:
+        causes = {c: int(row[c]) for c in FAILURE_CAUSES}
+        main = max(causes, key=lambda c: (causes[c], c)) if any(causes.values()) else None
+        return {
+            "segment": row["segment"],
+            "contacts": _count(row["contacts"]),
+            "failure_demand": _count(row["failure_demand"]),
+            "share": _rate(int(row["failure_demand"]), int(row["contacts"])),
+            "main_cause": FAILURE_CAUSES[main] if main else "–",
+        }
+
+    top = ctx.parameters.report.top_rows
+    intents = [row for row in rows if row["dimension"] == "intent" and row["failure_demand"]]
+    return {
+        "listed": _contact_lists(ctx)["sizes"].get("failure_demand", 0),
+        "share": _rate(k, n),
+        "contacts": _count(n),
+        "change": change,
+        "causes": [
+            {"label": label, "count": _count(overall[c]), "share": _pct(overall[c] / k if k else None)}
+            for c, label in FAILURE_CAUSES.items()
+        ],
+        "channels": [segment(row) for row in rows if row["dimension"] == "channel"],
+        "intents": [segment(row) for row in intents[:top]],
+        "more_intents": max(0, len(intents) - top),
+    }
+
+
+def _defects_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("defects")
+    if not rows:
+        return None
+    before = {(r["defect_type"], r["defect"]): r for r in ctx.query("defects", previous=True)}
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        old = before.get((row["defect_type"], row["defect"]))
+        previous = int(old["contacts_preceded"]) if old else 0
+        version = row["top_app_version"]
+        return {
+            "type": DEFECT_TYPES.get(row["defect_type"], row["defect_type"]),
+            "defect": row["defect"],
+            "contacts": _count(row["contacts_preceded"]),
+            "previous": _count(previous),
+            "per_1000": "–"
+            if row["contacts_per_1000_sessions"] is None
+            else f"{row['contacts_per_1000_sessions']:.1f}",
+            "sessions": _count(row["sessions_touched"]),
+            "trend": DEFECT_TRENDS.get(row["trend"], row["trend"]),
+            "worse": row["trend"] in ("new", "rising"),
+            "version": f"{version} ({row['top_app_version_share']:.0%})" if version else "–",
+        }
+
+    top = ctx.parameters.report.top_rows
+    defects = [row for row in rows if row["defect_type"] != "app_version"]
+    versions = sorted(
+        (row for row in rows if row["defect_type"] == "app_version"),
+        key=lambda r: -(r["contacts_per_1000_sessions"] or 0),
+    )
+    return {
+        "defects": [view(row) for row in defects[:top]],
+        "more": max(0, len(defects) - top),
+        "total": len(defects),
+        "versions": [view(row) for row in versions[:top]],
+    }
+
+
+MODELS = {
+    "csat": "Predicted CSAT",
+    "repeat_risk": "Repeat-contact risk",
+    "intent_triage": "Intent triage (the reason for contact)",
+}
+ERROR_MEASURES = {
+    "mae": ("Mean error (CSAT points)", "{:.2f}"),
+    "brier": ("Brier score (0 = perfect)", "{:.3f}"),
+    "error_rate": ("Share of wrong intents", "{:.1%}"),
+}
+
+
+def _csat_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("csat_population")
+    days = [row for row in rows if row["period"] == "day"]
+    window = next((row for row in reversed(rows) if row["period"] == "window"), None)
+    if window is None and not days:
+        return None
+    headline = None
+    if window is not None:
+        bias = window["ipw_minus_naive"]
+        headline = {
+            "estimated": bool(window["estimated"]),
+            "ipw": "–" if window["ipw_mean"] is None else f"{window['ipw_mean']:.2f}",
+            "low": "–" if window["ipw_low"] is None else f"{window['ipw_low']:.2f}",
+            "high": "–" if window["ipw_high"] is None else f"{window['ipw_high']:.2f}",
+            "naive": "–" if window["naive_mean"] is None else f"{window['naive_mean']:.2f}",
+            "predicted": "–" if window["predicted_mean"] is None else f"{window['predicted_mean']:.2f}",
+            "surveyed": _count(window["surveyed"]),
+            "contacts": _count(window["contacts"]),
+            "response_rate": _pct(window["response_rate"]),
+            "from": window["window_start"].strftime("%d %b"),
+            "to": window["partition_date"].strftime("%d %b %Y"),
+            "bias": None if bias is None else f"{abs(bias):.2f}",
+            "happier": bias is not None and bias < 0,
+            "detail": (
+                f"metrics.csat_population window row: effective sample size {window['effective_sample_size'] or 0:,.0f}"
+                + (
+                    f", response propensity AUC {window['propensity_auc']:.2f}"
+                    if window["propensity_auc"] is not None
+                    else ""
+                )
+            ),
+        }
+    calibration = None
+    if ctx.has_rows("metrics.csat_calibration"):
+        deciles = ctx.query("csat_calibration")
+        if deciles:
+            calibration = {
+                "day": deciles[0]["partition_date"].strftime("%d %b %Y"),
+                "from": deciles[0]["window_start"].strftime("%d %b"),
+                "version": str(deciles[0]["model_version"])[:12],
+                "rows": [
+                    [
+                        str(row["decile"]),
+                        f"{row['predicted_min']:.2f} – {row['predicted_max']:.2f}",
+                        _count(row["surveyed"]),
+                        f"{row['mean_predicted']:.2f}",
+                        f"{row['mean_observed']:.2f} ({row['observed_low']:.2f} – {row['observed_high']:.2f})",
+                        f"{row['gap']:+.2f}".replace("-", "−"),
+                    ]
+                    for row in deciles
+                ],
+            }
+    chart = _population_chart(days) if any(row["ipw_mean"] is not None for row in days) else None
+    return {"headline": headline, "chart": chart, "calibration": calibration}
+
+
+def _population_chart(days: list[dict[str, Any]]) -> dict[str, Any]:
+    measures = (
+        ("Population CSAT (weighted)", "ipw_mean"),
+        ("Surveyed mean", "naive_mean"),
+        ("Predicted, every contact", "predicted_mean"),
+    )
+    points = [
+        {
+            "day": row["partition_date"].isoformat(),
+            "measure": measure,
+            "csat": float(row[column]),
+            "low": row["ipw_low"] if column == "ipw_mean" else None,
+            "high": row["ipw_high"] if column == "ipw_mean" else None,
+        }
+        for row in days
+        for measure, column in measures
+        if row[column] is not None
+    ]
+    order = [measure for measure, _ in measures]
+    colours = alt.Scale(domain=order, range=[PALETTE[0], PALETTE[3], PALETTE[4]])
+    base = alt.Chart(pd.DataFrame(points)).encode(x=_day_axis())
+    chart = alt.layer(
+        base.transform_filter(alt.datum.low != None)  # noqa: E711 - a Vega-Lite expression, not Python
+        .mark_area(opacity=0.18)
+        .encode(y=alt.Y("low:Q"), y2="high:Q", fill=alt.Fill("measure:N", scale=colours, legend=None)),
+        base.mark_line(point=True, strokeWidth=2).encode(
+            y=alt.Y("csat:Q", title="CSAT (1–5)", scale=alt.Scale(zero=False)),
+            color=alt.Color("measure:N", title=None, scale=colours),
+        ),
+    )
+    return {
+        "id": "chart-population",
+        "title": "CSAT of every customer, per day",
+        "caption": "Weighted: the surveyed answers re-weighted for who tends to answer (band: 95% interval). "
+        "Surveyed: the plain mean of the answers. Predicted: the model's score for every contact.",
+        "svg": _svg(_configure(chart, "Daily population CSAT with its interval, surveyed mean and predicted mean")),
+        "headers": ["Day", "Contacts", "Surveyed", "Weighted", "95% interval", "Surveyed mean", "Predicted"],
+        "text": [True, False, False, False, False, False, False],
+        "rows": [
+            [
+                row["partition_date"].isoformat(),
+                _count(row["contacts"]),
+                _count(row["surveyed"]),
+                "–" if row["ipw_mean"] is None else f"{row['ipw_mean']:.2f}",
+                "–" if row["ipw_low"] is None else f"{row['ipw_low']:.2f}–{row['ipw_high']:.2f}",
+                "–" if row["naive_mean"] is None else f"{row['naive_mean']:.2f}",
+                "–" if row["predicted_mean"] is None else f"{row['predicted_mean']:.2f}",
+            ]
+            for row in days
+        ],
+    }
+
+
+def _fairness_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("model_fairness")
+    if not rows:
+        return None
+    models: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        measure, shape = ERROR_MEASURES.get(row["error_measure"], (row["error_measure"], "{:.3f}"))
+
+        def show(value: float | None, shape: str = shape) -> str:
+            return "–" if value is None else shape.format(value)
+
+        model = models.setdefault(
+            row["model"],
+            {
+                "name": MODELS.get(row["model"], row["model"]),
+                "measure": measure,
+                "overall": show(row["overall_error"]),
+                "labelled": 0,
+                "version": str(row["model_version"])[:12],
+                "day": row["partition_date"].strftime("%d %b %Y"),
+                "from": row["window_start"].strftime("%d %b"),
+                "flagged": [],
+                "segments": [],
+                "too_small": 0,
+            },
+        )
+        if row["segment_type"] == "all":
+            model["labelled"] = _count(row["labelled"])
+            continue
+        if not row["judged"]:
+            model["too_small"] += 1
+            continue
+        segment = {
+            "segment": f"{row['segment_type']} {row['segment']}",
+            "labelled": _count(row["labelled"]),
+            "error": show(row["error"]),
+            "ratio": "–" if row["error_ratio"] is None else f"{row['error_ratio']:.2f}×",
+            "gap": "–" if row["calibration_gap"] is None else f"{row['calibration_gap']:+.2f}".replace("-", "−"),
+            "flagged": bool(row["disparity_flag"]),
+        }
+        model["segments"].append(segment)
+        if segment["flagged"]:
+            model["flagged"].append(segment)
+    return {
+        "models": list(models.values()),
+        "flagged": sum(len(m["flagged"]) for m in models.values()),
+        "max_ratio": f"{ctx.parameters.fairness.max_error_ratio:g}",
+        "min_sample": ctx.parameters.fairness.min_sample,
+    }
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} days"
+
+
+def _time_to_value_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("time_to_value")
+    if not rows:
+        return None
+    ttv = ctx.parameters.get("time_to_value")
+    within = ttv.reached_within_days if ttv is not None else None
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "segment": row["segment"],
+            "customers": _count(row["customers"]),
+            "reached": _count(row["reached_value"]),
+            "open": _count(row["open_customers"]),
+            "median": _days(row["median_days_to_value"]),
+            "p90": _days(row["p90_days_to_value"]),
+            "within": _rate(int(row["reached_within_n_days"]), int(row["observed_n_days"])),
+            "observed": _count(row["observed_n_days"]),
+        }
+
+    top = ctx.parameters.report.top_rows
+    journeys = sorted((r for r in rows if r["dimension"] == "journey"), key=lambda r: -r["customers"])
+    return {
+        "day": rows[0]["partition_date"].strftime("%d %b %Y"),
+        "within_days": within,
+        "cohorts": [view(r) for r in rows if r["dimension"] == "cohort"],
+        "channels": [view(r) for r in rows if r["dimension"] == "channel"],
+        "journeys": [view(r) for r in journeys[:top]],
+        "more_journeys": max(0, len(journeys) - top),
+    }
+
+
+def _topics_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("emerging_topics")
+    if not rows:
+        return None
+    return {
+        "day": rows[0]["partition_date"].strftime("%d %b %Y"),
+        "total": int(rows[0]["topics"]),
+        "new": sum(1 for r in rows if r["is_new"]),
+        "candidates": _count(rows[0]["candidates"]),
+        "topics": [
+            {
+                "label": row["label"],
+                "size": _count(row["size"]),
+                "previous": _count(row["size_previous_week"]),
+                "growth": "new" if row["growth"] is None else f"{row['growth']:+.0%}".replace("-", "−"),
+                "rising": row["growth"] is None or row["growth"] > 0,
+                "first_seen": row["first_seen"].strftime("%d %b"),
+                "is_new": bool(row["is_new"]),
+                "id": row["topic_id"],
+                "example": _cell("utterance", row["utterance"]) if row["utterance"] else None,
+            }
+            for row in rows
+        ],
+    }
+
+
+def _qa_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("qa_scores")
+    minimum = ctx.parameters.qa.min_conversations  # the sample metrics.qa_scores judges an agent-day by
+    top = ctx.parameters.report.top_rows
+    cards: dict[str, dict[str, Any]] = {}
+
+    def view(row: dict[str, Any], name: str) -> dict[str, Any]:
+        applicable = int(row["questions_applicable"])
+        return {
+            "name": name,
+            "scored": _count(row["scored_conversations"]),
+            "score": _pct(row["score_mean"]),
+            "lowest": _pct(row["score_min"]),
+            "met": _pct(int(row["questions_met"]) / applicable if applicable else None),
+        }
+
+    for row in rows:
+        if row["agent_key"] is None:
+            cards[row["scorecard"]] = {
+                "scorecard": _label(row["scorecard"]),
+                "team": view(row, "All agents"),
+                "versions": row["rules_versions"],
+                "agents": [],
+                "agents_total": 0,
+                "below_minimum": 0,
+            }
+            continue
+        card = cards[row["scorecard"]]
+        card["agents_total"] += 1
+        if row["scored_conversations"] < minimum:
+            card["below_minimum"] += 1
+        elif len(card["agents"]) < top:
+            card["agents"].append(view(row, f"Agent {row['agent_key'][:10]}"))
+    if not cards:
+        return None
+    for card in cards.values():
+        card["rest"] = card["agents_total"] - card["below_minimum"] - len(card["agents"])
+    return {"scorecards": list(cards.values()), "min_conversations": minimum}
+
+
+def _difference(value: float | None, low: float | None, high: float | None, shape: str) -> dict[str, Any]:
+    """A difference acted - held out with its 95% interval, and whether the interval excludes 0."""
+    if value is None:
+        return {"text": "–", "range": "", "decisive": False, "lower": False}
+    clear = low is not None and high is not None and (high < 0 or low > 0)
+    text = shape.format(value).replace("-", "−")
+    span = (
+        f"{shape.format(low)} to {shape.format(high)}".replace("-", "−") if low is not None and high is not None else ""
+    )
+    return {"text": text, "range": span, "decisive": clear, "lower": value < 0}
+
+
+def _interventions_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("intervention_effects")
+    if not rows:
+        return None
+    effects = []
+    for row in rows:
+        happened = ALERT_WORDING.get(row["rule"], (row["rule"].replace("_", " "),))[0]
+        points = {
+            key: None if row[f"repeat_rate_difference{key}"] is None else 100 * row[f"repeat_rate_difference{key}"]
+            for key in ("", "_low", "_high")
+        }
+        effects.append(
+            {
+                "rule": row["rule"],
+                "who": "Customers of every alert" if row["rule"] == "all" else f"Customers who {happened}",
+                "repeat": _difference(points[""], points["_low"], points["_high"], "{:+.1f} pts"),
+                "alerted": _count(row["alerted_journeys"]),
+                "acted": _count(row["acted_journeys"]),
+                "held_out": _count(row["held_out_journeys"]),
+                "leaks": int(row["held_out_with_action"]),
+                "acted_repeat": _pct(row["acted_repeat_rate"]),
+                "held_repeat": _pct(row["held_out_repeat_rate"]),
+                "hours": _difference(
+                    row["hours_to_resolve_difference"],
+                    row["hours_to_resolve_difference_low"],
+                    row["hours_to_resolve_difference_high"],
+                    "{:+.1f} h",
+                ),
+                "cost": _difference(
+                    row["cost_to_resolve_difference"],
+                    row["cost_to_resolve_difference_low"],
+                    row["cost_to_resolve_difference_high"],
+                    "{:+,.2f}",
+                ),
+            }
+        )
+    first = rows[0]
+    return {
+        "day": first["partition_date"].strftime("%d %b %Y"),
+        "from": first["window_start"].strftime("%d %b"),
+        "effects": effects,
+    }
+
+
+BLOCKS = (
+    Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet.",
+          summarises=True),
+    Block("headline", "Headline metrics", "metrics.daily_outcomes", _headline_block,
+          "No contacts have been measured yet: run the pipeline on some landing files."),
+    Block("cwq", "Containment quality", "metrics.daily_outcomes", _cwq_block, "No contacts have been measured yet."),
+    Block("trends", "Trends", "metrics.daily_outcomes", _trends_block, "No daily outcomes yet."),
+    Block("anomalies", "Anomalies", "metrics.outcome_anomalies", _anomalies_block,
+          "No day has been judged against its recent range yet."),
+    Block("failure_demand", "Failure demand", "metrics.failure_demand", _failure_demand_block,
+          "Failure demand has not been computed yet."),
+    Block("defects", "Defects", "metrics.defects", _defects_block, "No defect has preceded a contact yet."),
+    Block("time_to_value", "Time to value", "metrics.time_to_value", _time_to_value_block,
+          "Time to value has not been computed yet."),
+    Block("topics", "Emerging topics", "signals.emerging_topics", _topics_block,
+          "No emerging topic has been found yet."),
+    Block("friction", "Friction hot spots", "signals.session_friction", _friction_block,
+          "No web or app sessions have been measured yet."),
+    Block("priorities", "Journey priorities", "metrics.journey_priorities", _priorities_block,
+          "Journey priorities have not been computed yet."),
+    Block("csat", "CSAT", "metrics.csat_population", _csat_block, "Population CSAT has not been computed yet."),
+    Block("fairness", "Model fairness", "metrics.model_fairness", _fairness_block,
+          "No model has been judged by segment yet."),
+    Block("agents", "Agents", "metrics.agent_daily", _agents_block, "No agent has handled a conversation yet."),
+    Block("qa", "Quality scorecards", "metrics.qa_scores", _qa_block, "No conversation has been scored yet."),
+    Block("alerts", "Alerts to act on", "signals.friction_alerts", _alerts_block, "No alerts have been computed yet."),
+    Block("interventions", "Did acting help?", "metrics.intervention_effects", _interventions_block,
+          "No alert has been acted on and compared with its hold-out yet."),
+    Block("lists", "Behind the figures", "metrics.contact_outcomes", _lists_block, "No contacts to list yet."),
+)  # fmt: skip
+
+
 # --- data -----------------------------------------------------------------------------------------------------
 
 
-def _query(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql_text(f"report/{name}"))
+def _query(con: duckdb.DuckDBPyConnection, name: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    cursor = con.execute(sql_text(f"report/{name}"), parameters or {})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -259,15 +1384,6 @@ def _priority_order(columns: dict[str, str]) -> str:
     if score := _first_present(columns, PRIORITY_SCORE_COLUMNS):
         return f'"{score}" DESC NULLS LAST'
     return "ALL"
-
-
-def _alert_order(columns: dict[str, str]) -> str:
-    when = (
-        "alert_at"
-        if "alert_at" in columns
-        else next((c for c, t in columns.items() if t.startswith("TIMESTAMP")), None)
-    )
-    return f'"{when}" DESC NULLS LAST' if when else "ALL"
 
 
 def _generic_section(
@@ -467,6 +1583,17 @@ def _configure(chart: alt.TopLevelMixin, description: str) -> alt.TopLevelMixin:
     )
 
 
+def _shade(chart: alt.TopLevelMixin, period: Period | None) -> alt.TopLevelMixin:
+    """The chart over a grey band marking the report's period (its days, start of the first to end of the last)."""
+    if period is None:
+        return chart
+    band = pd.DataFrame([{"start": period.start.isoformat(), "end": (period.end + timedelta(days=1)).isoformat()}])
+    rect = alt.Chart(band).mark_rect(color="#8b949e", opacity=0.12).encode(x="start:T", x2="end:T")
+    if isinstance(chart, alt.LayerChart):  # altair lifts the layers' shared data onto the layer chart: keep it there
+        return alt.layer(rect, *chart.layer, data=chart.data)
+    return alt.layer(rect, chart)
+
+
 def _day_axis(kind: str = "T") -> alt.X:
     return alt.X(
         f"day:{kind}",
@@ -476,17 +1603,22 @@ def _day_axis(kind: str = "T") -> alt.X:
     )
 
 
-def _trend_charts(daily: list[dict[str, Any]], day_channel: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The trend figures: SVG, title, caption and the same data as a table for screen readers."""
-    charts = [_rates_chart(daily)] if daily else []
+def _trend_charts(
+    daily: list[dict[str, Any]], day_channel: list[dict[str, Any]], period: Period | None = None
+) -> list[dict[str, Any]]:
+    """The trend figures: SVG, title, caption and the same data as a table for screen readers; the report's period is
+    shaded on the daily lines."""
+    charts = [_rates_chart(daily, period)] if daily else []
     if any(row["cost_to_resolve_median"] is not None for row in daily):
-        charts.append(_cost_chart(daily))
+        charts.append(_cost_chart(daily, period))
+    if any(row["csat_mean"] is not None or row["predicted_csat_mean"] is not None for row in daily):
+        charts.append(_csat_chart(daily, period))
     if day_channel:
         charts.append(_volume_chart(day_channel))
     return charts
 
 
-def _rates_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
+def _rates_chart(daily: list[dict[str, Any]], period: Period | None = None) -> dict[str, Any]:
     measures = (("Containment", "contained"), ("Containment with quality", "contained_with_quality"))
     points = []
     for row in daily:
@@ -519,14 +1651,14 @@ def _rates_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
         "id": "chart-rates",
         "title": "Containment and containment with quality, per day",
         "caption": "Lines are the day's rate; shaded bands are 95% Wilson intervals (wide on quiet days).",
-        "svg": _svg(_configure(chart, "Daily containment and containment-with-quality rates")),
+        "svg": _svg(_configure(_shade(chart, period), "Daily containment and containment-with-quality rates")),
         "headers": ["Day", "Contacts", "Containment", "95% interval", "With quality", "95% interval"],
         "text": [True, False, False, False, False, False],
         "rows": rows,
     }
 
 
-def _cost_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
+def _cost_chart(daily: list[dict[str, Any]], period: Period | None = None) -> dict[str, Any]:
     statistics = (("Median", "cost_to_resolve_median"), ("90th percentile", "cost_to_resolve_p90"))
     points = [
         {"day": row["partition_date"].isoformat(), "statistic": statistic, "cost": row[column]}
@@ -549,12 +1681,52 @@ def _cost_chart(daily: list[dict[str, Any]]) -> dict[str, Any]:
         "id": "chart-cost",
         "title": "Cost to resolve, per day",
         "caption": "Cost of every contact in a resolved repeat chain, on the day the chain was resolved.",
-        "svg": _svg(_configure(chart, "Daily median and 90th percentile cost to resolve")),
+        "svg": _svg(_configure(_shade(chart, period), "Daily median and 90th percentile cost to resolve")),
         "headers": ["Day", "Chains resolved", "Median", "90th percentile"],
         "text": [True, False, False, False],
         "rows": [
             [row["partition_date"].isoformat(), _count(row["chains_resolved"])]
             + [_money(row[column]) for _, column in statistics]
+            for row in daily
+        ],
+    }
+
+
+def _csat_chart(daily: list[dict[str, Any]], period: Period | None = None) -> dict[str, Any]:
+    measures = (("Surveyed CSAT", "csat_mean"), ("Predicted CSAT", "predicted_csat_mean"))
+    points = [
+        {"day": row["partition_date"].isoformat(), "measure": measure, "csat": float(row[column])}
+        for row in daily
+        for measure, column in measures
+        if row[column] is not None
+    ]
+    order = [measure for measure, _ in measures]
+    chart = (
+        alt.Chart(pd.DataFrame(points))
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=_day_axis(),
+            y=alt.Y("csat:Q", title="CSAT (1–5)", scale=alt.Scale(zero=False)),
+            color=alt.Color("measure:N", title=None, scale=alt.Scale(domain=order, range=[PALETTE[3], PALETTE[4]])),
+            strokeDash=alt.StrokeDash("measure:N", title=None, scale=alt.Scale(domain=order, range=[[1, 0], [5, 3]])),
+        )
+    )
+    return {
+        "id": "chart-csat",
+        "title": "CSAT and predicted CSAT, per day",
+        "caption": "Surveyed: mean score of the customers who answered. Predicted: the model's score for every "
+        "contact, so a day with few surveys still has a reading.",
+        "svg": _svg(_configure(_shade(chart, period), "Daily mean surveyed CSAT and mean predicted CSAT")),
+        "headers": ["Day", "Surveyed", "Surveyed CSAT", "Contacts scored", "Predicted CSAT"],
+        "text": [True, False, False, False, False],
+        "rows": [
+            [
+                row["partition_date"].isoformat(),
+                _count(row["surveyed"]),
+                "–" if row["csat_mean"] is None else f"{row['csat_mean']:.2f}",
+                _count(row["predicted"]),
+                "–" if row["predicted_csat_mean"] is None else f"{row['predicted_csat_mean']:.2f}",
+            ]
             for row in daily
         ],
     }

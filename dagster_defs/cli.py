@@ -502,13 +502,18 @@ def report(
     out: Annotated[
         Path | None, typer.Option(help="HTML file to write (default: report.html in the database's side folder).")
     ] = None,
+    config: _CONFIG = None,
 ) -> None:
     """Write one self-contained HTML report (no network needed to view it) from the metric tables."""
     from cx_signals.report import build_report
 
+    try:
+        parameters = load_config(config)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
     if not db.exists():
         raise fail(f"database {db} does not exist: run `cx-signals run` or `cx-signals demo` first")
-    summary = build_report(db, out or database_files(db).report)
+    summary = build_report(db, out or database_files(db).report, parameters=parameters)
     filled = ", ".join(name for name, has_data in summary.sections.items() if has_data)
     console.print(
         f"wrote {summary.out} ({summary.size_bytes:,} bytes): {summary.contacts:,} contacts, "

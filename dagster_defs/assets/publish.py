@@ -87,7 +87,7 @@ def build_publish(
         **common,
     )
     def published_report(settings: CxSettings) -> dg.MaterializeResult:
-        summary = build_report(settings.files.published, settings.files.report)
+        summary = build_report(settings.files.published, settings.files.report, parameters=config)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(summary.out)),

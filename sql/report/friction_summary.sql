@@ -1,4 +1,5 @@
--- Report friction hot spots: whole-period session counts and friction parts from signals.session_friction.
+-- Report friction hot spots ($start_date..$end_date): session counts and friction parts from
+-- signals.session_friction.
 SELECT
     count(*) AS sessions,
     count(*) FILTER (WHERE had_friction) AS sessions_with_friction,
@@ -10,3 +11,4 @@ SELECT
     coalesce(sum(crashes), 0) AS crashes,
     count(*) FILTER (WHERE had_friction AND contact_starts > 0) AS friction_sessions_with_contact
 FROM signals.session_friction
+WHERE partition_date BETWEEN $start_date AND $end_date
