@@ -222,6 +222,11 @@ class JourneysParameters(Section):
     pre_contact_window_minutes: Count
 
 
+# The parts of containment-with-quality a contained contact must pass (docs/metrics.md), named as the
+# metrics.contact_outcomes.cwq_failed_<part> columns; outcomes.cwq_parts chooses them, playbooks per industry.
+CwqPart = Literal["repeat", "friction", "csat", "sentiment", "disclosures"]
+
+
 class OutcomesParameters(Section):
     """Contact outcomes and repeat chains."""
 
@@ -230,6 +235,14 @@ class OutcomesParameters(Section):
     cwq_min_end_sentiment: Sentiment
     cwq_max_bad_csat: Count
     chain_lookback_days: AtLeastOne
+    cwq_parts: Annotated[list[CwqPart], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _cwq_parts_unique(self) -> Self:
+        repeated = sorted({p for p in self.cwq_parts if self.cwq_parts.count(p) > 1})
+        if repeated:
+            raise ValueError(f"cwq_parts lists {', '.join(repeated)} more than once")
+        return self
 
 
 class CostsParameters(Section):

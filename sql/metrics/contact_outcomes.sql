@@ -3,10 +3,12 @@
 -- Definitions (docs/metrics.md): contained = bot turns and no agent turn and no handoff; repeat contact =
 -- another conversation of the same customer, any channel, starting within $outcomes_repeat_window_days days
 -- after this one's end with the same intent (or either intent unknown); FCR = not abandoned and no repeat;
--- containment-with-quality = contained, no repeat, end sentiment >= $outcomes_cwq_min_end_sentiment, no
--- surveyed CSAT <= $outcomes_cwq_max_bad_csat, no session with friction within $outcomes_cwq_friction_window_hours
--- hours after the end. Repeat chains (same customer and intent, each within R days of the previous end) are
--- followed $outcomes_chain_lookback_days days back and forward.
+-- containment-with-quality = contained and passing each part listed in $outcomes_cwq_parts: repeat (no repeat),
+-- friction (no session with friction within $outcomes_cwq_friction_window_hours hours after the end), csat (no
+-- surveyed CSAT <= $outcomes_cwq_max_bad_csat), sentiment (end sentiment >= $outcomes_cwq_min_end_sentiment, none =
+-- neutral), disclosures (no required disclosure of the playbook missing in signals.compliance; late ones were said);
+-- cwq_broken_by is the first listed part that fails. Repeat chains (same customer and intent, each within R days of
+-- the previous end) are followed $outcomes_chain_lookback_days days back and forward.
 -- Failure demand (Seddon): a contact chasing an open journey (a repeat: not the first contact of its chain), preceded
 -- within $journeys_pre_contact_window_minutes by a session with an error or crash, or with friction, or of an intent
 -- listed in $failure_demand_intents; every other contact is value demand. Its cause is the first of these that holds.
@@ -78,6 +80,12 @@ frictions AS (
     WHERE f.partition_date BETWEEN $start_date AND $end_date + INTERVAL 2 DAY
     GROUP BY w.conversation_id
 ),
+missing_disclosures AS (
+    SELECT conversation_id, count(*) AS disclosures_missing
+    FROM signals.compliance
+    WHERE partition_date BETWEEN $start_date AND $end_date AND status = 'missing'
+    GROUP BY conversation_id
+),
 preceding_frictions AS (
     SELECT DISTINCT conversation_id
     FROM preceding_friction($start_date, $end_date, $journeys_pre_contact_window_minutes)
@@ -93,6 +101,7 @@ outcomes AS (
         nc.next_contact_at IS NOT NULL AS repeat_contact,
         nc.next_contact_at,
         coalesce(fr.friction_sessions_after, 0) AS friction_sessions_after,
+        coalesce(md.disclosures_missing, 0) AS disclosures_missing,
         pf.conversation_id IS NOT NULL AS pre_contact_friction,
         pe.conversation_id IS NOT NULL AS pre_contact_error,
         cp.predicted_csat,
@@ -108,6 +117,7 @@ outcomes AS (
     FROM with_cost AS n
     LEFT JOIN next_contacts AS nc USING (conversation_id)
     LEFT JOIN frictions AS fr USING (conversation_id)
+    LEFT JOIN missing_disclosures AS md USING (conversation_id)
     LEFT JOIN preceding_frictions AS pf USING (conversation_id)
     LEFT JOIN preceding_errors AS pe USING (conversation_id)
     LEFT JOIN signals.csat_predictions AS cp USING (conversation_id)
@@ -135,15 +145,14 @@ SELECT
     next_contact_at,
     NOT abandoned AND NOT repeat_contact AS fcr,
     pre_contact_friction,
-    -- containment-with-quality and the part each failure comes from
-    contained AND NOT repeat_contact
-        AND coalesce(sentiment_end, 0) >= $outcomes_cwq_min_end_sentiment
-        AND coalesce(csat > $outcomes_cwq_max_bad_csat, TRUE)
-        AND friction_sessions_after = 0 AS contained_with_quality,
-    contained AND repeat_contact AS cwq_failed_repeat,
-    contained AND coalesce(sentiment_end < $outcomes_cwq_min_end_sentiment, FALSE) AS cwq_failed_sentiment,
-    contained AND coalesce(csat <= $outcomes_cwq_max_bad_csat, FALSE) AS cwq_failed_csat,
-    contained AND friction_sessions_after > 0 AS cwq_failed_friction,
+    -- containment-with-quality, the parts that failed and the first of them in the configured order
+    contained AND cwq_broken_by IS NULL AS contained_with_quality,
+    cwq_failed_repeat,
+    cwq_failed_sentiment,
+    cwq_failed_csat,
+    cwq_failed_friction,
+    cwq_failed_disclosures,
+    cwq_broken_by,
     sentiment_end,
     predicted_csat,
     escalation_requests,
@@ -173,8 +182,33 @@ SELECT
 FROM (
     SELECT
         *,
-        chain_position > 1 AS chasing_open_journey,
-        list_contains(CAST($failure_demand_intents AS VARCHAR[]), intent) AS failure_intent
-    FROM outcomes
+        list_filter(
+            CAST($outcomes_cwq_parts AS VARCHAR[]),
+            part -> CASE part
+                WHEN 'repeat' THEN cwq_failed_repeat
+                WHEN 'friction' THEN cwq_failed_friction
+                WHEN 'csat' THEN cwq_failed_csat
+                WHEN 'sentiment' THEN cwq_failed_sentiment
+                WHEN 'disclosures' THEN cwq_failed_disclosures
+            END
+        )[1] AS cwq_broken_by
+    FROM (
+        SELECT
+            *,
+            chain_position > 1 AS chasing_open_journey,
+            list_contains(CAST($failure_demand_intents AS VARCHAR[]), intent) AS failure_intent,
+            -- a part that is not listed never fails
+            contained AND repeat_contact
+                AND list_contains(CAST($outcomes_cwq_parts AS VARCHAR[]), 'repeat') AS cwq_failed_repeat,
+            contained AND friction_sessions_after > 0
+                AND list_contains(CAST($outcomes_cwq_parts AS VARCHAR[]), 'friction') AS cwq_failed_friction,
+            contained AND coalesce(csat <= $outcomes_cwq_max_bad_csat, FALSE)
+                AND list_contains(CAST($outcomes_cwq_parts AS VARCHAR[]), 'csat') AS cwq_failed_csat,
+            contained AND coalesce(sentiment_end, 0) < $outcomes_cwq_min_end_sentiment
+                AND list_contains(CAST($outcomes_cwq_parts AS VARCHAR[]), 'sentiment') AS cwq_failed_sentiment,
+            contained AND disclosures_missing > 0
+                AND list_contains(CAST($outcomes_cwq_parts AS VARCHAR[]), 'disclosures') AS cwq_failed_disclosures
+        FROM outcomes
+    )
 )
 WHERE partition_date BETWEEN $start_date AND $end_date
