@@ -139,7 +139,7 @@ def centroid_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float
     """Cosine similarity of two centroids given as term -> weight maps (0 when either is empty)."""
     dot = sum(weight * b.get(term, 0.0) for term, weight in a.items())
     norms = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
-    return dot / norms if norms else 0.0
+    return min(dot / norms, 1.0) if norms else 0.0  # rounding may pass 1 for equal centroids
 
 
 def match_topics(

@@ -1,6 +1,7 @@
 """Emerging-topic discovery (cx_signals/ml/topics.py) on hand-made texts."""
 
 import json
+import math
 from datetime import date, timedelta
 
 import polars as pl
@@ -162,3 +163,10 @@ def test_a_topic_only_of_last_week_is_not_listed() -> None:
     rows = frame(locker_contacts(DAY, 0, 8, "a"))
     topics, members = discover_topics(rows, DAY, {}, PARAMETERS)
     assert topics.is_empty() and members.is_empty()
+
+
+def test_a_centroid_is_at_most_fully_similar_to_itself_despite_rounding() -> None:
+    weights = {"https": 0.5209699277671761, "https co": 0.52, "x": 0.3, "y": 0.1}
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    centroid = {term: w / norm for term, w in weights.items()}  # its own dot product rounds to 1.0000000000000002
+    assert centroid_similarity(centroid, centroid) == 1.0
