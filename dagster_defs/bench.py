@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import shutil
@@ -34,9 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from cx_signals.config import Parameters
 
 SCALES: dict[str, tuple[int, int]] = {"S": (7, 10_000), "M": (30, 50_000), "L": (90, 150_000)}
 DEFAULT_SEED = 11
@@ -235,16 +239,30 @@ class _RssSampler(threading.Thread):
         return max(chosen) / MIB if chosen else None
 
 
-def phase_pipeline(landing: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def accepting_workload(config: Parameters, last_day: str | None, now: datetime) -> Parameters:
+    """`config` with `ingest.max_future_skew_hours` raised, when needed, so that records up to the end of `last_day`
+    (a workload's last day, seen from `now`, UTC) are not future timestamps."""
+    if last_day is None:
+        return config
+    ahead = (datetime.fromisoformat(last_day) + timedelta(days=1) - now).total_seconds() / 3600
+    if ahead <= config.ingest.max_future_skew_hours:
+        return config
+    return config.merged({"ingest": {"max_future_skew_hours": math.ceil(ahead)}})
+
+
+def phase_pipeline(landing: str, runs: list[dict[str, Any]], last_day: str | None = None) -> list[dict[str, Any]]:
     """Run the pipeline as `cx-signals run` does, once per entry of `runs` ({db, days or None for the days the
-    landing holds, models_from: a database whose models to copy first}); seconds, steps and outcome of each."""
+    landing holds, models_from: a database whose models to copy first}); seconds, steps and outcome of each.
+
+    A workload whose `last_day` lies ahead of today (L, generated from 2026-10-01 over 90 days) is accepted whole:
+    `ingest.max_future_skew_hours` is raised to reach past it, or its last days would be quarantined as future."""
     from cx_signals.config import load_config
     from cx_signals.ingest import landing_days
     from cx_signals.landing import scan
     from cx_signals.paths import database_files
     from dagster_defs.runner import run_pipeline
 
-    config = load_config()
+    config = accepting_workload(load_config(), last_day, datetime.now(UTC).replace(tzinfo=None))
     sampler = _RssSampler()
     sampler.start()
     results = []
@@ -466,10 +484,13 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _pipeline_phase(landing: Path, runs: list[dict[str, Any]], work: Path) -> tuple[ChildRun, list[dict[str, Any]]]:
+def _pipeline_phase(
+    landing: Path, runs: list[dict[str, Any]], work: Path, last_day: date | None = None
+) -> tuple[ChildRun, list[dict[str, Any]]]:
     # DAGSTER_HOME would make the runs persist in that instance; `cx-signals run` without it uses an ephemeral one.
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    child, outcomes = run_phase("pipeline", {"landing": str(landing), "runs": runs}, work, env)
+    arguments = {"landing": str(landing), "runs": runs, "last_day": last_day.isoformat() if last_day else None}
+    child, outcomes = run_phase("pipeline", arguments, work, env)
     for outcome in outcomes:
         if not outcome["success"]:
             raise BenchError(f"pipeline run on {outcome['db']} failed:\n" + "\n".join(outcome["failures"]))
@@ -569,7 +590,8 @@ def run_bench(
         save("baselines")
 
         progress("pipeline end to end on a fresh database ...")
-        child, (run,) = _pipeline_phase(landing, [{"db": str(work / "full" / "cx.duckdb")}], work)
+        last_day = START + timedelta(days=days - 1)
+        child, (run,) = _pipeline_phase(landing, [{"db": str(work / "full" / "cx.duckdb")}], work, last_day)
         pipeline = phases["pipeline"] = {**child.figures(), **{k: v for k, v in run.items() if k != "steps"}}
         result["stages"] = stage_rows(pipeline, run)
         checks = [s for s in run["steps"] if s["kind"] == "check"]
@@ -596,6 +618,7 @@ def run_bench(
                     {"db": history, "days": day_names[-1:]},
                 ],
                 work,
+                last_day,
             )
             phases["incremental"] = {
                 **child.figures(),

@@ -1,10 +1,12 @@
 """The scale benchmark through the CLI, as a user runs it, on a tiny workload: every figure is really measured."""
 
 import json
+from datetime import datetime
 
 import pytest
 
-from dagster_defs.bench import BenchError, ensure_workload, workload_key
+from cx_signals.config import load_config
+from dagster_defs.bench import BenchError, accepting_workload, ensure_workload, workload_key
 from tests.e2e.conftest import cx
 
 pytestmark = pytest.mark.slow
@@ -90,3 +92,12 @@ def test_a_reused_workload_must_be_a_workload_of_the_asked_size(tmp_path):
     (older / "workload.json").write_text("{}", encoding="utf-8")
     with pytest.raises(BenchError, match="not the workload of 3 days x 200 customers"):
         ensure_workload(3, 200, 11, tmp_path, tmp_path, reuse=older)
+
+
+def test_a_workload_reaching_past_today_is_accepted_whole_and_one_in_the_past_changes_nothing():
+    config = load_config()
+    now = datetime(2026, 12, 7, 23, 0)
+    l_workload = accepting_workload(config, "2026-12-29", now)  # 2026-10-01 + 90 days
+    assert l_workload.ingest.max_future_skew_hours == 22 * 24 + 1  # to the end of 2026-12-29
+    assert accepting_workload(config, "2026-10-30", now) is config
+    assert accepting_workload(config, None, now) is config
