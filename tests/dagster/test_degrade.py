@@ -21,7 +21,7 @@ DAYS = [FIRST + timedelta(days=n) for n in range(5)]
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("landing")
-    generate_landing(out, days=len(DAYS), customers=150, seed=4, start=FIRST)
+    generate_landing(out, days=len(DAYS), customers=300, seed=4, start=FIRST)  # enough 1-day repeats to train
     return out
 
 

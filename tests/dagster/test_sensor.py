@@ -19,15 +19,16 @@ from dagster_defs.sensors import build_landing_sensor
 
 
 def small_windows() -> Parameters:
-    """Repeat chains and identity stitching 1 day each way, priorities over 5 days, anomalies over 2: a change on
-    day T reaches the sessions of T-1..T+1 (stitched by its logins), so T-3 (the repeat-risk scores read contact
-    outcomes, which read those sessions a day each way) to T+6 (1 + 1 + the priorities' 4 days)."""
+    """Repeat chains, identity stitching and next issues 1 day each way, priorities over 5 days, anomalies over 2: a
+    change on day T reaches the sessions of T-1..T+1 (stitched by its logins), so T-3 (the repeat-risk scores read
+    contact outcomes, which read those sessions a day each way) to T+6 (1 + 1 + the priorities' 4 days)."""
     return load_config().merged(
         {
             "outcomes": {"chain_lookback_days": 1},
             "priorities": {"window_days": 5},
             "anomalies": {"baseline_days": 2},
             "sessions": {"identity_lookback_days": 1},
+            "next_issues": {"window_days": 1},
         }
     )
 
