@@ -558,7 +558,7 @@ class _Redactions:
         for cls, table in self.tables.items():
             queries = texts_by_class.get(cls) or ["SELECT NULL::VARCHAR AS v WHERE false"]
 
-            def redacted(texts: list[str], cls: str = cls) -> pa.Table:
+            def redact_batch(texts: list[str], cls: str = cls) -> pa.Table:
                 rows = [
                     (text, self._stored(cls, text, redacted, n), n)
                     for text, (redacted, n) in zip(texts, redact_all(cls, texts), strict=True)
@@ -569,7 +569,7 @@ class _Redactions:
                     schema=pa.schema([("text", pa.string()), ("redacted", pa.string()), ("n", pa.int64())]),
                 )
 
-            map_distinct(self.con, " UNION ".join(f"({q})" for q in queries), table, redacted)
+            map_distinct(self.con, " UNION ".join(f"({q})" for q in queries), table, redact_batch)
 
     def _stored(self, cls: str, text: str, redacted: str, n: int) -> str:
         # an id carrying PII becomes a pseudonym, unique and stable like the id, so that joins downstream hold
