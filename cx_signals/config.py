@@ -337,6 +337,7 @@ class StorageParameters(Section):
     data_path: str | None
     conflict_retries: Count
     memory_limit: str
+    days_per_query: AtLeastOne
 
     @model_validator(mode="after")
     def _lake_is_complete(self) -> Self:

@@ -338,27 +338,50 @@ def replace_rows(
     return len(rows)
 
 
-def replace_from_query(
-    con: duckdb.DuckDBPyConnection, table_name: str, days: list[date], sql_name: str, parameters: dict[str, Any]
-) -> int:
-    """Replace the `days` partitions of `table_name` with the result of `sql/<sql_name>.sql` (inside a transaction).
+def day_batches(days: Iterable[date], size: int) -> list[list[date]]:
+    """`days` in order, cut into batches of consecutive days, at most `size` days each: a gap in the days starts a
+    new batch, so that a batch's first..last range holds no day outside `days`."""
+    batches: list[list[date]] = []
+    for day in sorted(set(days)):
+        last = batches[-1] if batches else None
+        if last and len(last) < size and (day - last[-1]).days == 1:
+            last.append(day)
+        else:
+            batches.append([day])
+    return batches
 
-    The query gets `$start_date` and `$end_date` (the first and last day) plus any other parameter it names.
-    Rows the query returns outside `days` are an error, so a query cannot overwrite partitions it was not asked for.
+
+def replace_from_query(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    days: list[date],
+    sql_name: str,
+    parameters: dict[str, Any],
+    days_per_query: int,
+) -> int:
+    """Replace the `days` partitions of `table_name` with the result of `sql/<sql_name>.sql` (call inside a
+    transaction); return rows written.
+
+    The query runs once per batch of at most `days_per_query` consecutive days (`day_batches`), with `$start_date`
+    and `$end_date` the batch's first and last day plus any other parameter it names: memory follows a batch, not
+    the run's history. Rows the query returns outside its batch are an error, so a query cannot overwrite
+    partitions it was not asked for.
     """
     table = all_tables()[table_name]
     sql = sql_text(sql_name)
-    bound = bind(sql, {**parameters, "start_date": min(days), "end_date": max(days)})
     _delete_partitions(con, table, days)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _result AS {sql}", bound)
-    outside = con.execute(
-        f"SELECT count(*) FROM _result WHERE {PARTITION_COLUMN} NOT IN (SELECT unnest(?::DATE[]))", [days]
-    ).fetchone()[0]
-    if outside:
-        raise ValueError(f"{sql_name}.sql returned {outside} rows outside the partitions it was asked to replace")
-    con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM _result")
-    written = con.execute("SELECT count(*) FROM _result").fetchone()[0]
-    con.execute("DROP TABLE _result")
+    written = 0
+    for batch in day_batches(days, days_per_query):
+        bound = bind(sql, {**parameters, "start_date": batch[0], "end_date": batch[-1]})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _result AS {sql}", bound)
+        outside = con.execute(
+            f"SELECT count(*) FROM _result WHERE {PARTITION_COLUMN} NOT BETWEEN ? AND ?", [batch[0], batch[-1]]
+        ).fetchone()[0]
+        if outside:
+            raise ValueError(f"{sql_name}.sql returned {outside} rows outside the partitions it was asked to replace")
+        con.execute(f"INSERT INTO {qualified(table.name)} BY NAME SELECT * FROM _result")
+        written += con.execute("SELECT count(*) FROM _result").fetchone()[0]
+    con.execute("DROP TABLE IF EXISTS _result")
     return written
 
 

@@ -23,7 +23,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -255,7 +255,10 @@ class _Staging:
         self.max_line_bytes = max_line_bytes
         self.records, self.typed = f"_records_{source}", f"_typed_{source}"
         self.files: list[_File] = []
+        # each file's read without its records (they are staged in DuckDB: keeping them would hold every record of
+        # the run's history in Python), and how many records it held
         self.reads: dict[int, FileRead] = {}
+        self.record_counts: dict[int, int] = {}
         # records Python found invalid: (file index, line, day, violations, payload)
         self.invalid: list[tuple[int, int, date, list[Violation], str]] = []
         self._python_valid: list[dict[str, Any]] = []
@@ -282,7 +285,8 @@ class _Staging:
             read = (reads or {}).get(file.sha256) or self._read(file, known)
             if read.deferred and not (self._native_parquet(entry) or self._load_parquet(entry)):
                 read = read_file(file, known_fields=known, max_line_bytes=self.max_line_bytes)
-            self.reads[index] = read
+            self.reads[index] = replace(read, records=[])
+            self.record_counts[index] = len(read.records)
             python_records = []
             for record in read.records:
                 if record.error is None and record.value is None:
@@ -902,7 +906,7 @@ def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
         listed["rows"] += n
     for entry in staging.files:
         read = staging.reads[entry.index]
-        empty = staging.parquet_rows.get(entry.index) == 0 if read.deferred else not read.records
+        empty = staging.parquet_rows.get(entry.index) == 0 if read.deferred else not staging.record_counts[entry.index]
         if entry.home_day in days and (read.file_error or empty):
             # an empty file is listed with rows 0 so that the audit shows it was read
             result.inputs[entry.home_day].setdefault(entry.file.relative, _listing(entry, read))

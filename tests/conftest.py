@@ -98,7 +98,8 @@ def run_query(
     con: duckdb.DuckDBPyConnection, table: str, sql_name: str, days: list[date], config: dict | None = None
 ) -> list[dict[str, Any]]:
     """Materialise `sql/<sql_name>.sql` into `table` for `days` and return the rows as dicts."""
-    replace_from_query(con, table, days, sql_name, sql_parameters(config or load_config()))
+    days_per_query = load_config().storage.days_per_query
+    replace_from_query(con, table, days, sql_name, sql_parameters(config or load_config()), days_per_query)
     cursor = con.execute(f"SELECT * FROM {table} ORDER BY ALL")
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

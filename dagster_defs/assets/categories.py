@@ -12,10 +12,10 @@ from dagster_duckdb import DuckDBResource
 import cx_signals.categories as categories_module
 from cx_signals.categories import compile_rules, load_rules, score_conversations
 from cx_signals.config import Parameters
-from cx_signals.db import ensure_schema, sql_reads
+from cx_signals.db import day_batches, ensure_schema, sql_reads
 from cx_signals.tables import all_tables
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import write_frame
+from dagster_defs.assets.signals import write_frames
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days
 from dagster_defs.database_resources import WRITER_POOL
@@ -63,12 +63,13 @@ def build_categories(config: Parameters, partitions: dg.PartitionsDefinition) ->
         days = partition_days(context)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            matched, answers = score_conversations(con, rules, min(days), max(days))
-            for table, frame in zip(CATEGORY_TABLES, (matched, answers), strict=True):
-                result = write_frame(
-                    context, con, table, days, frame, rules_version=rules.version, rules_hash=rules.content_hash
-                )
-                yield dg.MaterializeResult(asset_key=asset_key(table), metadata=result.metadata)
+            batches = (
+                score_conversations(con, rules, batch[0], batch[-1])
+                for batch in day_batches(days, config.storage.days_per_query)
+            )
+            yield from write_frames(
+                context, con, CATEGORY_TABLES, days, batches, rules_version=rules.version, rules_hash=rules.content_hash
+            )
 
     return [conversation_categories], contract_checks(list(CATEGORY_TABLES))
 

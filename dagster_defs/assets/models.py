@@ -1,8 +1,9 @@
 """Predicted CSAT and repeat-contact risk: versioned scikit-learn models and the tables they score, and the
 population CSAT that weights the surveyed contacts by their response propensity."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import bind, ensure_schema, sql_text
+from cx_signals.db import bind, day_batches, ensure_schema, sql_text
 from cx_signals.ml.artefacts import load_latest_model, save_model
 from cx_signals.ml.contact_models import (
     POPULATION_COLUMNS,
@@ -72,23 +73,24 @@ def _contacts(con, first: date, last: date) -> pl.DataFrame:
     return _frame(con, "models/risk_contacts", first, last, _RISK_COLUMNS)
 
 
-def _score_by_day(days: list[date], model: Any, what: str, score) -> tuple[pl.DataFrame, dict[date, str]]:
-    """The rows of `score(day)` (a frame, or None for nothing) of every day, and per day why nothing was scored (no
-    model, or the model failed)."""
-    frames: list[pl.DataFrame] = []
-    notes: dict[date, str] = {}
-    for day in days:
-        if model is None:
-            notes[day] = f"no {what} model (see models/)"
-            continue
-        try:
-            scored = score(day)
-        except Exception as exc:  # one day the model cannot score never takes the run down
-            notes[day] = f"not scored: {type(exc).__name__}: {exc}"
-            continue
-        if scored is not None:
-            frames.append(scored)
-    return (pl.concat(frames) if frames else pl.DataFrame()), notes
+def _scored_days(
+    days: list[date], days_per_query: int, model: Any, what: str, score, notes: dict[date, str]
+) -> Iterator[pl.DataFrame]:
+    """The rows of `score(batch, day)` (a frame, or None for nothing) of every day, computed a batch of days at a
+    time (`batch` is the day's batch, for what `score` reads once per batch); per day in `notes`, why nothing was
+    scored (no model, or the model failed)."""
+    for batch in day_batches(days, days_per_query):
+        for day in batch:
+            if model is None:
+                notes[day] = f"no {what} model (see models/)"
+                continue
+            try:
+                scored = score(batch, day)
+            except Exception as exc:  # one day the model cannot score never takes the run down
+                notes[day] = f"not scored: {type(exc).__name__}: {exc}"
+                continue
+            if scored is not None:
+                yield scored
 
 
 def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
@@ -97,6 +99,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     model_common = {**common_settings(partitions, "models"), "kinds": {"scikitlearn"}}
     signals_common = common_settings(partitions, "signals")
     metrics_common = common_settings(partitions, "metrics")
+    days_per_query = config.storage.days_per_query
 
     def training_window(days: list[date]) -> tuple[date, date]:
         return max(days) - timedelta(days=models.training_days - 1), max(days)
@@ -139,19 +142,22 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         model = load_latest_model(settings.files.models, CsatModel)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            signals = _frame(con, "models/csat_contacts", min(days), max(days), _CSAT_COLUMNS)
+            notes: dict[date, str] = {}
 
-            def score(day: date) -> pl.DataFrame | None:
-                of_day = signals.filter(pl.col("partition_date") == day)
+            @lru_cache(maxsize=1)  # the frame of the batch being scored, not of every batch
+            def signals(first: date, last: date) -> pl.DataFrame:
+                return _frame(con, "models/csat_contacts", first, last, _CSAT_COLUMNS)
+
+            def score(batch: list[date], day: date) -> pl.DataFrame | None:
+                of_day = signals(batch[0], batch[-1]).filter(pl.col("partition_date") == day)
                 return csat_predictions_table(model, of_day, csat.top_factors) if len(of_day) else None
 
-            rows, notes = _score_by_day(days, model, "CSAT", score)
             return write_frame(
                 context,
                 con,
                 "signals.csat_predictions",
                 days,
-                rows,
+                _scored_days(days, days_per_query, model, "CSAT", score, notes),
                 notes,
                 model_version=model.version if model else "none",
             )
@@ -193,14 +199,21 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         model = load_latest_model(settings.files.models, RiskModel)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            contacts = _contacts(con, min(days) - timedelta(days=outcomes.chain_lookback_days), max(days))
+            notes: dict[date, str] = {}
 
-            def score(day: date) -> pl.DataFrame | None:
-                if not len(contacts):
+            @lru_cache(maxsize=1)  # the frame of the batch being scored, not of every batch
+            def contacts(first: date, last: date) -> pl.DataFrame:
+                return _contacts(con, first - timedelta(days=outcomes.chain_lookback_days), last)
+
+            def score(batch: list[date], day: date) -> pl.DataFrame | None:
+                batch_contacts = contacts(batch[0], batch[-1])
+                if not len(batch_contacts):
                     return None
-                return repeat_risk_table(model, contacts, day, outcomes.repeat_window_days, models.risk_top_factors)
+                return repeat_risk_table(
+                    model, batch_contacts, day, outcomes.repeat_window_days, models.risk_top_factors
+                )
 
-            rows, notes = _score_by_day(days, model, "repeat-risk", score)
+            rows = _scored_days(days, days_per_query, model, "repeat-risk", score, notes)
             return write_frame(
                 context, con, "metrics.repeat_risk", days, rows, notes, model_version=model.version if model else "none"
             )
@@ -224,23 +237,23 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         days = partition_days(context)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            first = min(days) - timedelta(days=csat.population_window_days - 1)
-            contacts = _frame(con, "models/csat_population", first, max(days), _POPULATION_COLUMNS)
-            tables = (
-                csat_population_table(
-                    contacts,
-                    day,
-                    csat.population_window_days,
-                    max_weight=csat.max_weight,
-                    min_surveyed=csat.min_surveyed,
-                    max_propensity_rows=csat.max_propensity_rows,
-                    seed=models.seed,
-                )
-                for day in days
-            )
-            frames = [t for t in tables if not t.is_empty()]
-            rows = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-            return write_frame(context, con, "metrics.csat_population", days, rows)
+
+            def batches() -> Iterator[pl.DataFrame]:
+                for batch in day_batches(days, days_per_query):
+                    first = batch[0] - timedelta(days=csat.population_window_days - 1)
+                    contacts = _frame(con, "models/csat_population", first, batch[-1], _POPULATION_COLUMNS)
+                    for day in batch:
+                        yield csat_population_table(
+                            contacts,
+                            day,
+                            csat.population_window_days,
+                            max_weight=csat.max_weight,
+                            min_surveyed=csat.min_surveyed,
+                            max_propensity_rows=csat.max_propensity_rows,
+                            seed=models.seed,
+                        )
+
+            return write_frame(context, con, "metrics.csat_population", days, batches())
 
     assets = [csat_model, csat_predictions, repeat_risk_model, repeat_risk, csat_population]
     return assets, contract_checks(["signals.csat_predictions", "metrics.repeat_risk", "metrics.csat_population"])

@@ -1,5 +1,6 @@
 """Signal assets computed in Python (turn sentiment), and the helpers the Python-computed tables share."""
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -29,22 +30,9 @@ from dagster_defs.database_resources import WRITER_POOL
 from dagster_defs.partitions import single_run
 
 
-def write_frame(
-    context: dg.AssetExecutionContext,
-    con,
-    table: str,
-    days,
-    frame: pl.DataFrame,
-    notes: dict[date, str] | None = None,
-    **extra: Any,
-) -> dg.MaterializeResult:
-    """Replace the run's `days` of `table` with the rows of `frame` and their audit rows in one transaction; report
-    metadata.
-
-    The frame's columns are cast to the table's types and inserted through Arrow (a table column the frame lacks is
-    null). `notes` says, per day, why nothing was written (a model that could not score it); it reaches audit.runs
-    and the asset's metadata.
-    """
+def _insert_frame(con, table: str, frame: pl.DataFrame) -> None:
+    """Insert `frame`'s rows into `table`, its columns cast to the table's types through Arrow (a table column the
+    frame lacks is null)."""
     schema = arrow_table(all_tables()[table], []).schema
     arrow = frame.to_arrow()
     data = pa.table(
@@ -52,15 +40,63 @@ def write_frame(
         schema=schema,
     )
     con.register("_frame", data)
-    con.execute("BEGIN TRANSACTION")
-    replace_rows(con, table, days, [])
     con.execute(f"INSERT INTO {qualified(table)} BY NAME SELECT * FROM _frame")
-    audit_days(con, context, table, days, notes)
-    con.execute("COMMIT")
     con.unregister("_frame")
+
+
+def write_frames(
+    context: dg.AssetExecutionContext,
+    con,
+    tables: Sequence[str],
+    days: list[date],
+    batches: Iterable[Sequence[pl.DataFrame]],
+    notes: dict[date, str] | None = None,
+    **extra: Any,
+) -> list[dg.MaterializeResult]:
+    """Replace the run's `days` of each of `tables` with the rows of `batches` (each a frame per table, in the order
+    of `tables`) and write their audit rows, in one transaction; return each table's metadata.
+
+    `batches` is consumed one batch at a time, so that a step computing a batch of days at a time holds one batch.
+    `notes` says, per day, why nothing was written (a model that could not score it); it may be filled while the
+    batches are computed, and reaches audit.runs and the asset's metadata.
+    """
+    written = dict.fromkeys(tables, 0)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in tables:
+            replace_rows(con, table, days, [])
+        for frames in batches:
+            for table, frame in zip(tables, frames, strict=True):
+                if frame.height:
+                    _insert_frame(con, table, frame)
+                    written[table] += frame.height
+        for table in tables:
+            audit_days(con, context, table, days, notes)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     if notes:
         extra["days_skipped"] = dg.MetadataValue.md("\n".join(f"- {d}: {n}" for d, n in sorted(notes.items())))
-    return dg.MaterializeResult(metadata=table_metadata(con, table, days, frame.height, **extra))
+    return [
+        dg.MaterializeResult(
+            asset_key=asset_key(table), metadata=table_metadata(con, table, days, written[table], **extra)
+        )
+        for table in tables
+    ]
+
+
+def write_frame(
+    context: dg.AssetExecutionContext,
+    con,
+    table: str,
+    days: list[date],
+    frames: Iterable[pl.DataFrame],
+    notes: dict[date, str] | None = None,
+    **extra: Any,
+) -> dg.MaterializeResult:
+    """`write_frames` for one table: its rows come as a frame per batch of days."""
+    return write_frames(context, con, [table], days, ([frame] for frame in frames), notes, **extra)[0]
 
 
 def windowed(chain_window: dg.PartitionMapping, *tables: str) -> list[dg.AssetDep]:
@@ -128,7 +164,7 @@ def build_signals(config: Parameters, partitions: dg.PartitionsDefinition) -> tu
             _no_text = _score_table([None], [NEUTRAL])
             con.execute("INSERT INTO _scores SELECT * FROM _no_text")
             con.execute("BEGIN TRANSACTION")
-            written = replace_from_query(con, table, days, "signals/turn_sentiment", {})
+            written = replace_from_query(con, table, days, "signals/turn_sentiment", {}, config.storage.days_per_query)
             audit_days(con, context, table, days)
             con.execute("COMMIT")
             con.execute("DROP TABLE _scores")

@@ -59,6 +59,7 @@ def sql_asset(
     parameters = sql_parameters(config)
     cost_model = pa.Table.from_pylist(cost_model_rows(config))
     sql_name = contract.sql
+    days_per_query = config.storage.days_per_query
 
     @dg.asset(
         key=asset_key(table_name),
@@ -78,7 +79,7 @@ def sql_asset(
             ensure_schema(con)
             con.register("cost_model", cost_model)  # the per-channel cost model from the config, for the costs
             con.execute("BEGIN TRANSACTION")
-            written = replace_from_query(con, table_name, days, sql_name, parameters)
+            written = replace_from_query(con, table_name, days, sql_name, parameters, days_per_query)
             audit_days(con, context, table_name, days)
             con.execute("COMMIT")
             con.unregister("cost_model")

@@ -9,11 +9,11 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import ensure_schema
+from cx_signals.db import day_batches, ensure_schema
 from cx_signals.ml.topics import EarlierTopic, discover_topics
 from cx_signals.tables import all_tables
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import write_frame
+from dagster_defs.assets.signals import write_frames
 from dagster_defs.assets.triage import first_texts
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days
@@ -89,25 +89,25 @@ def build_topics(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     )
     def emerging_topics(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         days = partition_days(context)
-        first = min(days) - timedelta(days=2 * topics.window_days - 1)
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            contacts = _contacts(con, first, max(days), config.triage.first_customer_turns)
             earlier = _earlier_topics(
                 con, min(days) - timedelta(days=topics.match_lookback_days), min(days) - timedelta(days=1)
             )
             found, members = [], []
-            for day in days:
-                window = earlier.filter(
-                    pl.col("partition_date").is_between(day - timedelta(days=topics.match_lookback_days), day)
-                    & (pl.col("partition_date") < day)
-                )
-                day_topics, day_members = discover_topics(contacts, day, _latest(window), topics)
-                found.append(day_topics)
-                members.append(day_members)
-                earlier = pl.concat([earlier, day_topics.select(earlier.columns)], how="vertical_relaxed")
-            for table, frames in ((TOPICS, found), (MEMBERS, members)):
-                result = write_frame(context, con, table, days, pl.concat(frames))
-                yield dg.MaterializeResult(asset_key=asset_key(table), metadata=result.metadata)
+            for batch in day_batches(days, config.storage.days_per_query):
+                first = batch[0] - timedelta(days=2 * topics.window_days - 1)
+                contacts = _contacts(con, first, batch[-1], config.triage.first_customer_turns)
+                for day in batch:
+                    window = earlier.filter(
+                        pl.col("partition_date").is_between(day - timedelta(days=topics.match_lookback_days), day)
+                        & (pl.col("partition_date") < day)
+                    )
+                    day_topics, day_members = discover_topics(contacts, day, _latest(window), topics)
+                    found.append(day_topics)
+                    members.append(day_members)
+                    earlier = pl.concat([earlier, day_topics.select(earlier.columns)], how="vertical_relaxed")
+            # the topics of a day are few (clusters of the contacts the model could not place): one frame each
+            yield from write_frames(context, con, [TOPICS, MEMBERS], days, [(pl.concat(found), pl.concat(members))])
 
     return [emerging_topics], contract_checks([TOPICS, MEMBERS])

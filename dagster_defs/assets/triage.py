@@ -1,6 +1,7 @@
 """Intent triage: a versioned TF-IDF + linear SVM model with its abstention threshold, and its predictions for every
 conversation."""
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
-from cx_signals.db import bind, ensure_schema, sql_text
+from cx_signals.db import bind, day_batches, ensure_schema, sql_text
 from cx_signals.ml import UNKNOWN_INTENT
 from cx_signals.ml.artefacts import latest_sidecar, load_latest_model, save_model
 from cx_signals.ml.intent import (
@@ -125,39 +126,43 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         days = partition_days(context)
         model = load_latest_model(settings.files.models, TrainedIntentModel)
         notes: dict[date, str] = {}
-        scored: list[pl.DataFrame] = []
+
+        def scored(day: date, day_texts: pl.DataFrame) -> pl.DataFrame | None:
+            if model is None:
+                notes[day] = "no intent model (see models/intent_model)"
+                return None
+            if day_texts.is_empty():
+                return None
+            try:
+                intents, confidences = zip(*predict_intents(model, day_texts["text"].to_list()), strict=True)
+            except Exception as exc:  # one day the model cannot score never takes the run down
+                notes[day] = f"not scored: {type(exc).__name__}: {exc}"
+                return None
+            predicted = pl.Series("predicted_intent", intents, dtype=pl.String)
+            return day_texts.select(
+                "partition_date",
+                "conversation_id",
+                pl.lit(model.version).alias("model_version"),
+                pl.when(predicted != UNKNOWN_INTENT).then(predicted).alias("predicted_intent"),
+                pl.Series("confidence", confidences, dtype=pl.Float64),
+            )
+
+        def batches(con) -> Iterator[pl.DataFrame]:
+            for batch in day_batches(days, config.storage.days_per_query):
+                texts = first_texts(con, batch[0], batch[-1], triage.first_customer_turns, labelled_only=False)
+                for day in batch:
+                    rows = scored(day, texts.filter(pl.col("partition_date") == day))
+                    if rows is not None:
+                        yield rows
+
         with duckdb.get_connection() as con:
             ensure_schema(con)
-            texts = first_texts(con, min(days), max(days), triage.first_customer_turns, labelled_only=False)
-            for day in days:
-                day_texts = texts.filter(pl.col("partition_date") == day)
-                if model is None:
-                    notes[day] = "no intent model (see models/intent_model)"
-                    continue
-                if day_texts.is_empty():
-                    continue
-                try:
-                    intents, confidences = zip(*predict_intents(model, day_texts["text"].to_list()), strict=True)
-                except Exception as exc:  # one day the model cannot score never takes the run down
-                    notes[day] = f"not scored: {type(exc).__name__}: {exc}"
-                    continue
-                predicted = pl.Series("predicted_intent", intents, dtype=pl.String)
-                scored.append(
-                    day_texts.select(
-                        "partition_date",
-                        "conversation_id",
-                        pl.lit(model.version).alias("model_version"),
-                        pl.when(predicted != UNKNOWN_INTENT).then(predicted).alias("predicted_intent"),
-                        pl.Series("confidence", confidences, dtype=pl.Float64),
-                    )
-                )
-            rows = pl.concat(scored) if scored else pl.DataFrame()
             return write_frame(
                 context,
                 con,
                 "signals.intent_predictions",
                 days,
-                rows,
+                batches(con),
                 notes,
                 model_version=model.version if model else "none",
             )

@@ -124,7 +124,8 @@ version_counts AS (
 touched AS (
     SELECT partition_date, defect_type, defect,
         sum(sessions) AS sessions_touched,
-        arg_max(app_version, sessions) FILTER (WHERE app_version IS NOT NULL) AS top_app_version,
+        first(app_version ORDER BY sessions DESC, app_version DESC) FILTER (WHERE app_version IS NOT NULL)
+            AS top_app_version,  -- ties: the highest version, so that the result does not depend on row order
         max(sessions) FILTER (WHERE app_version IS NOT NULL)
             / nullif(sum(sessions) FILTER (WHERE app_version IS NOT NULL), 0) AS top_app_version_share
     FROM version_counts

@@ -30,10 +30,12 @@ events AS (
     FROM window_events
     WHERE session_id IS NOT NULL
     UNION ALL BY NAME
-    SELECT * EXCLUDE (starts_session, session_number),
-        'anon:' || anonymous_key || ':' || session_number AS session_key
-    FROM (SELECT *, sum(starts_session) OVER (PARTITION BY anonymous_key ORDER BY ts, event_id) AS session_number
-          FROM unsessioned)
+    -- keyed by the session's first event, so that the key is the same whichever days a run computes
+    SELECT * EXCLUDE (starts_session, first_event_id),
+        'anon:' || anonymous_key || ':' || last_value(first_event_id IGNORE NULLS) OVER (
+            PARTITION BY anonymous_key ORDER BY ts, event_id
+        ) AS session_key
+    FROM (SELECT *, CASE WHEN starts_session = 1 THEN event_id END AS first_event_id FROM unsessioned)
 ),
 sessions AS (
     SELECT

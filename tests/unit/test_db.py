@@ -1,8 +1,12 @@
+from datetime import date, timedelta
+
 import duckdb
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cx_signals.db import bind, ensure_schema, map_distinct, replace_from_query, table_checksums
+from cx_signals.db import bind, day_batches, ensure_schema, map_distinct, replace_from_query, table_checksums
 from cx_signals.tables import all_tables
 
 
@@ -47,14 +51,54 @@ def test_bind_names_missing_parameters_and_drops_unused_ones():
         bind("SELECT $a, $b, $c", {"a": 1})
 
 
-def test_a_query_may_not_write_partitions_it_was_not_asked_for(con, monkeypatch):
-    from datetime import date
+D0 = date(2026, 10, 1)
 
+
+def test_day_batches_cut_consecutive_days_and_start_again_at_a_gap():
+    days = [D0 + timedelta(days=n) for n in (0, 1, 2, 3, 4, 7, 8)]
+    assert day_batches(days, 2) == [days[0:2], days[2:4], [days[4]], days[5:7]]
+    assert day_batches(reversed(days), 10) == [days[:5], days[5:]]
+    assert day_batches([], 3) == []
+
+
+@given(st.sets(st.integers(0, 60), max_size=40), st.integers(1, 9))
+def test_day_batches_cover_every_day_once_in_bounded_gapless_batches(offsets, size):
+    days = {D0 + timedelta(days=n) for n in offsets}
+    batches = day_batches(days, size)
+    assert [d for b in batches for d in b] == sorted(days)
+    for batch in batches:
+        assert 1 <= len(batch) <= size
+        assert (batch[-1] - batch[0]).days == len(batch) - 1
+
+
+def test_a_query_over_many_days_runs_a_batch_at_a_time_with_the_same_rows(con, monkeypatch):
+    import cx_signals.db as db
+
+    one_row_a_day = (
+        "SELECT d::DATE AS partition_date, 'x' AS source "
+        "FROM range($start_date::DATE, $end_date::DATE + 1, INTERVAL 1 DAY) AS t (d)"
+    )
+    ranges = []
+
+    def recording_bind(sql, parameters):
+        ranges.append((parameters["start_date"], parameters["end_date"]))
+        return bind(sql, parameters)
+
+    monkeypatch.setattr(db, "sql_text", lambda name: one_row_a_day)
+    monkeypatch.setattr(db, "bind", recording_bind)
+    days = [D0 + timedelta(days=n) for n in range(10)]
+    assert replace_from_query(con, "quarantine.rejects", days, "any", {}, 4) == 10
+    assert ranges == [(days[0], days[3]), (days[4], days[7]), (days[8], days[9])]
+    stored = con.execute("SELECT partition_date FROM quarantine.rejects ORDER BY 1").fetchall()
+    assert [d for (d,) in stored] == days
+
+
+def test_a_query_may_not_write_partitions_it_was_not_asked_for(con, monkeypatch):
     import cx_signals.db as db
 
     monkeypatch.setattr(db, "sql_text", lambda name: "SELECT DATE '2026-10-05' AS partition_date, 'x' AS source")
     with pytest.raises(ValueError, match="outside the partitions"):
-        replace_from_query(con, "quarantine.rejects", [date(2026, 10, 1)], "any", {})
+        replace_from_query(con, "quarantine.rejects", [date(2026, 10, 1)], "any", {}, 7)
 
 
 def test_checksums_ignore_row_order_but_see_content(con):

@@ -110,7 +110,7 @@ def test_a_day_1_logged_out_session_is_pre_contact_friction_for_a_day_2_contact_
     rows = sessions(con, events, [DAY1, DAY2])
     anon = rows["sid:s-anon"]
     assert (anon["customer_key"], anon["customer_key_source"], anon["had_friction"]) == ("k1", "device", True)
-    assert rows["anon:dev1:1"]["customer_key_source"] == "session"
+    assert rows["anon:dev1:login-dev1-2026-10-02 09:00:00"]["customer_key_source"] == "session"
 
     call = {**journey_contact("c1", 24 + 10 / 60, channel="voice"), "customer_key": "k1"}
     insert(con, "signals.conversation_signals", [call])
@@ -294,3 +294,20 @@ def test_error_events_and_error_severity_telemetry_count_as_errors_and_make_erro
     ]
     row = sessions(con, events, [DAY1], telemetry=logs)["sid:s1"]
     assert (row["errors"], row["crashes"], row["error_clicks"]) == (3, 1, 2)
+
+
+def test_an_anonymous_sessions_key_is_the_same_whichever_days_are_computed_together(con):
+    # three sessions of one device without a session id, a day apart: computed together or a day at a time, each
+    # keeps one key and no two share one (numbered within the days read, the third day's alone was "...:2", the
+    # second day's key)
+    days = [DAY1, DAY2, DAY3]
+    events = [e for day in days for e in raging(f"{day} 10:00:00", "dev1")]
+    together = set(sessions(con, events, days))
+    apart = [key for day in days for key in run_keys(con, [day])]
+    assert len(together) == 3
+    assert sorted(apart) == sorted(together)
+
+
+def run_keys(con, days) -> list[str]:
+    rows = run_query(con, "signals.session_friction", "signals/session_friction", days)
+    return [r["session_key"] for r in rows if r["partition_date"] in days]
