@@ -116,20 +116,25 @@ def _verdicts(source: str, files: list, result: Any) -> list[FileVerdict]:
             total["rows"] += entry["rows"]
     primary = result.staged[SOURCE_TABLES[source][0]]
     loaded = dict(result.con.execute(f"SELECT source_file, count(*) FROM {primary} GROUP BY ALL").fetchall())
-    rejects: dict[str, list[dict[str, Any]]] = {}
-    for reject in result.rejects:
-        rejects.setdefault(reject["source_file"], []).append(reject)
+    # per file: reject counts by (rule, field), the first reject of each and the first file error, read a page of
+    # quarantine rows at a time
+    counts: dict[str, Counter] = {}
+    first: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = {}
+    file_errors: dict[str, str] = {}
+    for page in result.reject_batches():
+        for _, reject in page:
+            name = reject["source_file"]
+            if reject["source_line"] is None:
+                file_errors.setdefault(name, reject["reason"])
+                continue
+            rule = (reject["rule"], reject["field"])
+            counts.setdefault(name, Counter())[rule] += 1
+            first.setdefault(name, {}).setdefault(rule, reject)
     verdicts = []
     for file in files:
         entry = listed.get(file.relative, {"file": file.relative, "rows": 0, "format": None, "read_as": "not read"})
         name = entry["file"]
-        mine = rejects.get(name, [])
-        records = [r for r in mine if r["source_line"] is not None]
-        file_errors = [r for r in mine if r["source_line"] is None]
-        counts = Counter((r["rule"], r["field"]) for r in records)
-        first = {}
-        for r in records:
-            first.setdefault((r["rule"], r["field"]), r)
+        mine, examples = counts.get(name, Counter()), first.get(name, {})
         verdicts.append(
             FileVerdict(
                 source=source,
@@ -138,11 +143,17 @@ def _verdicts(source: str, files: list, result: Any) -> list[FileVerdict]:
                 read_as=entry.get("read_as") or "",
                 records=entry["rows"],
                 loaded=loaded.get(name, 0),
-                quarantined=len(records),
-                file_error=file_errors[0]["reason"] if file_errors else None,
+                quarantined=sum(mine.values()),
+                file_error=file_errors.get(name),
                 reasons=[
-                    (rule, field_name, n, first[(rule, field_name)]["source_line"], first[(rule, field_name)]["reason"])
-                    for (rule, field_name), n in counts.most_common(TOP_REASONS)
+                    (
+                        rule,
+                        field_name,
+                        n,
+                        examples[(rule, field_name)]["source_line"],
+                        examples[(rule, field_name)]["reason"],
+                    )
+                    for (rule, field_name), n in mine.most_common(TOP_REASONS)
                 ],
             )
         )

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from cx_signals.db import (
     belongs_to,
@@ -99,6 +100,24 @@ def payload_values(payload: str | None) -> set[str]:
     return values
 
 
+def assign_reject_customer_keys(result: IngestResult, key: bytes, placeholder_ids: Collection[str]) -> None:
+    """Set the customer_key of each of an ingest result's quarantine rows (`reject_customer_key` of its payload), a
+    page of rows at a time."""
+    for page in result.reject_batches():
+        keys = pa.table(  # noqa: F841 - in SQL
+            {
+                "row_id": pa.array([rowid for rowid, _ in page], pa.int64()),
+                "customer_key": pa.array(
+                    [reject_customer_key(r["payload"], key, placeholder_ids) for _, r in page], pa.string()
+                ),
+            }
+        )
+        result.con.execute(
+            f"UPDATE {result.rejects_table} SET customer_key = keys.customer_key FROM keys "
+            f"WHERE {result.rejects_table}.rowid = keys.row_id"
+        )
+
+
 def reject_customer_key(payload: str | None, key: bytes, placeholder_ids: Collection[str]) -> str | None:
     """The pseudonym of the customer_id of a quarantined record whose payload parses as a JSON object, else None.
 
@@ -159,16 +178,16 @@ def drop_erased(result: IngestResult, erased: ErasedCustomers, key: bytes) -> di
             [conversations],
         )
     keys = set(customers) | devices
-    kept_rejects = []
-    for reject in result.rejects:
-        found = {pseudonym(v, key) for v in payload_values(reject["payload"])}
-        if reject.get("customer_key") in erased.customer_keys or keys & found:
-            if reject["source_line"] is not None:  # a file rejected whole is not a record read
-                dropped[reject["partition_date"]] += 1
-                result.counts[reject["partition_date"]].quarantined -= 1
-            continue
-        kept_rejects.append(reject)
-    result.rejects = kept_rejects
+    for page in result.reject_batches():
+        gone_rows = []
+        for rowid, reject in page:
+            found = {pseudonym(v, key) for v in payload_values(reject["payload"])}
+            if reject.get("customer_key") in erased.customer_keys or keys & found:
+                gone_rows.append(rowid)
+                if reject["source_line"] is not None:  # a file rejected whole is not a record read
+                    dropped[reject["partition_date"]] += 1
+                    result.counts[reject["partition_date"]].quarantined -= 1
+        con.execute(f"DELETE FROM {result.rejects_table} WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [gone_rows])
     return dropped
 
 

@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -41,7 +41,7 @@ from cx_signals.contracts import (
     validate_fields,
     validate_record,
 )
-from cx_signals.db import map_distinct
+from cx_signals.db import arrow_table, map_distinct
 from cx_signals.ingest_sql import may_hold_pii, parquet_select, timestamp_sql, typed_select
 from cx_signals.landing import MAX_LINE_BYTES, FileRead, LandingFile, LandingRecord, json_record, read_file
 from cx_signals.manifest import LandingManifest
@@ -102,19 +102,59 @@ class DayCounts:
         return self.read == self.loaded + self.quarantined + self.duplicates
 
 
+_QUARANTINE = "quarantine.rejects"
+
+
 @dataclass
 class IngestResult:
     """One source's ingest: the raw rows in temporary tables of `con` (`staged`: raw table -> its temporary table),
-    the quarantine rows, and counts and inputs per day."""
+    the quarantine rows in another (`rejects_table`, the columns of quarantine.rejects), and counts and inputs per
+    day. Rows stay in DuckDB, so that a history of rejects is not held in Python."""
 
     source: str
     con: duckdb.DuckDBPyConnection
     staged: dict[str, str] = field(default_factory=dict)
-    rejects: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[date, DayCounts] = field(default_factory=lambda: defaultdict(DayCounts))
     inputs: dict[date, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
     # every file read, with the partitions its records fall on (for the landing manifest)
     file_days: list[tuple[LandingFile, set[date]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rejects_table = f"_rejects_{self.source}"
+        empty = arrow_table(all_tables()[_QUARANTINE], [])  # noqa: F841 - in SQL
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.rejects_table} AS SELECT * FROM empty")
+
+    def add_rejects(self, rows: list[dict[str, Any]]) -> None:
+        """Append quarantine rows (dicts by column; a column left out is null)."""
+        if rows:
+            batch = arrow_table(all_tables()[_QUARANTINE], rows)  # noqa: F841 - in SQL
+            self.con.execute(f"INSERT INTO {self.rejects_table} SELECT * FROM batch")
+
+    @property
+    def rejects(self) -> list[dict[str, Any]]:
+        """The quarantine rows as dicts, in the order they were added (for inspection and tests: large results stay
+        in DuckDB, see `reject_batches`)."""
+        return [row for batch in self.reject_batches() for _, row in batch]
+
+    @rejects.setter
+    def rejects(self, rows: list[dict[str, Any]]) -> None:
+        self.con.execute(f"DELETE FROM {self.rejects_table}")
+        self.add_rejects(rows)
+
+    def reject_batches(self, size: int = 10_000) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        """The quarantine rows in the order they were added, `size` at a time, each with its rowid: a page at a time
+        by rowid, so that the caller may update or delete the rows it was given between pages."""
+        last = -1
+        while True:
+            cursor = self.con.execute(
+                f"SELECT rowid, * FROM {self.rejects_table} WHERE rowid > ? ORDER BY rowid LIMIT ?", [last, size]
+            )
+            names = [d[0] for d in cursor.description][1:]
+            page = cursor.fetchall()
+            if not page:
+                return
+            yield [(row[0], dict(zip(names, row[1:], strict=True))) for row in page]
+            last = page[-1][0]
 
     @property
     def rows(self) -> dict[str, list[dict[str, Any]]]:
@@ -259,8 +299,10 @@ class _Staging:
         # the run's history in Python), and how many records it held
         self.reads: dict[int, FileRead] = {}
         self.record_counts: dict[int, int] = {}
-        # records Python found invalid: (file index, line, day, violations, payload)
-        self.invalid: list[tuple[int, int, date, list[Violation], str]] = []
+        # the quarantine rows of the records Python found invalid, with their file's index: in DuckDB, a batch at a
+        # time, so that a history of rejects is not held in Python
+        self.invalid = f"_invalid_{source}"
+        self._invalid_rows: list[dict[str, Any]] = []
         self._python_valid: list[dict[str, Any]] = []
         self.record_days: set[date] = set()
         self.parquet_rows: dict[int, int] = {}  # rows DuckDB read from each deferred Parquet file
@@ -269,6 +311,8 @@ class _Staging:
             f"CREATE OR REPLACE TEMP TABLE {self.records} "
             "(file_index INTEGER, line BIGINT, payload VARCHAR, python BOOLEAN)"
         )
+        empty = arrow_table(all_tables()[_QUARANTINE], [])  # noqa: F841 - in SQL
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.invalid} AS SELECT *, NULL::INTEGER AS file_index FROM empty")
 
     def stage(self, files: list[LandingFile], reads: dict[str, FileRead] | None, typed: bool = True) -> None:
         """Read `files` (in order: the first copy of a record wins), type and check every record (with `typed`;
@@ -305,6 +349,7 @@ class _Staging:
         self._insert_records(sql_lines)
         if typed:
             self._type_in_sql()
+        self._flush_invalid()
 
     def _read(self, file: LandingFile, known: frozenset[str]) -> FileRead:
         """`file` read by its format: the contract's own shape by the fast path (JSON Lines and Parquet left to
@@ -393,9 +438,21 @@ class _Staging:
                 typed, violations = validate_record(self.contract, record.value, self.bounds, **self.limits)
             if violations:
                 day = record_day(self.contract, typed, violations, entry.home_day)
-                self.invalid.append((entry.index, record.line, day, violations, record.payload))
+                limit = self.limits["max_text_chars"]
+                reject = _reject_row(self.source, day, entry, record.line, violations, record.payload, limit)
+                self._invalid_rows.append({**reject, "file_index": entry.index})
+                if len(self._invalid_rows) >= _BATCH_RECORDS:
+                    self._flush_invalid()
             else:
                 self._python_valid.append({"file_index": entry.index, "line": record.line, "plain": True, **typed})
+
+    def _flush_invalid(self) -> None:
+        rows = self._invalid_rows
+        if rows:
+            schema = arrow_table(all_tables()[_QUARANTINE], []).schema.append(pa.field("file_index", pa.int32()))
+            batch = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 - in SQL
+            self.con.execute(f"INSERT INTO {self.invalid} SELECT * FROM batch")
+        self._invalid_rows = []
 
     def _typed_sql(self, where: str) -> str:
         """The typed form of the SQL-read records that match `where` (see `typed_select`)."""
@@ -459,7 +516,9 @@ class _Staging:
             f"SELECT DISTINCT file_index, CAST({partition} AS DATE) FROM {self.typed}"
         ).fetchall():
             found[index].add(day)
-        for index, _, day, _, _ in self.invalid:
+        for index, day in self.con.execute(
+            f"SELECT DISTINCT file_index, {PARTITION_COLUMN} FROM {self.invalid}"
+        ).fetchall():
             found[index].add(day)
         for entry in self.files:
             if self.reads[entry.index].file_error or not found[entry.index]:
@@ -776,7 +835,7 @@ def ingest_source(
     # only the raw rows stay: the records read and their typed forms are the largest tables of a run
     for view in (f"_loaded_{source}", f"_valid_{source}"):
         con.execute(f"DROP VIEW {view}")
-    for table in (f"_copies_{source}", staging.typed, staging.records):
+    for table in (f"_copies_{source}", staging.typed, staging.records, staging.invalid):
         con.execute(f"DROP TABLE {table}")
     return result
 
@@ -848,14 +907,16 @@ def _reject_loaded_elsewhere(result: IngestResult, staging: _Staging, days: set[
     if not clashes:
         return
     limit = staging.limits["max_text_chars"]
+    rejects = []
     for day, identity, name, line, first_day, first_file, first_line in clashes:
         entry = staging.entry_named(name)
         detail = f"{identity!r} was first loaded on {first_day} from {first_file} line {first_line}, with other content"
         violation = Violation("conflicting_duplicate", contract.record_id, detail)
         payload = staging.payload(entry.index, line)
-        result.rejects.append(_reject_row(result.source, day, entry, line, [violation], payload, limit))
+        rejects.append(_reject_row(result.source, day, entry, line, [violation], payload, limit))
         result.counts[day].loaded -= 1
         result.counts[day].quarantined += 1
+    result.add_rejects(rejects)
     ids = sorted({identity for _, identity, *_ in clashes})
     con.execute(f"DELETE FROM {primary} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [ids])
     for table in tables[1:]:  # turns and conversation events follow their conversation
@@ -884,6 +945,7 @@ def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
         FROM _valid_{source} AS v LEFT JOIN _records_{source} AS r USING (file_index, line)
         WHERE v.status = 'conflicting' ORDER BY v.file_index, v.line"""
     ).fetchall()
+    rejects = []
     for day, index, line, identity, first_file, first_line, payload in conflicts:
         payload = payload if payload is not None else staging.payload(index, line)
         where = f"{staging.files[first_file].file.relative} line {first_line}"
@@ -892,14 +954,19 @@ def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
             contract.record_id,
             f"{identity!r} was first read from {where} with different content",
         )
-        result.rejects.append(_reject_row(source, day, staging.files[index], line, [violation], payload, limit))
-    for index, line, day, violations, payload in sorted(staging.invalid, key=lambda r: (r[0], r[1])):
-        if day not in days:
-            continue
-        result.counts[day].read += 1
-        result.counts[day].quarantined += 1
-        per_file[(day, index)] += 1
-        result.rejects.append(_reject_row(source, day, staging.files[index], line, violations, payload, limit))
+        rejects.append(_reject_row(source, day, staging.files[index], line, [violation], payload, limit))
+    result.add_rejects(rejects)
+    on_days = f"FROM {staging.invalid} WHERE {PARTITION_COLUMN} IN (SELECT unnest(?::DATE[]))"
+    for day, index, n in con.execute(
+        f"SELECT {PARTITION_COLUMN}, file_index, count(*) {on_days} GROUP BY ALL", [sorted(days)]
+    ).fetchall():
+        result.counts[day].read += n
+        result.counts[day].quarantined += n
+        per_file[(day, index)] += n
+    con.execute(
+        f"INSERT INTO {result.rejects_table} SELECT * EXCLUDE (file_index) {on_days} ORDER BY file_index, source_line",
+        [sorted(days)],
+    )
     for (day, index), n in sorted(per_file.items()):
         entry = staging.files[index]
         listed = result.inputs[day].setdefault(entry.file.relative, _listing(entry, staging.reads[index]))
@@ -912,7 +979,7 @@ def _count(result: IngestResult, staging: _Staging, days: set[date]) -> None:
             result.inputs[entry.home_day].setdefault(entry.file.relative, _listing(entry, read))
             if read.file_error:
                 violation = Violation(read.file_rule, None, read.file_error)
-                result.rejects.append(_reject_row(source, entry.home_day, entry, None, [violation], "", limit))
+                result.add_rejects([_reject_row(source, entry.home_day, entry, None, [violation], "", limit)])
 
 
 def _listing(entry: _File, read: FileRead) -> dict[str, Any]:
@@ -930,6 +997,17 @@ def write_rows(con: duckdb.DuckDBPyConnection, result: IngestResult, days: list[
         con.execute(f"INSERT INTO {qualified(table)} ({columns}) SELECT {columns} FROM {temp}")
         written[table] = con.execute(f"SELECT count(*) FROM {temp}").fetchone()[0]
     return written
+
+
+def write_rejects(con: duckdb.DuckDBPyConnection, result: IngestResult, days: list[date]) -> int:
+    """Replace the source's quarantine rows of the `days` partitions with the result's (call inside a transaction,
+    on the connection the result was staged in); return the rows written."""
+    con.execute(
+        f"DELETE FROM {qualified(_QUARANTINE)} WHERE source = ? AND {PARTITION_COLUMN} IN (SELECT unnest(?::DATE[]))",
+        [result.source, days],
+    )
+    con.execute(f"INSERT INTO {qualified(_QUARANTINE)} BY NAME SELECT * FROM {result.rejects_table}")
+    return con.execute(f"SELECT count(*) FROM {result.rejects_table}").fetchone()[0]
 
 
 def contract_field_names(contract: Contract) -> frozenset[str]:

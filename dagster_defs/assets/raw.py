@@ -8,9 +8,9 @@ from dagster_duckdb import DuckDBResource
 
 from cx_signals.config import Parameters
 from cx_signals.contracts import TimeBounds, input_contracts
-from cx_signals.db import ensure_schema, record_audit, replace_rows
-from cx_signals.erasure import drop_erased, erased_customers, reject_customer_key
-from cx_signals.ingest import SOURCE_TABLES, ingest_source, write_rows
+from cx_signals.db import ensure_schema, record_audit
+from cx_signals.erasure import assign_reject_customer_keys, drop_erased, erased_customers
+from cx_signals.ingest import SOURCE_TABLES, ingest_source, write_rejects, write_rows
 from cx_signals.landing import scan
 from cx_signals.manifest import LandingManifest
 from cx_signals.privacy import pseudonym_key
@@ -57,14 +57,13 @@ def _ingest(
             con=con,
             landing=config.landing,
         )
-        for reject in result.rejects:
-            reject["customer_key"] = reject_customer_key(reject["payload"], key, config.ingest.placeholder_ids)
+        assign_reject_customer_keys(result, key, config.ingest.placeholder_ids)
         # the landing files still hold erased customers: their records must not come back
         erased = drop_erased(result, erased_customers(con), key)
         per_day = {table: result.rows_written(table) for table in tables}
         con.execute("BEGIN TRANSACTION")
         written = write_rows(con, result, days)
-        replace_rows(con, "quarantine.rejects", days, result.rejects, " AND source = ?", [source])
+        write_rejects(con, result, days)
         for table in tables:
             record_audit(
                 con,
