@@ -577,7 +577,13 @@ def _attention(views: dict[str, Any]) -> list[tuple[str, str]]:
         change = next_issues["overall"]["change"]
         if change["material"] and not change["better"]:
             rate = next_issues["overall"]["rate"]["value"]
-            items.append(("next_issues", f"More customers came back about another reason: {rate} ({change['text']})."))
+            items.append(
+                (
+                    "next_issues",
+                    f"More customers came back about another reason: {rate} of the contacts of "
+                    f"{next_issues['period'].label()} ({change['text']}).",
+                )
+            )
     if (compliance := views.get("compliance")) and compliance["missing_n"]:
         items.append(
             (
@@ -1473,6 +1479,10 @@ def _compliance_block(ctx: Context) -> dict[str, Any] | None:
     }
 
 
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
 def _next_issues_block(ctx: Context) -> dict[str, Any] | None:
     """Next issues over the latest period whose contacts have all had the whole window to show one (a contact of the
     last `window_days` days may still gain one), against the period before; the report's own period when no such
@@ -1535,10 +1545,11 @@ def _next_issues_block(ctx: Context) -> dict[str, Any] | None:
             # the window reaches back before the first day loaded on a short history: name the days it covers
             "from": max(first["window_start"], stats["first_day"]).strftime("%d %b") if first else None,
             "total": len(transitions),
+            # in words, so that a long reason wraps between them on the tile
             "top": {
-                "flow": f"{first['from_intent']} → {first['to_intent']}",
+                "flow": f"{_words(first['from_intent'])} → {_words(first['to_intent'])}",
                 "detail": f"{_count(first['transitions'])} contacts: {_pct(first['share_of_contacts'])} of the "
-                f"{_count(first['from_contacts'])} {first['from_intent']} contacts",
+                f"{_count(first['from_contacts'])} {_words(first['from_intent'])} contacts",
             }
             if first
             else None,

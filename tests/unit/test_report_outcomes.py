@@ -187,7 +187,10 @@ def test_next_issues_use_the_latest_complete_period(compared: str) -> None:
 def test_summary_points_at_the_new_sections(compared: str) -> None:
     summary = _flat(compared, "summary")
     assert '<a href="#bots">Bot failures rose to 20.0% (+15.0 pts).</a>' in summary
-    assert '<a href="#next_issues">More customers came back about another reason: 30.0% (+20.0 pts).</a>' in summary
+    assert (
+        '<a href="#next_issues">More customers came back about another reason: 30.0% of the contacts of '
+        "03 Oct – 03 Oct 2026 (+20.0 pts).</a>" in summary
+    )
     assert (
         '<a href="#compliance">A required disclosure was not said in 15 conversations (30.0% of the checks).' in summary
     )
