@@ -55,6 +55,10 @@ REPORT_TABLES = (
     "metrics.qa_scores",
     "metrics.intervention_effects",
     "metrics.alert_rule_precision",
+    "metrics.next_issues",
+    "metrics.intent_transitions",
+    "signals.bot_outcomes",
+    "signals.compliance",
     "signals.emerging_topics",
     "signals.conversation_signals",
     "signals.session_friction",
@@ -128,7 +132,15 @@ CONTACT_LISTS = {
     "resolved": ("Issues resolved in the period, by cost to resolve", "costliest issue first"),
     "low_csat": ("Contacts scored 2 or less (surveyed, else predicted)", "lowest score first"),
     "failure_demand": ("Failure demand: contacts caused by a failure", "costliest first"),
+    "bot_failed": ("Bot conversations that failed", "most bot repeats, then costliest first"),
+    "bot_abandoned": ("Bot conversations the customer left", "most bot repeats, then costliest first"),
+    "bot_escalated": ("Bot conversations handed to an agent", "most bot repeats, then costliest first"),
+    "bot_loops": ("Bot conversations where the bot repeated itself", "most repeats, then costliest first"),
+    "disclosure_missing": ("Conversations missing a required disclosure", "most disclosures missing, then costliest"),
+    "disclosure_late": ("Conversations with a required disclosure said late", "most said late, then costliest"),
 }
+# The SQL files beyond contact_lists.sql that add lists of contacts, by the table each reads.
+EXTRA_CONTACT_LISTS = {"bot_lists": "signals.bot_outcomes", "compliance_lists": "signals.compliance"}
 JOURNEY_LISTS = {
     "all": ("All journeys", "most contacts first"),
     "open": ("Journeys still open", "most contacts first"),
@@ -377,12 +389,17 @@ def _figures(ctx: Context) -> dict[str, Any]:
     """The headline rows of the period and the previous one, and every metric's value, change and driver."""
     if "figures" in ctx.cache:
         return ctx.cache["figures"]
-    current = ctx.query("headline")
-    previous = ctx.query("headline", previous=True)
-    overall = next((row for row in current if row["channel"] is None), None)
-    before = next((row for row in previous if row["channel"] is None), None)
-    segments = {"current": ctx.query("segments"), "previous": ctx.query("segments", previous=True) if before else []}
+    periods = {"current": ctx.query("headline"), "previous": ctx.query("headline", previous=True)}
+    overall, before = (next((row for row in rows if row["dimension"] == "all"), None) for rows in periods.values())
+    segments = {when: [row for row in rows if row["dimension"] != "all"] for when, rows in periods.items()}
     changes = {m.key: _change(m, overall, before, segments, ctx.parameters) for m in METRICS}
+    # the headline's rows: each channel, then all channels (channel None)
+    current = [
+        {**row, "channel": row["segment"] if row["dimension"] == "channel" else None}
+        for row in periods["current"]
+        if row["dimension"] != "intent"
+    ]
+    overall = current[-1] if overall else None
     figures = {"current": current, "overall": overall, "previous": before, "changes": changes}
     ctx.cache["figures"] = figures
     return figures
@@ -552,6 +569,29 @@ def _attention(views: dict[str, Any]) -> list[tuple[str, str]]:
     if (fairness := views.get("fairness")) and fairness["flagged"]:
         n = fairness["flagged"]
         items.append(("fairness", f"A model serves {n} segment{'s' if n != 1 else ''} markedly worse than the rest."))
+    if bots := views.get("bots"):
+        failed = next(t for t in bots["tiles"] if t["id"] == "kpi-bot-failed")
+        if failed["change"]["material"] and not failed["change"]["better"]:
+            items.append(("bots", f"Bot failures rose to {failed['rate']['value']} ({failed['change']['text']})."))
+    if (next_issues := views.get("next_issues")) and next_issues["compared"]:
+        change = next_issues["overall"]["change"]
+        if change["material"] and not change["better"]:
+            rate = next_issues["overall"]["rate"]["value"]
+            items.append(
+                (
+                    "next_issues",
+                    f"More customers came back about another reason: {rate} of the contacts of "
+                    f"{next_issues['period'].label()} ({change['text']}).",
+                )
+            )
+    if (compliance := views.get("compliance")) and compliance["missing_n"]:
+        items.append(
+            (
+                "compliance",
+                f"A required disclosure was not said in {compliance['conversations_missing']['k']} conversations "
+                f"({compliance['missing']['value']} of the checks).",
+            )
+        )
     if (alerts := views.get("alerts")) and alerts["total"]:
         urgent = sum(r["high"] for r in alerts["rules"])
         items.append(("alerts", f"{alerts['total']:,} alerts need a follow-up, {urgent:,} of them urgent."))
@@ -766,8 +806,9 @@ def _contact_lists(ctx: Context) -> dict[str, Any]:
     if "contact_lists" in ctx.cache:
         return ctx.cache["contact_lists"]
     lists: dict[str, dict[str, Any]] = {}
-    if ctx.has_rows("metrics.contact_outcomes"):
-        for row in ctx.query("contact_lists"):
+    sources = {"contact_lists": "metrics.contact_outcomes", **EXTRA_CONTACT_LISTS}
+    for source in (name for name, table in sources.items() if ctx.has_rows(table)):
+        for row in ctx.query(source):
             entry = lists.setdefault(row["list"], {"listed": int(row["listed"]), "rows": []})
             csat = (
                 str(row["csat"])
@@ -895,19 +936,8 @@ def _failure_demand_block(ctx: Context) -> dict[str, Any] | None:
         return None
     before = next((row for row in ctx.query("failure_demand", previous=True) if row["dimension"] == "all"), None)
     n, k = int(overall["contacts"]), int(overall["failure_demand"])
-    change: dict[str, Any] = {"delta": None, "text": "no earlier period", "material": False, "z": None}
-    if before and before["contacts"]:
-        n0, k0 = int(before["contacts"]), int(before["failure_demand"])
-        delta, z = k / n - k0 / n0, two_proportion_z(k0, n0, k, n)
-        material = abs(100 * delta) >= ctx.parameters.report.min_change_points and z is not None and abs(z) >= Z_95
-        change = {
-            "delta": delta,
-            "text": f"{100 * delta:+.1f} pts".replace("-", "−"),
-            "material": material,
-            "better": delta < 0,
-            "z": z,
-            "previous": _pct(k0 / n0),
-        }
+    old = (int(before["failure_demand"]), int(before["contacts"])) if before else None
+    change = _rate_change(k, n, old, ctx.parameters, higher_is_better=False)
 
     def segment(row: dict[str, Any]) -> dict[str, Any]:
         causes = {c: int(row[c]) for c in FAILURE_CAUSES}
@@ -934,6 +964,25 @@ def _failure_demand_block(ctx: Context) -> dict[str, Any] | None:
         "channels": [segment(row) for row in rows if row["dimension"] == "channel"],
         "intents": [segment(row) for row in intents[:top]],
         "more_intents": max(0, len(intents) - top),
+    }
+
+
+def _rate_change(
+    k: int, n: int, before: tuple[int, int] | None, parameters: Parameters, higher_is_better: bool
+) -> dict[str, Any]:
+    """A rate k/n against the previous period's (k0, n0): its change in points, whether it is better and whether it is
+    a movement (at least report.min_change_points and |z| >= 1.96 by a two-proportion z-test)."""
+    if before is None or not before[1] or not n:
+        return {"delta": None, "text": "no earlier period", "material": False, "z": None, "better": None}
+    k0, n0 = before
+    delta, z = k / n - k0 / n0, two_proportion_z(k0, n0, k, n)
+    return {
+        "delta": delta,
+        "text": f"{100 * delta:+.1f} pts".replace("-", "−"),
+        "material": abs(100 * delta) >= parameters.report.min_change_points and z is not None and abs(z) >= Z_95,
+        "better": None if delta == 0 else (delta > 0) == higher_is_better,
+        "z": z,
+        "previous": _pct(k0 / n0),
     }
 
 
@@ -1304,18 +1353,237 @@ def _interventions_block(ctx: Context) -> dict[str, Any] | None:
     }
 
 
+# Bot outcomes (signals.bot_outcomes) in words: (column, label, what it means, higher is better, list behind it).
+BOT_OUTCOMES = (
+    ("confirmed_resolution", "Confirmed resolution", "The customer said the bot's answer worked.", True, None),
+    ("assumed_resolution", "Assumed resolution",
+     "The customer took the bot's answer without saying, did not complain and did not come back.", True, None),
+    ("escalated", "Handed to an agent", "The bot handed the customer to an agent, or an agent stepped in.", False,
+     "bot_escalated"),
+    ("abandoned", "Abandoned", "The customer left after the bot spoke.", False, "bot_abandoned"),
+    ("failed", "Failed", "The bot could not answer, or the customer complained or came back.", False, "bot_failed"),
+)  # fmt: skip
+BOT_FAILURE_REASONS = (
+    ("failed_fallback", "The bot could not answer", "It said it did not understand or could not help."),
+    ("failed_complaint", "The customer complained", "The customer's last words were negative or asked for a human."),
+    ("failed_repeat_contact", "The customer came back", "No complaint, but the same issue came back as a repeat."),
+)
+
+
+def _bots_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("bot_outcomes")
+    overall = next((row for row in rows if row["channel"] is None), None)
+    if overall is None:
+        return None
+    before = next((row for row in ctx.query("bot_outcomes", previous=True) if row["channel"] is None), None)
+    lists = _contact_lists(ctx)["sizes"]
+    n = int(overall["conversations"])
+
+    def tile(column: str, label: str, help_text: str, higher_is_better: bool, listed: str | None) -> dict[str, Any]:
+        old = (int(before[column]), int(before["conversations"])) if before else None
+        return {
+            "id": f"kpi-bot-{column.replace('_', '-')}",
+            "label": label,
+            "help": help_text,
+            "rate": _rate(int(overall[column]), n),
+            "change": _rate_change(int(overall[column]), n, old, ctx.parameters, higher_is_better),
+            "list": listed and f"list-contacts-{listed.replace('_', '-')}",
+            "listed": lists.get(listed, 0) if listed else 0,
+        }
+
+    tiles = [tile(*outcome) for outcome in BOT_OUTCOMES]
+    tiles.append(
+        tile("with_loops", "The bot repeated itself", "The bot gave the same text again in the conversation: a loop.",
+             False, "bot_loops")
+    )  # fmt: skip
+    failed = int(overall["failed"])
+    return {
+        "conversations": _count(n),
+        "tiles": tiles,
+        "reasons": [
+            {
+                "label": label,
+                "help": help_text,
+                "count": _count(overall[column]),
+                "share": _pct(overall[column] / failed if failed else None),
+            }
+            for column, label, help_text in BOT_FAILURE_REASONS
+        ],
+        "loops": _count(overall["bot_loops"]),
+        "with_fallbacks": _rate(int(overall["with_fallbacks"]), n),
+        "outcomes": [label for _, label, _, _, _ in BOT_OUTCOMES],
+        "channels": [
+            {
+                "channel": row["channel"] or "All channels",
+                "conversations": _count(row["conversations"]),
+                "rates": [_rate(int(row[column]), int(row["conversations"])) for column, *_ in BOT_OUTCOMES],
+                "loops": _rate(int(row["with_loops"]), int(row["conversations"])),
+            }
+            for row in [*(r for r in rows if r["channel"] is not None), overall]
+        ],
+    }
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f} s" if value < 120 else _duration(value)
+
+
+def _compliance_block(ctx: Context) -> dict[str, Any] | None:
+    rows = ctx.query("compliance")
+    overall = next((row for row in rows if row["dimension"] == "all"), None)
+    if overall is None or not overall["checks"]:
+        return None
+    previous = {(r["dimension"], r["segment"]): r for r in ctx.query("compliance", previous=True)}
+    playbook = ctx.parameters.playbook
+    described = {d.name: d.description for d in playbook.disclosures}
+    lists = _contact_lists(ctx)["sizes"]
+
+    def change(row: dict[str, Any], column: str) -> dict[str, Any]:
+        old = previous.get((row["dimension"], row["segment"]))
+        before = (int(old[column]), int(old["checks"])) if old else None
+        return _rate_change(int(row[column]), int(row["checks"]), before, ctx.parameters, higher_is_better=False)
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        checks, said = int(row["checks"]), int(row["said"]) + int(row["late"])
+        return {
+            "name": _label(row["segment"]) if row["dimension"] == "disclosure" else row["segment"].replace("_", " "),
+            "description": described.get(row["segment"]),
+            "deadline": "any time" if row["within_seconds"] is None else f"within {_seconds(row['within_seconds'])}",
+            "checks": _count(checks),
+            "said": _rate(int(row["said"]), checks),
+            "late": _rate(int(row["late"]), checks),
+            "missing": _rate(int(row["missing"]), checks),
+            "change": change(row, "missing"),
+            "by_bot": _pct(row["said_by_bot"] / said if said else None),
+            "by_agent": _pct(row["said_by_agent"] / said if said else None),
+            "when": _seconds(row["seconds_to_say_median"]),
+        }
+
+    checks = int(overall["checks"])
+    return {
+        "playbook": playbook.name,
+        "checks": _count(checks),
+        "conversations": _count(overall["conversations"]),
+        "missing": _rate(int(overall["missing"]), checks),
+        "missing_n": int(overall["missing"]),
+        "missing_change": change(overall, "missing"),
+        "late": _rate(int(overall["late"]), checks),
+        "late_change": change(overall, "late"),
+        "conversations_missing": _rate(int(overall["conversations_missing"]), int(overall["conversations"])),
+        "missing_listed": lists.get("disclosure_missing", 0),
+        "late_listed": lists.get("disclosure_late", 0),
+        "disclosures": [view(row) for row in rows if row["dimension"] == "disclosure"],
+        "journeys": [view(row) for row in rows if row["dimension"] == "journey"],
+    }
+
+
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _next_issues_block(ctx: Context) -> dict[str, Any] | None:
+    """Next issues over the latest period whose contacts have all had the whole window to show one (a contact of the
+    last `window_days` days may still gain one), against the period before; the report's own period when no such
+    period is loaded yet."""
+    assert ctx.period is not None
+    window = _query(ctx.con, "next_issues_window")[0]["window_days"]
+    stats = ctx.tables["metrics.next_issues"]
+    last_complete = stats["last_day"] - timedelta(days=int(window or 0))
+    complete = last_complete >= stats["first_day"]
+    period = (
+        report_period(last_complete, stats["first_day"], ctx.parameters.report.period_days) if complete else ctx.period
+    )
+    bound = {"start_date": period.start, "end_date": period.end}
+    rows = _query(ctx.con, "next_issues", bound)
+    overall = next((row for row in rows if row["intent"] is None), None)
+    if overall is None:
+        return None
+    previous = (
+        {r["intent"]: r for r in _query(ctx.con, "next_issues", {"start_date": period.previous_start,
+                                                                  "end_date": period.previous_end})}
+        if complete
+        else {}
+    )  # fmt: skip
+    transitions = _query(ctx.con, "intent_transitions", bound) if ctx.has_rows("metrics.intent_transitions") else []
+    top_next = {}
+    for row in transitions:  # largest first: the first seen per from-intent is its most common next issue
+        top_next.setdefault(row["from_intent"], row)
+
+    def view(row: dict[str, Any]) -> dict[str, Any]:
+        old = previous.get(row["intent"])
+        before = (int(old["next_issue_contacts"]), int(old["contacts"])) if old else None
+        k, n = int(row["next_issue_contacts"]), int(row["contacts"])
+        following = top_next.get(row["intent"])
+        return {
+            "intent": row["intent"] or "All reasons",
+            "contacts": _count(n),
+            "next": _count(k),
+            "rate": _rate(k, n),
+            "change": _rate_change(k, n, before, ctx.parameters, higher_is_better=False),
+            "top": (
+                f"{following['to_intent']} ({_pct(following['share_of_next_issues'])} of its next issues)"
+                if following
+                else "–"
+            ),
+        }
+
+    top = ctx.parameters.report.top_rows
+    intents = [row for row in rows if row["intent"] is not None]
+    first = transitions[0] if transitions else None
+    return {
+        "complete": complete,
+        "compared": bool(previous),
+        "period": period,
+        "window_days": int(window or 0),
+        "overall": view(overall),
+        "intents": [view(row) for row in intents[:top]],
+        "more_intents": max(0, len(intents) - top),
+        "transitions": {
+            "day": first["partition_date"].strftime("%d %b %Y") if first else None,
+            # the window reaches back before the first day loaded on a short history: name the days it covers
+            "from": max(first["window_start"], stats["first_day"]).strftime("%d %b") if first else None,
+            "total": len(transitions),
+            # in words, so that a long reason wraps between them on the tile
+            "top": {
+                "flow": f"{_words(first['from_intent'])} → {_words(first['to_intent'])}",
+                "detail": f"{_count(first['transitions'])} contacts: {_pct(first['share_of_contacts'])} of the "
+                f"{_count(first['from_contacts'])} {_words(first['from_intent'])} contacts",
+            }
+            if first
+            else None,
+            "rows": [
+                [
+                    row["from_intent"],
+                    row["to_intent"],
+                    _count(row["transitions"]),
+                    _count(row["from_contacts"]),
+                    _pct(row["share_of_contacts"]),
+                    _pct(row["share_of_next_issues"]),
+                ]
+                for row in transitions[:top]
+            ],
+        },
+    }
+
+
 BLOCKS = (
     Block("summary", "What changed", "metrics.daily_outcomes", _summary_block, "No contacts have been measured yet.",
           summarises=True),
     Block("headline", "Headline metrics", "metrics.daily_outcomes", _headline_block,
           "No contacts have been measured yet: run the pipeline on some landing files."),
     Block("cwq", "Containment quality", "metrics.daily_outcomes", _cwq_block, "No contacts have been measured yet."),
+    Block("bots", "Bot outcomes", "signals.bot_outcomes", _bots_block,
+          "No conversation with a bot turn has been classed yet."),
     Block("trends", "Trends", "metrics.daily_outcomes", _trends_block, "No daily outcomes yet."),
     Block("anomalies", "Anomalies", "metrics.outcome_anomalies", _anomalies_block,
           "No day has been judged against its recent range yet."),
     Block("failure_demand", "Failure demand", "metrics.failure_demand", _failure_demand_block,
           "Failure demand has not been computed yet."),
     Block("defects", "Defects", "metrics.defects", _defects_block, "No defect has preceded a contact yet."),
+    Block("next_issues", "Next issues", "metrics.next_issues", _next_issues_block,
+          "Next issues have not been computed yet."),
     Block("time_to_value", "Time to value", "metrics.time_to_value", _time_to_value_block,
           "Time to value has not been computed yet."),
     Block("topics", "Emerging topics", "signals.emerging_topics", _topics_block,
@@ -1329,6 +1597,9 @@ BLOCKS = (
           "No model has been judged by segment yet."),
     Block("agents", "Agents", "metrics.agent_daily", _agents_block, "No agent has handled a conversation yet."),
     Block("qa", "Quality scorecards", "metrics.qa_scores", _qa_block, "No conversation has been scored yet."),
+    Block("compliance", "Required disclosures", "signals.compliance", _compliance_block,
+          "No required disclosure has been checked: the playbook has none (playbook.disclosures), or no conversation "
+          "needed one yet."),
     Block("alerts", "Alerts to act on", "signals.friction_alerts", _alerts_block, "No alerts have been computed yet."),
     Block("interventions", "Did acting help?", "metrics.intervention_effects", _interventions_block,
           "No alert has been acted on and compared with its hold-out yet."),

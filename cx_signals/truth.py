@@ -261,3 +261,59 @@ def outcome_mismatches(db: Path, truth_dir: Path) -> dict[str, int]:
         name: int(contacts.select((~pl.col(name).eq_missing(pl.col(f"{name}_ours"))).sum()).item())
         for name in EXACT_OUTCOMES
     }
+
+
+# The bot outcomes signals.bot_outcomes classes conversations into, as the generator plants them (`bot_outcome`).
+BOT_OUTCOMES = ("confirmed_resolution", "assumed_resolution", "escalated", "abandoned", "failed")
+
+
+@dataclass(frozen=True)
+class BotOutcomeScore:
+    """signals.bot_outcomes against the planted bot outcomes and loops: per outcome, precision and recall (a
+    conversation classed but not planted is a false alarm of its class, one planted but not classed a miss of its
+    class); how many planted conversations got the planted outcome and the planted loop count; and the loops
+    planted and found in all."""
+
+    outcomes: dict[str, DetectorScore]
+    planted: int
+    classed: int
+    same_outcome: int
+    same_loops: int
+    planted_loops: int
+    found_loops: int
+
+
+def bot_outcome_scores(db: Path, truth_dir: Path) -> BotOutcomeScore:
+    """Score signals.bot_outcomes against the consented planted conversations with a bot outcome (`_truth/`
+    bot_outcome, bot_loops), matched by conversation id."""
+    truth = (
+        pl.read_parquet(truth_dir / "conversations.parquet")
+        .filter(pl.col("consent_analytics") & pl.col("bot_outcome").is_not_null())
+        .select("conversation_id", planted="bot_outcome", planted_loops=pl.col("bot_loops").cast(pl.Int64))
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        ours = con.execute(
+            "SELECT conversation_id, outcome AS found, CAST(bot_loops AS BIGINT) AS found_loops "
+            "FROM signals.bot_outcomes"
+        ).pl()
+    both = truth.join(ours, on="conversation_id", how="full", coalesce=True)
+    outcomes = {
+        outcome: score(
+            both.with_columns(
+                d=pl.col("found").eq_missing(pl.lit(outcome)), p=pl.col("planted").eq_missing(pl.lit(outcome))
+            ),
+            "d",
+            "p",
+        )
+        for outcome in BOT_OUTCOMES
+    }
+    planted = both.filter(pl.col("planted").is_not_null())
+    return BotOutcomeScore(
+        outcomes=outcomes,
+        planted=planted.height,
+        classed=both.filter(pl.col("found").is_not_null()).height,
+        same_outcome=int(planted.select(pl.col("found").eq_missing(pl.col("planted")).sum()).item()),
+        same_loops=int(planted.select(pl.col("found_loops").eq_missing(pl.col("planted_loops")).sum()).item()),
+        planted_loops=int(truth["planted_loops"].sum()),
+        found_loops=int(ours["found_loops"].sum()),
+    )

@@ -528,9 +528,10 @@ def evaluate(
 ) -> None:
     """Score the output against the planted truth of a generated landing folder: every detector's precision and
     recall against the rules as specified, the friction rules' (and the naive rules') precision and recall against
-    what happened in each planted friction case, and the outcomes that must match exactly."""
+    what happened in each planted friction case, the outcomes that must match exactly, and each bot outcome's
+    precision and recall with the loops against the planted ones."""
     from cx_signals.privacy import pseudonym_key
-    from cx_signals.truth import case_scores, detector_scores, outcome_mismatches, rule_totals
+    from cx_signals.truth import bot_outcome_scores, case_scores, detector_scores, outcome_mismatches, rule_totals
 
     truth = landing / "_truth"
     if not truth.is_dir() or not db.exists():
@@ -588,6 +589,24 @@ def evaluate(
     for name, mismatched in outcome_mismatches(db, truth).items():
         exact.add_row(name, str(mismatched))
     console.print(exact)
+    bots = bot_outcome_scores(db, truth)
+    outcomes = RichTable(
+        "bot outcome", "planted", "found", "false alarms", "precision", "recall",
+        title="bot outcomes (signals.bot_outcomes against the planted outcome)",
+        caption=f"{bots.same_outcome:,} of {bots.planted:,} planted bot conversations have the planted outcome "
+        f"({bots.classed:,} classed); {bots.same_loops:,} the planted loop count; "
+        f"bot loops planted {bots.planted_loops:,}, found {bots.found_loops:,}",
+    )  # fmt: skip
+    for name, result in bots.outcomes.items():
+        outcomes.add_row(
+            name,
+            str(result.true_positives + result.false_negatives),
+            str(result.true_positives),
+            str(result.false_positives),
+            f"{result.precision:.3f}",
+            f"{result.recall:.3f}",
+        )
+    console.print(outcomes)
 
 
 @bench_app.command("sentiment", epilog="Example: cx-signals bench sentiment --processes 2")

@@ -13,6 +13,7 @@ from cx_signals.truth import (
     EXACT_OUTCOMES,
     SESSION_DETECTORS,
     DetectorScore,
+    bot_outcome_scores,
     case_scores,
     conversation_comparison,
     detector_scores,
@@ -74,6 +75,22 @@ def test_evaluate_command_reports_the_same_scores(landing, database):
     assert "rage_click_bursts" in result.stdout and "exact outcomes" in result.stdout
     assert "friction cases" in result.stdout and "rage_text_input" in result.stdout
     assert "friction rules on the cases" in result.stdout and "session_two_habit_bursts" in result.stdout
+    bots = bot_outcome_scores(database, landing / "_truth")
+    assert "bot outcomes" in result.stdout and "assumed_resolution" in result.stdout
+    assert f"{bots.same_outcome:,} of {bots.planted:,} planted bot conversations have the planted outcome" in " ".join(
+        result.stdout.split()
+    )
+
+
+def test_evaluate_scores_every_bot_outcome_against_the_planted_one(landing, database):
+    """On the shared run every planted bot conversation gets its outcome and loop count: every class is planted and
+    scores precision and recall 1 (tests/e2e/test_bot_outcomes.py checks the conversations one by one)."""
+    bots = bot_outcome_scores(database, landing / "_truth")
+    for outcome, result in bots.outcomes.items():
+        assert result.true_positives > 0, outcome
+        assert result.false_positives == result.false_negatives == 0, (outcome, result)
+    assert bots.planted == bots.classed == bots.same_outcome == bots.same_loops > 0
+    assert bots.planted_loops == bots.found_loops > 0
 
 
 def test_friction_rules_on_the_cases_score_their_real_trade_offs(landing, database, detectors):

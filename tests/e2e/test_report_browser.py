@@ -37,15 +37,18 @@ TIMEOUT_SECONDS = 60
 SHOT_SECTIONS = (
     "summary",
     "headline",
+    "bots",
     "trends",
     "anomalies",
     "failure_demand",
     "defects",
+    "next_issues",
     "time_to_value",
     "csat",
     "fairness",
     "agents",
     "qa",
+    "compliance",
     "interventions",
     "alerts",
     "lists",
@@ -278,7 +281,7 @@ def test_every_tile_opens_its_list(browser: Browser) -> None:
         assert opened["open"] is True, href
         assert opened["hash"] == href and opened["rows"] > 0 and opened["height"] > 0, (href, opened)
         assert -5 <= opened["top"] < HEIGHT, (href, opened)  # scrolled to it
-    browser.evaluate("document.querySelectorAll('#lists details').forEach(d => d.open = false)")
+    browser.evaluate("document.querySelectorAll('main details.list').forEach(d => d.open = false)")
 
 
 def test_screenshots(browser: Browser, shots: Path) -> None:

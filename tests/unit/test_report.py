@@ -208,8 +208,8 @@ def _anomaly() -> dict:
 
 
 def make_report_db(path: Path) -> Path:
-    """A database file with daily outcomes, resolved chains, sessions, alerts, agents, an anomaly and journey
-    priorities."""
+    """A database file with daily outcomes, resolved chains, sessions, alerts, agents, an anomaly, journey
+    priorities, bot outcomes, disclosures and next issues (and the other sections' tables)."""
     with duckdb.connect(str(path)) as con:
         ensure_schema(con)
         insert(con, "metrics.daily_outcomes", [_daily_row(*row) for row in DAILY])
@@ -245,6 +245,10 @@ def make_report_db(path: Path) -> Path:
         )
         insert_by_name(con, "metrics.qa_scores", _qa())
         insert_by_name(con, "metrics.intervention_effects", _interventions())
+        insert_by_name(con, "signals.bot_outcomes", _bot_outcomes())
+        insert_by_name(con, "signals.compliance", _compliance())
+        insert_by_name(con, "metrics.next_issues", _next_issues())
+        insert_by_name(con, "metrics.intent_transitions", _transitions())
         # Two days of priorities: the report shows the latest day's ranking only.
         con.executemany(
             "INSERT INTO metrics.journey_priorities (partition_date, intent, rank, repeat_rate, score) "
@@ -607,6 +611,79 @@ def _interventions() -> list[dict]:
         {**common, "rule": "repeat_contact_open_journey", "alerted_journeys": 120, "acted_journeys": 90,
          "held_out_journeys": 25, "held_out_with_action": 2, "acted_repeat_rate": 0.3, "held_out_repeat_rate": 0.32,
          "repeat_rate_difference": -0.02, "repeat_rate_difference_low": -0.2, "repeat_rate_difference_high": 0.16},
+    ]  # fmt: skip
+
+
+# (conversation, day, channel, outcome, failure_reason, bot_loops, bot_fallbacks): chat-0 and chat-1 are also in
+# metrics.contact_outcomes (their cost and CSAT show in the lists).
+BOT_OUTCOMES = [
+    ("chat-0", DAY_1, "chat", "escalated", None, 0, 1),
+    ("chat-1", DAY_2, "chat", "failed", "fallback", 2, 3),
+    ("b1", DAY_1, "chat", "confirmed_resolution", None, 0, 0),
+    ("b2", DAY_2, "chat", "confirmed_resolution", None, 0, 0),
+    ("b3", DAY_2, "chat", "assumed_resolution", None, 0, 0),
+    ("b4", DAY_2, "chat", "abandoned", None, 1, 0),
+    ("b5", DAY_2, "chat", "failed", "complaint", 0, 0),
+    ("b6", DAY_2, "voice", "escalated", None, 0, 0),
+    ("b7", DAY_2, "voice", "failed", "repeat_contact", 0, 0),
+    ("b8", DAY_2, "voice", "escalated", None, 0, 0),
+]
+
+
+def _bot_outcomes() -> list[dict]:
+    return [
+        {"partition_date": day, "conversation_id": cid, "channel": channel, "outcome": outcome,
+         "failure_reason": reason, "bot_turns": 3, "last_speaker": "bot", "bot_fallbacks": fallbacks,
+         "bot_loops": loops, "max_bot_repeats": 1 + loops, "customer_complained": reason == "complaint",
+         "repeat_contact": reason == "repeat_contact"}
+        for cid, day, channel, outcome, reason, loops, fallbacks in BOT_OUTCOMES
+    ]  # fmt: skip
+
+
+# (conversation, channel, intent, journey, disclosure, status, said_by, seconds, within_seconds)
+COMPLIANCE = [
+    ("voice-0", "voice", "billing", "accounts", "call_recording", "missing", None, None, 60.0),
+    ("voice-0", "voice", "billing", "accounts", "identity_verification", "missing", None, None, None),
+    ("voice-1", "voice", "billing", "accounts", "call_recording", "late", "agent", 95.0, 60.0),
+    ("voice-1", "voice", "billing", "accounts", "identity_verification", "said", "agent", 30.0, None),
+    ("c1", "voice", "refund", None, "call_recording", "said", "bot", 5.0, 60.0),
+    ("c2", "chat", "refund", None, "identity_verification", "said", "bot", 12.0, None),
+]
+
+
+def _compliance() -> list[dict]:
+    return [
+        {"partition_date": DAY_2, "conversation_id": cid, "customer_key": "k", "channel": channel, "intent": intent,
+         "journey": journey, "disclosure": disclosure, "said": status != "missing", "said_by": said_by,
+         "first_turn_index": None if seconds is None else 1, "first_said_at": None,
+         "seconds_into_conversation": seconds, "within_seconds": within, "status": status}
+        for cid, channel, intent, journey, disclosure, status, said_by, seconds, within in COMPLIANCE
+    ]  # fmt: skip
+
+
+# (day, intent, contacts, next issue contacts)
+NEXT_ISSUES = [(DAY_1, "billing", 10, 4), (DAY_1, "refund", 5, 1), (DAY_2, "billing", 8, 2), (DAY_2, "unknown", 3, 0)]
+
+
+def _next_issues() -> list[dict]:
+    return [
+        {"partition_date": day, "intent": intent, "contacts": n, "next_issue_contacts": k, "next_issue_rate": k / n,
+         "window_days": 7}
+        for day, intent, n, k in NEXT_ISSUES
+    ]  # fmt: skip
+
+
+def _transitions() -> list[dict]:
+    common = {"window_start": DAY_1}
+    return [
+        {**common, "partition_date": DAY_1, "from_intent": "billing", "to_intent": "refund", "transitions": 1,
+         "from_contacts": 10, "share_of_contacts": 0.1, "share_of_next_issues": 1.0},
+        {**common, "partition_date": DAY_2, "from_intent": "billing", "to_intent": "refund", "transitions": 5,
+         "from_contacts": 18, "share_of_contacts": 5 / 18, "share_of_next_issues": 5 / 6},
+        {**common, "partition_date": DAY_2, "from_intent": "billing", "to_intent": "card", "transitions": 1,
+         "from_contacts": 18, "share_of_contacts": 1 / 18, "share_of_next_issues": 1 / 6},
+        {**common, "partition_date": DAY_2, "from_intent": "refund", "to_intent": "billing", "transitions": 1,
+         "from_contacts": 5, "share_of_contacts": 0.2, "share_of_next_issues": 1.0},
     ]  # fmt: skip
 
 
