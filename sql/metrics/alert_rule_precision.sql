@@ -12,24 +12,12 @@
 -- fires only on a contact that is not resolved, so that sign would make their precision 1 by construction.
 -- precision = needed_help / judged with its 95% Wilson interval, over every alert and over the held-out alerts
 -- only (no action can have changed their outcome, so that is the rule's precision as such).
-WITH days AS (
-    SELECT DISTINCT partition_date
-    FROM signals.friction_alerts
-    WHERE partition_date BETWEEN $start_date AND $end_date
-),
-window_alerts AS (
+WITH window_alerts AS (
     SELECT
-        d.partition_date AS as_of,
-        a.alert_id, a.rule, a.subject_type, a.customer_key, a.journey_id, a.alert_at, a.held_out,
-        a.alert_at + to_days(CAST($outcomes_repeat_window_days AS INTEGER)) AS judged_by,
-        CAST(d.partition_date + INTERVAL 1 DAY AS TIMESTAMP) AS seen_until
-    FROM days AS d
-    JOIN signals.friction_alerts AS a
-      ON a.partition_date BETWEEN d.partition_date - (CAST($interventions_window_days AS INTEGER) - 1)
-                              AND d.partition_date
-    WHERE a.partition_date BETWEEN CAST($start_date AS DATE) - (CAST($interventions_window_days AS INTEGER) - 1)
-                               AND $end_date
-      AND (a.customer_key IS NULL OR consented(a.customer_key))
+        as_of, alert_id, rule, subject_type, customer_key, journey_id, alert_at, held_out,
+        alert_at + to_days(CAST($outcomes_repeat_window_days AS INTEGER)) AS judged_by,
+        CAST(as_of + INTERVAL 1 DAY AS TIMESTAMP) AS seen_until
+    FROM trailing_alerts($start_date, $end_date, $interventions_window_days)
 ),
 contacts AS (
     SELECT conversation_id, customer_key, chain_id, started_at, ended_at, disposition, csat

@@ -12,21 +12,10 @@
 --     disposition resolved), resolved journeys only. cost_to_resolve: cost of the journey's contacts ending at or
 --     after the first alert (what acting can save). Means with normal-approximation 95% intervals (mean +- 1.96
 --     sd / sqrt(n), n >= 2); the difference with the Welch normal interval (+- 1.96 sqrt(sd1^2/n1 + sd2^2/n2)).
-WITH days AS (
-    SELECT DISTINCT partition_date
-    FROM signals.friction_alerts
-    WHERE partition_date BETWEEN $start_date AND $end_date
-),
-window_alerts AS (
-    SELECT d.partition_date AS as_of, a.rule, a.alert_id, a.journey_id, a.alert_at, a.held_out
-    FROM days AS d
-    JOIN signals.friction_alerts AS a
-      ON a.partition_date BETWEEN d.partition_date - (CAST($interventions_window_days AS INTEGER) - 1)
-                              AND d.partition_date
-    WHERE a.partition_date BETWEEN CAST($start_date AS DATE) - (CAST($interventions_window_days AS INTEGER) - 1)
-                               AND $end_date
-      AND a.journey_id IS NOT NULL
-      AND consented(a.customer_key)
+WITH window_alerts AS (
+    SELECT as_of, rule, alert_id, journey_id, alert_at, held_out
+    FROM trailing_alerts($start_date, $end_date, $interventions_window_days)
+    WHERE journey_id IS NOT NULL
 ),
 alerted AS (
     -- each journey's first alert per rule, and over every rule

@@ -1,6 +1,7 @@
--- Contacts, repeat chains and pre-contact friction, defined once (working file only, after consent.sql) for
--- metrics.contact_outcomes, signals.journeys and signals.friction_alerts. Macro arguments are the days read
--- (first_day, last_day) and the windows that the calling file binds from its parameters.
+-- Contacts, repeat chains, pre-contact friction and the alerts of a trailing window, defined once (working file only,
+-- after consent.sql) for metrics.contact_outcomes, signals.journeys, signals.friction_alerts and the alert metrics.
+-- Macro arguments are the days read (first_day, last_day) and the windows that the calling file binds from its
+-- parameters.
 
 -- The contacts (conversations) of consented customers started on a day in [first_day, last_day]: every column of
 -- signals.conversation_signals, the intent they are counted under (contact_intent) and where it comes from.
@@ -88,3 +89,18 @@ LEFT JOIN later AS n
  AND n.intent <> c.intent
  AND continues_chain(n.started_at, c.ended_at, window_days)
 GROUP BY ALL;
+
+-- The alerts of signals.friction_alerts raised in the window_days days ending on each day of [first_day, last_day]
+-- that has alerts (as_of), with every column of the alert; alerts of a customer who refused consent are left out,
+-- those without a customer (anonymous sessions) kept. Alert precision and intervention effects read it.
+CREATE OR REPLACE MACRO trailing_alerts(first_day, last_day, window_days) AS TABLE
+SELECT d.partition_date AS as_of, a.*
+FROM (
+    SELECT DISTINCT partition_date
+    FROM signals.friction_alerts
+    WHERE partition_date BETWEEN first_day AND last_day
+) AS d
+JOIN signals.friction_alerts AS a
+  ON a.partition_date BETWEEN d.partition_date - (CAST(window_days AS INTEGER) - 1) AND d.partition_date
+WHERE a.partition_date BETWEEN CAST(first_day AS DATE) - (CAST(window_days AS INTEGER) - 1) AND last_day
+  AND (a.customer_key IS NULL OR consented(a.customer_key));

@@ -49,3 +49,16 @@ SELECT 'customer_key' AS id_column, customer_key AS id FROM customers
 UNION ALL SELECT 'anonymous_key', anonymous_key FROM devices WHERE anonymous_key IS NOT NULL
 UNION ALL SELECT unnest(['conversation_id', 'journey_id', 'subject_id']), conversation_id FROM conversations
 UNION ALL SELECT unnest(['session_key', 'subject_id']), session_key FROM sessions;
+-- The records (rows with session_id, anonymous_key, ts: raw.events, raw.telemetry) that belong to sessions (rows with
+-- session_key, anonymous_key, session_start, session_end, as signals.session_friction builds them), each with its
+-- session_key before its own columns: a record with a session id is the session 'sid:' || session_id's, one without
+-- is the anonymous session ('anon:' key) of its device whose span holds its ts. Both arguments name a relation (a
+-- table or a CTE of the calling query), read once each: one join on the key a record and a session share, so that a
+-- CTE passed in is not materialised for two joins.
+CREATE OR REPLACE MACRO session_records(sessions, records) AS TABLE
+SELECT s.session_key, r.*
+FROM query_table(records) AS r
+JOIN query_table(sessions) AS s
+  ON coalesce('sid:' || r.session_id, 'anon:' || r.anonymous_key)
+     = CASE WHEN starts_with(s.session_key, 'anon:') THEN 'anon:' || s.anonymous_key ELSE s.session_key END
+ AND (r.session_id IS NOT NULL OR r.ts BETWEEN s.session_start AND s.session_end);
