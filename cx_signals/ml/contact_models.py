@@ -2,10 +2,10 @@
 
 Predicted CSAT is a regression on conversation signals, trained on surveyed contacts and scoring every contact,
 so the measure covers 100% of contacts instead of the ~15% who answer surveys. Repeat risk is a logistic
-regression on a contact's signals plus its journey so far, trained on contacts whose repeat window has passed
-and scoring journeys whose window is still running (the proactive-service list). Each model reports held-out
-error beside a naive baseline (the training mean CSAT; the training base rate), is then refit on every labelled
-row for scoring, and is versioned by a hash of its training data and parameters.
+regression on a contact's signals plus its journey so far and whether operators acted on it, trained on contacts
+whose repeat window has passed and scoring journeys whose window is still running (the proactive-service list).
+Each model reports held-out error beside a naive baseline (the training mean CSAT; the training base rate), is
+then refit on every labelled row for scoring, and is versioned by a hash of its training data and parameters.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ _BLAS_THREADS = 1
 # Part of every version hash: change it whenever the features or estimators change, so that a new model
 # trained on the same data does not reuse an old version.
 CSAT_MODEL_SPEC = "conversation features v1 + standardised ridge(alpha=10), clipped to [1, 5]"
-RISK_MODEL_SPEC = "conversation + journey-so-far features v2 + standardised logreg(C=0.03)"
+RISK_MODEL_SPEC = "conversation + journey-so-far + acted-on features v3 + standardised logreg(C=0.03)"
 
 
 def _labels(values: Sequence[Any] | np.ndarray | pl.Series, n_rows: int, what: str) -> pl.Series:
@@ -330,15 +330,17 @@ def repeat_risk_table(
 ) -> pl.DataFrame:
     """metrics.repeat_risk rows for `day`: open journeys (see open_journeys) ranked by repeat risk, highest first.
 
-    `contacts` is as for journey_risk_features plus customer_key and intent; contacts ending after `day` are
-    ignored, so re-scoring a past day sees what was known then.
+    `contacts` is as for journey_risk_features plus customer_key and intent; contacts ending after `day` and
+    actions taken after it are ignored, so re-scoring a past day sees what was known then.
     """
     require_columns(contacts, ["customer_key", "intent"], "contacts")
     known = naive_utc(contacts, ["started_at", "ended_at"]).filter(pl.col("ended_at") <= end_of_day(day))
     latest = open_journeys(known, day, repeat_window_days).select("conversation_id", "chain_id")
     # a contact's journey features read only its own chain's contacts: build them for the open journeys' chains
     chains = known.join(latest, on="chain_id", how="semi", maintain_order="left", nulls_equal=True)
-    features = journey_risk_features(chains).join(latest, on="conversation_id", how="semi", maintain_order="left")
+    features = journey_risk_features(chains, as_of=end_of_day(day)).join(
+        latest, on="conversation_id", how="semi", maintain_order="left"
+    )
     rows = chains.join(latest, on="conversation_id", how="semi", maintain_order="left")
     # scikit-learn refuses zero samples: a day with no open journey scores nothing
     risk = score_repeat_risk(model, features) if len(features) else []
