@@ -38,7 +38,8 @@ SIGNAL_COLUMNS = (
     *SECONDS_COLUMNS,
 )
 # What journey_risk_features reads besides SIGNAL_COLUMNS: columns of metrics.contact_outcomes, and acted_at (the
-# first operators' action on the contact's journey at or after its start: sql/models/risk_contacts.sql).
+# first operators' action on the contact's journey from its start to the journey's next contact: see
+# sql/models/risk_contacts.sql).
 JOURNEY_COLUMNS = ("chain_id", "chain_position", "started_at", "ended_at", "cost", "pre_contact_friction", "acted_at")
 
 
@@ -92,10 +93,10 @@ def journey_risk_features(contacts: pl.DataFrame, as_of: datetime | None = None)
     escalation_requests_so_far, log1p of this contact's cost and of the chain's cost so far (currency units),
     log1p hours since the previous contact's end (0 for the first) and since the journey's first start,
     pre_contact_friction (this contact's) and failure_demand_contacts_so_far; acted_on: 1 when an operators'
-    action on the journey at or after this contact's start (acted_at) is known at the prediction time, the naive
-    UTC instant `as_of` (scoring a day: its end) or, without it, the end of the day the contact ended (training:
-    when the contact is first scored, see repeat_risk_table). Pass every chain from its first contact (read
-    outcomes.chain_lookback_days back), or the "so far" sums undercount.
+    action on the journey after this contact's start (acted_at, null for none) is known at the prediction time,
+    the naive UTC instant `as_of` (scoring a day: its end) or, without it, the end of the day the contact ended
+    (training: when the contact is first scored, see repeat_risk_table). Pass every chain from its first contact
+    (read outcomes.chain_lookback_days back), or the "so far" sums undercount.
     """
     require_columns(contacts, (*SIGNAL_COLUMNS, *JOURNEY_COLUMNS), "contacts")
     # an action taken after the prediction time is not known then: reading it would leak the future
