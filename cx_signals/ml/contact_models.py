@@ -2,10 +2,10 @@
 
 Predicted CSAT is a regression on conversation signals, trained on surveyed contacts and scoring every contact,
 so the measure covers 100% of contacts instead of the ~15% who answer surveys. Repeat risk is a logistic
-regression on a contact's signals plus its journey so far, trained on contacts whose repeat window has passed
-and scoring journeys whose window is still running (the proactive-service list). Each model reports held-out
-error beside a naive baseline (the training mean CSAT; the training base rate), is then refit on every labelled
-row for scoring, and is versioned by a hash of its training data and parameters.
+regression on a contact's signals plus its journey so far and whether operators acted on it, trained on contacts
+whose repeat window has passed and scoring journeys whose window is still running (the proactive-service list).
+Each model reports held-out error beside a naive baseline (the training mean CSAT; the training base rate), is
+then refit on every labelled row for scoring, and is versioned by a hash of its training data and parameters.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import polars as pl
 import sklearn
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -52,7 +52,9 @@ _BLAS_THREADS = 1
 # Part of every version hash: change it whenever the features or estimators change, so that a new model
 # trained on the same data does not reuse an old version.
 CSAT_MODEL_SPEC = "conversation features v1 + standardised ridge(alpha=10), clipped to [1, 5]"
-RISK_MODEL_SPEC = "conversation + journey-so-far features v2 + standardised logreg(C=0.03)"
+RISK_MODEL_SPEC = (
+    "conversation + journey-so-far + acted-on features v3 + standardised logreg(C=0.03), k-fold cross-validated"
+)
 
 
 def _labels(values: Sequence[Any] | np.ndarray | pl.Series, n_rows: int, what: str) -> pl.Series:
@@ -102,10 +104,14 @@ def _matrix(features: pl.DataFrame, names: Sequence[str]) -> np.ndarray:
     ).to_numpy()
 
 
-def _split(n: int, held_out_share: float, seed: int, stratify: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+def _check_share(held_out_share: float) -> None:
     if not 0 < held_out_share < 1:
         raise ValueError(f"held_out_share must be in (0, 1), got {held_out_share}")
-    return train_test_split(np.arange(n), test_size=held_out_share, random_state=seed, stratify=stratify)
+
+
+def _split(n: int, held_out_share: float, seed: int) -> tuple[np.ndarray, ...]:
+    _check_share(held_out_share)
+    return train_test_split(np.arange(n), test_size=held_out_share, random_state=seed)
 
 
 @dataclass(frozen=True)
@@ -231,13 +237,17 @@ def train_repeat_risk(
     held_out_share: float = 0.25,
     min_labels: int = MIN_LABELS,
 ) -> RiskModel:
-    """Train repeat-contact risk; measure it on a stratified held-out share against the base rate.
+    """Train repeat-contact risk; measure it by stratified cross-validation against the base rate.
 
     `features` comes from journey_risk_features; `repeated` is aligned with it (metrics.contact_outcomes
-    .repeat_contact), null for rows whose repeat window has not passed (see labelled_contacts). Metrics:
-    held-out ROC AUC (a constant base-rate predictor scores 0.5), Brier score of the model and of the training
-    base rate, Brier skill (1 - ratio), precision and lift among the top-decile risks, positive rate, n_train,
-    n_test. The returned model is refit on every labelled contact.
+    .repeat_contact), null for rows whose repeat window has not passed (see labelled_contacts). The labelled rows
+    are split into k = round(1 / held_out_share) stratified folds (fewer when a class has fewer rows, at least 2):
+    each fold is held out once and scored by a model fitted on the others, so every labelled contact is held out
+    once, instead of a single held-out share whose figures swing with the draw when labels are few. Metrics, on
+    those held-out scores: ROC AUC (a constant base-rate predictor scores 0.5), Brier score of the model and of the
+    base rate of the other folds, Brier skill (1 - ratio), precision and lift among the top-decile risks, positive
+    rate, folds, n_train (the fewest rows a fold's model was fitted on) and n_test (every labelled row). The
+    returned model is refit on every labelled contact.
     Raises NotEnoughLabels with fewer than `min_labels` labelled rows or MIN_PER_CLASS of either class.
     """
     names, ids, x, y = _design(features, _labels(repeated, features.height, "repeated"))
@@ -247,29 +257,35 @@ def train_repeat_risk(
             f"need at least {min_labels} labelled contacts with {MIN_PER_CLASS} repeats and {MIN_PER_CLASS} "
             f"non-repeats to train repeat risk; found {len(y)} with {positives} repeats"
         )
-    train, test = _split(len(y), held_out_share, seed, stratify=y)
-    evaluated = _risk_pipeline(seed).fit(x[train], y[train])
-    risk = evaluated.predict_proba(x[test])[:, 1]
-    base_rate = float(y[train].mean())
-    brier = float(brier_score_loss(y[test], risk))
-    base_brier = float(brier_score_loss(y[test], np.full(len(test), base_rate)))
-    top = np.argsort(-risk, kind="stable")[: max(1, math.ceil(0.1 * len(test)))]
-    top_precision = float(y[test][top].mean())
-    auc = float(roc_auc_score(y[test], risk))
+    _check_share(held_out_share)
+    folds = max(2, min(round(1 / held_out_share), positives, len(y) - positives))
+    risk, base_rate = np.empty(len(y)), np.empty(len(y))
+    n_train = len(y)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+        risk[test] = _risk_pipeline(seed).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+        base_rate[test] = y[train].mean()
+        n_train = min(n_train, len(train))
+    brier = float(brier_score_loss(y, risk))
+    base_brier = float(brier_score_loss(y, base_rate))
+    top = np.argsort(-risk, kind="stable")[: max(1, math.ceil(0.1 * len(y)))]
+    top_precision = float(y[top].mean())
+    auc = float(roc_auc_score(y, risk))
     metrics = {
         "roc_auc": auc,
         "baseline_roc_auc": 0.5,
-        "baseline": "constant training base rate",
+        "baseline": "constant base rate of the training folds",
         "roc_auc_margin": auc - 0.5,
         "brier": brier,
         "baseline_brier": base_brier,
         "brier_skill": 1.0 - brier / base_brier if base_brier else 0.0,
         "top_decile_precision": top_precision,
-        "top_decile_lift": top_precision / float(y[test].mean()),
+        "top_decile_lift": top_precision / float(y.mean()),
         "positive_rate": float(y.mean()),
-        "n_train": len(train),
-        "n_test": len(test),
-        "evaluation": "stratified held-out split of labelled contacts; saved model refit on all labelled contacts",
+        "folds": folds,
+        "n_train": n_train,
+        "n_test": len(y),
+        "evaluation": f"stratified {folds}-fold cross-validation: every labelled contact held out once; saved model "
+        "refit on all labelled contacts",
     }
     return _refit_on_all(
         RiskModel, _risk_pipeline(seed), RISK_MODEL_SPEC, names, ids, x, y, metrics, seed, held_out_share
@@ -330,15 +346,17 @@ def repeat_risk_table(
 ) -> pl.DataFrame:
     """metrics.repeat_risk rows for `day`: open journeys (see open_journeys) ranked by repeat risk, highest first.
 
-    `contacts` is as for journey_risk_features plus customer_key and intent; contacts ending after `day` are
-    ignored, so re-scoring a past day sees what was known then.
+    `contacts` is as for journey_risk_features plus customer_key and intent; contacts ending after `day` and
+    actions taken after it are ignored, so re-scoring a past day sees what was known then.
     """
     require_columns(contacts, ["customer_key", "intent"], "contacts")
     known = naive_utc(contacts, ["started_at", "ended_at"]).filter(pl.col("ended_at") <= end_of_day(day))
     latest = open_journeys(known, day, repeat_window_days).select("conversation_id", "chain_id")
     # a contact's journey features read only its own chain's contacts: build them for the open journeys' chains
     chains = known.join(latest, on="chain_id", how="semi", maintain_order="left", nulls_equal=True)
-    features = journey_risk_features(chains).join(latest, on="conversation_id", how="semi", maintain_order="left")
+    features = journey_risk_features(chains, as_of=end_of_day(day)).join(
+        latest, on="conversation_id", how="semi", maintain_order="left"
+    )
     rows = chains.join(latest, on="conversation_id", how="semi", maintain_order="left")
     # scikit-learn refuses zero samples: a day with no open journey scores nothing
     risk = score_repeat_risk(model, features) if len(features) else []

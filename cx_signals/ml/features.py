@@ -37,8 +37,10 @@ SIGNAL_COLUMNS = (
     "sentiment_shift_reliable",
     *SECONDS_COLUMNS,
 )
-# What journey_risk_features reads besides SIGNAL_COLUMNS: columns of metrics.contact_outcomes.
-JOURNEY_COLUMNS = ("chain_id", "chain_position", "started_at", "ended_at", "cost", "pre_contact_friction")
+# What journey_risk_features reads besides SIGNAL_COLUMNS: columns of metrics.contact_outcomes, and acted_at (the
+# first operators' action on the contact's journey from its start to the journey's next contact: see
+# sql/models/risk_contacts.sql).
+JOURNEY_COLUMNS = ("chain_id", "chain_position", "started_at", "ended_at", "cost", "pre_contact_friction", "acted_at")
 
 
 def require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -82,7 +84,7 @@ def conversation_features(signals: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def journey_risk_features(contacts: pl.DataFrame) -> pl.DataFrame:
+def journey_risk_features(contacts: pl.DataFrame, as_of: datetime | None = None) -> pl.DataFrame:
     """One row per contact (input order): its conversation features plus its journey up to and including it.
 
     `contacts` holds SIGNAL_COLUMNS and JOURNEY_COLUMNS (metrics.contact_outcomes joined with
@@ -90,10 +92,25 @@ def journey_risk_features(contacts: pl.DataFrame) -> pl.DataFrame:
     look-ahead): contacts_so_far (chain_position), channel_switches_so_far, prior_unresolved_contacts,
     escalation_requests_so_far, log1p of this contact's cost and of the chain's cost so far (currency units),
     log1p hours since the previous contact's end (0 for the first) and since the journey's first start,
-    pre_contact_friction (this contact's) and failure_demand_contacts_so_far. Pass every chain from its first
-    contact (read outcomes.chain_lookback_days back), or the "so far" sums undercount.
+    pre_contact_friction (this contact's) and failure_demand_contacts_so_far; acted_on: 1 when an operators'
+    action on the journey after this contact's start (acted_at, null for none) is known at the prediction time,
+    the naive UTC instant `as_of` (scoring a day: its end) or, without it, the end of the day the contact ended
+    (training: when the contact is first scored, see repeat_risk_table). Pass every chain from its first contact
+    (read outcomes.chain_lookback_days back), or the "so far" sums undercount.
     """
     require_columns(contacts, (*SIGNAL_COLUMNS, *JOURNEY_COLUMNS), "contacts")
+    # an action taken after the prediction time is not known then: reading it would leak the future
+    known_by = (
+        pl.lit(as_of, dtype=pl.Datetime("us"))
+        if as_of is not None
+        else pl.col("ended_at").dt.date().cast(pl.Datetime("us")) + timedelta(days=1)
+    )
+    acted_on = (
+        naive_utc(contacts, ["ended_at", "acted_at"])
+        .select((pl.col("acted_at").cast(pl.Datetime("us")) <= known_by).fill_null(False).cast(pl.Float64))
+        .to_series()
+        .alias("acted_on")
+    )
     chain = "chain_id"
     cost = pl.col("cost").cast(pl.Float64).fill_null(0.0).clip(lower_bound=0)
     hours = 3600.0
@@ -142,6 +159,7 @@ def journey_risk_features(contacts: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("_row")
         .drop("_row")
+        .with_columns(acted_on)
     )
     return pl.concat([conversation_features(contacts), journey], how="horizontal")
 

@@ -164,7 +164,7 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
 
     @dg.asset(
         key=asset_key("models.repeat_risk_model"),
-        deps=[asset_key("metrics.contact_outcomes")],
+        deps=[asset_key(t) for t in upstream_tables("models/risk_contacts")],
         description="Repeat-contact risk model trained on contacts whose repeat window has passed, when missing, "
         "marked for retraining or forced; held-out ROC AUC and Brier score against the base rate as metadata.",
         **model_common,

@@ -109,10 +109,11 @@ def make_contacts(n_chains: int, seed: int = 0) -> pl.DataFrame:
                     "cost": float(rng.uniform(0.5, 20)),
                     "pre_contact_friction": bool(rng.random() < 0.2),
                     "repeat_contact": position < length,
+                    "acted_at": None,
                 }
             )
             start += timedelta(days=float(rng.uniform(0.5, 5)))
-    outcomes = pl.DataFrame(rows)
+    outcomes = pl.DataFrame(rows, schema_overrides={"acted_at": pl.Datetime("us")})
     signals = make_signals(outcomes.height, seed).drop("partition_date", "csat")
     contacts = pl.concat([signals, outcomes], how="horizontal")
     # A repeat follows an unresolved contact far more often: the generator's rule.
@@ -263,6 +264,69 @@ def test_journey_features_do_not_look_ahead():
     truncated = journey_risk_features(earlier)
     common = full.join(truncated.select("conversation_id"), on="conversation_id", how="semi", maintain_order="left")
     assert common.equals(truncated.select(common.columns))
+
+
+def test_acted_on_reads_only_the_actions_known_at_the_prediction_time():
+    end = datetime(2024, 3, 1, 20)  # each contact ends at 20:00 on 1 March
+    actions = [None, end + timedelta(hours=2), end + timedelta(hours=5), end - timedelta(minutes=30)]
+    contacts = (
+        make_contacts(40)
+        .head(len(actions))
+        .with_columns(
+            ended_at=pl.lit(end),
+            started_at=pl.lit(end - timedelta(hours=1)),
+            acted_at=pl.Series(actions, dtype=pl.Datetime("us")),
+        )
+    )
+    # training: known by the end of the day the contact ended (the next day's action is not)
+    assert journey_risk_features(contacts)["acted_on"].to_list() == [0, 1, 0, 1]
+    # scoring a later day sees the later action; scoring at the contact's end sees only the one before it
+    assert journey_risk_features(contacts, as_of=datetime(2024, 3, 3))["acted_on"].to_list() == [0, 1, 1, 1]
+    assert journey_risk_features(contacts, as_of=end)["acted_on"].to_list() == [0, 0, 0, 1]
+    aware = contacts.with_columns(pl.col("started_at", "ended_at", "acted_at").dt.replace_time_zone("UTC"))
+    assert journey_risk_features(aware)["acted_on"].to_list() == [0, 1, 0, 1]
+    with pytest.raises(ValueError, match="acted_at"):
+        journey_risk_features(contacts.drop("acted_at"))
+
+
+def acted_on_contacts(n_chains: int, seed: int = 0) -> pl.DataFrame:
+    """make_contacts where operators act, within hours of its end, on a third of the contacts that would repeat and
+    a third of those that would not, and the action averts the repeat of two in three acted contacts."""
+    rng = np.random.default_rng(seed)
+    contacts = make_contacts(n_chains, seed)
+    acted = rng.random(contacts.height) < 1 / 3
+    averted = acted & (rng.random(contacts.height) < 2 / 3)
+    return contacts.with_columns(
+        acted_at=pl.when(pl.Series(acted)).then(pl.col("ended_at") + timedelta(hours=1)),
+        repeat_contact=pl.col("repeat_contact") & ~pl.Series(averted),
+    )
+
+
+def test_repeat_risk_learns_that_acted_on_journeys_repeat_less():
+    contacts = acted_on_contacts(900)
+    with_actions = train_repeat_risk(journey_risk_features(contacts), contacts["repeat_contact"])
+    blind = journey_risk_features(contacts.with_columns(acted_at=None))
+    without = train_repeat_risk(blind, contacts["repeat_contact"])
+    assert with_actions.metrics["roc_auc"] > without.metrics["roc_auc"] + 0.005
+    assert with_actions.metrics["brier"] < without.metrics["brier"]
+    # the same contacts score lower once acted on
+    acted = journey_risk_features(contacts.with_columns(acted_at=pl.col("ended_at")))
+    assert (score_repeat_risk(with_actions, acted) < score_repeat_risk(with_actions, blind)).all()
+
+
+def test_repeat_risk_table_ignores_actions_after_the_day_it_scores():
+    contacts = acted_on_contacts(300)
+    model = train_repeat_risk(journey_risk_features(contacts), contacts["repeat_contact"])
+    day = date(2024, 3, 15)
+    none = contacts.with_columns(acted_at=None)
+    later = contacts.with_columns(acted_at=pl.lit(datetime(2024, 3, 16, 0, 0, 1)))
+    within = contacts.with_columns(acted_at=pl.lit(datetime(2024, 3, 15, 23, 59)))
+    risk = {
+        name: repeat_risk_table(model, frame, day, 7).sort("journey_id")["risk"]
+        for name, frame in (("none", none), ("later", later), ("within", within))
+    }
+    assert risk["later"].equals(risk["none"])
+    assert (risk["within"] < risk["none"]).all()
 
 
 def test_labels_only_where_the_window_has_passed_and_open_journeys_are_latest_contacts():
