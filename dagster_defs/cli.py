@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
@@ -23,6 +23,9 @@ from cx_signals.db import sql_text
 from cx_signals.landing import SOURCES
 from cx_signals.paths import database_files
 from dagster_defs.cli_output import QUERY_FORMATS, print_dry_run, print_query, step_progress
+
+if TYPE_CHECKING:  # the truth module loads on `evaluate` only
+    from cx_signals.truth import DetectorScore
 
 app = typer.Typer(
     help="cx-signals: customer-experience signals from transcripts, telemetry and clickstream, in one DuckDB file.",
@@ -521,6 +524,17 @@ def report(
     )
 
 
+def _score_cells(result: DetectorScore) -> tuple[str, ...]:
+    """Planted, found, false alarms, precision and recall of a detector score, as table cells."""
+    return (
+        str(result.true_positives + result.false_negatives),
+        str(result.true_positives),
+        str(result.false_positives),
+        f"{result.precision:.3f}",
+        f"{result.recall:.3f}",
+    )
+
+
 @app.command(epilog="Example: cx-signals evaluate --landing cx_data/landing --db cx_data/cx_signals.duckdb")
 def evaluate(
     landing: Annotated[Path, typer.Option(help="Generated landing folder (with its _truth/ folder).")],
@@ -542,14 +556,7 @@ def evaluate(
         title="detectors (against the rules as specified)",
     )  # fmt: skip
     for name, result in detector_scores(db, truth, key).items():
-        detectors.add_row(
-            name,
-            str(result.true_positives + result.false_negatives),
-            str(result.true_positives),
-            str(result.false_positives),
-            f"{result.precision:.3f}",
-            f"{result.recall:.3f}",
-        )
+        detectors.add_row(name, *_score_cells(result))
     console.print(detectors)
     # the case's name starts with the rule it tests (rage, dead, session); scored against what happened in the
     # scenario, for the pipeline's rule and for the naive rule (timing and position only)
@@ -598,14 +605,7 @@ def evaluate(
         f"bot loops planted {bots.planted_loops:,}, found {bots.found_loops:,}",
     )  # fmt: skip
     for name, result in bots.outcomes.items():
-        outcomes.add_row(
-            name,
-            str(result.true_positives + result.false_negatives),
-            str(result.true_positives),
-            str(result.false_positives),
-            f"{result.precision:.3f}",
-            f"{result.recall:.3f}",
-        )
+        outcomes.add_row(name, *_score_cells(result))
     console.print(outcomes)
 
 
