@@ -180,3 +180,25 @@ def test_a_table_failing_its_contract_keeps_the_published_file_and_the_run_says_
     assert "metrics/daily_outcomes: matches_contract" in failure.root_cause
     assert "was not published" in failure.hint
     assert db.read_bytes() == published
+
+
+def test_the_checks_connections_get_the_runs_memory_limit(tmp_path, monkeypatch):
+    # a read-only connection opened without the run's settings takes DuckDB's default memory limit, 80% of the
+    # machine: a 90-day check of raw.turns reached 3.9 GiB that way
+    working = tmp_path / "working.duckdb"
+    with duckdb.connect(str(working)) as con:
+        ensure_schema(con)
+    resource = LockedDuckDBResource(
+        database=str(working), lock_file=str(tmp_path / "write.lock"), connection_config={"memory_limit": "321MB"}
+    )
+    limits = []
+    connect = checks.connect
+
+    def spy(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return con
+
+    monkeypatch.setattr(checks, "connect", spy)
+    assert run_check(resource, [event(0), event(1)]).passed
+    assert limits and all(limit.startswith("30") for limit in limits), limits  # 321 MB is 306.1 MiB
