@@ -36,15 +36,40 @@ SPREAD = {
     "tests/e2e/test_bench.py",
     "tests/e2e/test_trust.py",
 }
-SHARED = dict.fromkeys(
-    (
-        "tests/e2e/test_cli.py",
-        "tests/e2e/test_privacy_audit.py",
-        "tests/e2e/test_dictionary_db.py",
-        "tests/e2e/test_questions.py",
+SHARED = {
+    **dict.fromkeys(
+        (
+            "tests/e2e/test_cli.py",
+            "tests/e2e/test_bot_outcomes.py",
+            "tests/e2e/test_model_governance.py",
+            "tests/e2e/test_privacy_audit.py",
+            "tests/e2e/test_dictionary_db.py",
+            "tests/e2e/test_questions.py",
+        ),
+        "e2e-database",
     ),
-    "e2e-database",
-)
+    # tests/real_data/conftest.py: `snowplow_run`
+    **dict.fromkeys(
+        ("tests/real_data/test_snowplow_web.py", "tests/real_data/test_snowplow_identity.py"), "snowplow-run"
+    ),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a module that reads a session-scoped fixture of tests/ (the 12-day run) without being in SHARED: xdist
+    would schedule it apart, and the other worker would build a second copy of the run for it."""
+    loose = set()
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo", None)
+        for name in item.fixturenames:
+            # the last definition is the one the test gets (a module's own fixture overrides the conftest's)
+            used = definitions.name2fixturedefs.get(name, [None])[-1] if definitions else None
+            if used is not None and used.scope == "session" and used.baseid.startswith("tests/"):
+                module = item.nodeid.split("::", 1)[0]
+                if module not in SHARED:
+                    loose.add(f"{module} (fixture {name})")
+    if loose:
+        raise pytest.UsageError(f"add to SHARED in tests/conftest.py: {', '.join(sorted(loose))}")
 
 
 def work_unit(nodeid: str) -> str:

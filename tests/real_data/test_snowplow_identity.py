@@ -56,8 +56,12 @@ def source() -> tuple[list[dict[str, str]], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def as_published(tmp_path_factory, source) -> Path:
-    return run(tmp_path_factory.mktemp("as-published"), *source)
+def as_published(snowplow_run) -> Path:
+    """The events as published through `cx-signals run` (tests/real_data/conftest.py, shared with test_snowplow_web):
+    the working database's path."""
+    db, result = snowplow_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    return database_files(db).working
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from cx_signals.adapters.snowplow import ENRICHED_FIELDS
 from cx_signals.contracts import TimeBounds
 from cx_signals.ingest import ingest_source
 from cx_signals.landing import discover
-from tests.conftest import cx
 
 SNOWPLOW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "snowplow_web"
 EVENTS = SNOWPLOW / "source" / "snowplow_web_events.csv"
@@ -32,13 +31,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    root = tmp_path_factory.mktemp("snowplow")
-    (root / "landing" / "events").mkdir(parents=True)
-    shutil.copy(EVENTS, root / "landing" / "events" / EVENTS.name)
-    db = root / "cx.duckdb"
-    result = cx("run", "--landing", str(root / "landing"), "--db", str(db), timeout=600)
-    return db, result
+def run(snowplow_run) -> tuple[Path, subprocess.CompletedProcess]:
+    """The events CSV alone through `cx-signals run` (tests/real_data/conftest.py, shared with the identity tests)."""
+    return snowplow_run
 
 
 def test_the_run_reads_the_export_as_snowplow_and_says_so(run):
