@@ -76,19 +76,30 @@ WITH later AS (
     SELECT conversation_id, customer_key, intent, started_at
     FROM contacts(first_day, CAST(last_day + to_days(CAST(window_days AS INTEGER)) AS DATE))
     WHERE intent <> 'unknown'
+),
+contacts_of_days AS (
+    SELECT c.partition_date, c.conversation_id, c.customer_key, c.channel, c.intent, c.started_at, c.ended_at
+    FROM contacts(first_day, last_day) AS c
+),
+next_contacts AS (
+    -- an inner join on the customer, then the contacts without one joined back: with the left side's own condition
+    -- (a known intent) in a LEFT JOIN's ON, DuckDB compared every contact with every later one (a nested loop)
+    SELECT
+        c.conversation_id,
+        arg_min(n.conversation_id, (n.started_at, n.conversation_id)) AS next_conversation_id,
+        arg_min(n.intent, (n.started_at, n.conversation_id)) AS next_intent,
+        min(n.started_at) AS next_started_at
+    FROM contacts_of_days AS c
+    JOIN later AS n
+      ON n.customer_key = c.customer_key
+     AND n.intent <> c.intent
+     AND continues_chain(n.started_at, c.ended_at, window_days)
+    WHERE c.intent <> 'unknown'
+    GROUP BY c.conversation_id
 )
-SELECT
-    c.partition_date, c.conversation_id, c.customer_key, c.channel, c.intent, c.started_at, c.ended_at,
-    arg_min(n.conversation_id, (n.started_at, n.conversation_id)) AS next_conversation_id,
-    arg_min(n.intent, (n.started_at, n.conversation_id)) AS next_intent,
-    min(n.started_at) AS next_started_at
-FROM contacts(first_day, last_day) AS c
-LEFT JOIN later AS n
-  ON n.customer_key = c.customer_key
- AND c.intent <> 'unknown'
- AND n.intent <> c.intent
- AND continues_chain(n.started_at, c.ended_at, window_days)
-GROUP BY ALL;
+SELECT c.*, x.next_conversation_id, x.next_intent, x.next_started_at
+FROM contacts_of_days AS c
+LEFT JOIN next_contacts AS x USING (conversation_id);
 
 -- The alerts of signals.friction_alerts raised in the window_days days ending on each day of [first_day, last_day]
 -- that has alerts (as_of), with every column of the alert; alerts of a customer who refused consent are left out,
