@@ -85,13 +85,13 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
     )
     def intent_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: CxSettings):
         def fit(con, days: list[date]) -> tuple[TrainedIntentModel, Path]:
-            examples = first_texts(
-                con,
-                max(days) - timedelta(days=triage.training_days - 1),
-                max(days),
-                triage.first_customer_turns,
-                labelled_only=True,
-            )
+            # a batch of days at a time: the first-turns query over the whole window (180 days) held every turn of
+            # it at once, and ran out of DuckDB's memory at 150,000 customers
+            window = [max(days) - timedelta(days=n) for n in range(triage.training_days)]
+            examples = pl.concat(
+                first_texts(con, batch[0], batch[-1], triage.first_customer_turns, labelled_only=True)
+                for batch in day_batches(window, config.storage.days_per_query)
+            ).sort("conversation_id")  # the order of one query over the window, which the held-out split follows
             model = train_intent_model(
                 examples["text"].to_list(),
                 examples["intent"].to_list(),
