@@ -3,9 +3,7 @@ population CSAT that weights the surveyed contacts by their response propensity.
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -32,7 +30,7 @@ from cx_signals.ml.features import (
     labelled_contacts,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import chain_window, common_settings, windowed, write_frame
+from dagster_defs.assets.signals import chain_window, common_settings, scored_days, windowed, write_frame
 from dagster_defs.assets.sql_tables import upstream_tables
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
@@ -71,26 +69,6 @@ def _model_metadata(model: CsatModel | RiskModel, path: Path, reason: str) -> di
 
 def _contacts(con, first: date, last: date) -> pl.DataFrame:
     return _frame(con, "models/risk_contacts", first, last, _RISK_COLUMNS)
-
-
-def _scored_days(
-    days: list[date], days_per_query: int, model: Any, what: str, score, notes: dict[date, str]
-) -> Iterator[pl.DataFrame]:
-    """The rows of `score(batch, day)` (a frame, or None for nothing) of every day, computed a batch of days at a
-    time (`batch` is the day's batch, for what `score` reads once per batch); per day in `notes`, why nothing was
-    scored (no model, or the model failed)."""
-    for batch in day_batches(days, days_per_query):
-        for day in batch:
-            if model is None:
-                notes[day] = f"no {what} model (see models/)"
-                continue
-            try:
-                scored = score(batch, day)
-            except Exception as exc:  # one day the model cannot score never takes the run down
-                notes[day] = f"not scored: {type(exc).__name__}: {exc}"
-                continue
-            if scored is not None:
-                yield scored
 
 
 def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tuple[list, list]:
@@ -144,20 +122,25 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
             ensure_schema(con)
             notes: dict[date, str] = {}
 
-            @lru_cache(maxsize=1)  # the frame of the batch being scored, not of every batch
-            def signals(first: date, last: date) -> pl.DataFrame:
-                return _frame(con, "models/csat_contacts", first, last, _CSAT_COLUMNS)
-
-            def score(batch: list[date], day: date) -> pl.DataFrame | None:
-                of_day = signals(batch[0], batch[-1]).filter(pl.col("partition_date") == day)
+            def score(signals: pl.DataFrame, day: date) -> pl.DataFrame | None:
+                of_day = signals.filter(pl.col("partition_date") == day)
                 return csat_predictions_table(model, of_day, csat.top_factors) if len(of_day) else None
 
+            rows = scored_days(
+                days,
+                days_per_query,
+                model,
+                "no CSAT model (see models/)",
+                lambda first, last: _frame(con, "models/csat_contacts", first, last, _CSAT_COLUMNS),
+                score,
+                notes,
+            )
             return write_frame(
                 context,
                 con,
                 "signals.csat_predictions",
                 days,
-                _scored_days(days, days_per_query, model, "CSAT", score, notes),
+                rows,
                 notes,
                 model_version=model.version if model else "none",
             )
@@ -201,19 +184,20 @@ def build_models(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
             ensure_schema(con)
             notes: dict[date, str] = {}
 
-            @lru_cache(maxsize=1)  # the frame of the batch being scored, not of every batch
-            def contacts(first: date, last: date) -> pl.DataFrame:
-                return _contacts(con, first - timedelta(days=outcomes.chain_lookback_days), last)
-
-            def score(batch: list[date], day: date) -> pl.DataFrame | None:
-                batch_contacts = contacts(batch[0], batch[-1])
-                if not len(batch_contacts):
+            def score(contacts: pl.DataFrame, day: date) -> pl.DataFrame | None:
+                if not len(contacts):
                     return None
-                return repeat_risk_table(
-                    model, batch_contacts, day, outcomes.repeat_window_days, models.risk_top_factors
-                )
+                return repeat_risk_table(model, contacts, day, outcomes.repeat_window_days, models.risk_top_factors)
 
-            rows = _scored_days(days, days_per_query, model, "repeat-risk", score, notes)
+            rows = scored_days(
+                days,
+                days_per_query,
+                model,
+                "no repeat-risk model (see models/)",
+                lambda first, last: _contacts(con, first - timedelta(days=outcomes.chain_lookback_days), last),
+                score,
+                notes,
+            )
             return write_frame(
                 context, con, "metrics.repeat_risk", days, rows, notes, model_version=model.version if model else "none"
             )

@@ -1,6 +1,6 @@
 """Signal assets computed in Python (turn sentiment), and the helpers the Python-computed tables share."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,6 +13,7 @@ from cx_signals.config import Parameters
 from cx_signals.db import (
     arrow_table,
     bind,
+    day_batches,
     ensure_schema,
     map_distinct,
     replace_from_query,
@@ -97,6 +98,33 @@ def write_frame(
 ) -> dg.MaterializeResult:
     """`write_frames` for one table: its rows come as a frame per batch of days."""
     return write_frames(context, con, [table], days, ([frame] for frame in frames), notes, **extra)[0]
+
+
+def scored_days(
+    days: list[date],
+    days_per_query: int,
+    model: Any,
+    missing_note: str,
+    read: Callable[[date, date], pl.DataFrame],
+    score: Callable[[pl.DataFrame, date], pl.DataFrame | None],
+    notes: dict[date, str],
+) -> Iterator[pl.DataFrame]:
+    """The rows of `score(frame, day)` (a frame, or None for nothing) of every day, a batch of days at a time:
+    `frame` is `read(first, last)` of the day's batch. Per day in `notes`, why nothing was scored: `missing_note`
+    without a model, or the model's failure on that day (a failure to read fails the step)."""
+    for batch in day_batches(days, days_per_query):
+        if model is None:
+            notes.update(dict.fromkeys(batch, missing_note))
+            continue
+        frame = read(batch[0], batch[-1])
+        for day in batch:
+            try:
+                scored = score(frame, day)
+            except Exception as exc:  # one day the model cannot score never takes the run down
+                notes[day] = f"not scored: {type(exc).__name__}: {exc}"
+                continue
+            if scored is not None:
+                yield scored
 
 
 def windowed(chain_window: dg.PartitionMapping, *tables: str) -> list[dg.AssetDep]:

@@ -1,7 +1,6 @@
 """Intent triage: a versioned TF-IDF + linear SVM model with its abstention threshold, and its predictions for every
 conversation."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from cx_signals.ml.intent import (
     train_intent_model,
 )
 from dagster_defs.assets.raw import asset_key
-from dagster_defs.assets.signals import common_settings, write_frame
+from dagster_defs.assets.signals import common_settings, scored_days, write_frame
 from dagster_defs.checks import contract_checks
 from dagster_defs.common import partition_days, train_if_due
 from dagster_defs.database_resources import CxSettings
@@ -127,17 +126,11 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
         model = load_latest_model(settings.files.models, TrainedIntentModel)
         notes: dict[date, str] = {}
 
-        def scored(day: date, day_texts: pl.DataFrame) -> pl.DataFrame | None:
-            if model is None:
-                notes[day] = "no intent model (see models/intent_model)"
-                return None
+        def score(texts: pl.DataFrame, day: date) -> pl.DataFrame | None:
+            day_texts = texts.filter(pl.col("partition_date") == day)
             if day_texts.is_empty():
                 return None
-            try:
-                intents, confidences = zip(*predict_intents(model, day_texts["text"].to_list()), strict=True)
-            except Exception as exc:  # one day the model cannot score never takes the run down
-                notes[day] = f"not scored: {type(exc).__name__}: {exc}"
-                return None
+            intents, confidences = zip(*predict_intents(model, day_texts["text"].to_list()), strict=True)
             predicted = pl.Series("predicted_intent", intents, dtype=pl.String)
             return day_texts.select(
                 "partition_date",
@@ -147,14 +140,6 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
                 pl.Series("confidence", confidences, dtype=pl.Float64),
             )
 
-        def batches(con) -> Iterator[pl.DataFrame]:
-            for batch in day_batches(days, config.storage.days_per_query):
-                texts = first_texts(con, batch[0], batch[-1], triage.first_customer_turns, labelled_only=False)
-                for day in batch:
-                    rows = scored(day, texts.filter(pl.col("partition_date") == day))
-                    if rows is not None:
-                        yield rows
-
         with duckdb.get_connection() as con:
             ensure_schema(con)
             return write_frame(
@@ -162,7 +147,15 @@ def build_triage(config: Parameters, partitions: dg.PartitionsDefinition) -> tup
                 con,
                 "signals.intent_predictions",
                 days,
-                batches(con),
+                scored_days(
+                    days,
+                    config.storage.days_per_query,
+                    model,
+                    "no intent model (see models/intent_model)",
+                    lambda first, last: first_texts(con, first, last, triage.first_customer_turns, labelled_only=False),
+                    score,
+                    notes,
+                ),
                 notes,
                 model_version=model.version if model else "none",
             )
